@@ -1,0 +1,49 @@
+"""Test-wide fixtures and the rules for tests that need real services.
+
+Tests marked ``postgres`` or ``redis`` need those servers. Without them they are skipped
+with the reason, except under ``CI=true``, where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def redis_url() -> str | None:
+    """The Redis server tests may use: REDIS_URL, or a broker URL that is Redis."""
+    for url in (os.environ.get("REDIS_URL", ""), os.environ.get("CELERY_BROKER_URL", "")):
+        if url.startswith("redis://") and _reachable(url, 6379):
+            return url
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    have_redis = redis_url() is not None
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            reason = "needs PostgreSQL: set DATABASE_URL=postgres://… to run it"
+            if IN_CI:
+                pytest.fail(f"CI=true but the test database is not PostgreSQL ({item.nodeid})", pytrace=False)
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if "redis" in item.keywords and not have_redis:
+            reason = "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 to run it"
+            if IN_CI:
+                pytest.fail(f"CI=true but no Redis is reachable ({item.nodeid})", pytrace=False)
+            item.add_marker(pytest.mark.skip(reason=reason))

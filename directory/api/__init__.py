@@ -1,0 +1,1 @@
+"""The REST API v1 (DRF): lookup, search and owner endpoints."""

@@ -1,0 +1,151 @@
+"""Worldbook's exception hierarchy and its mapping to RFC 9457 problem details.
+
+Services raise :class:`WorldbookError` subclasses; the API's exception handler turns each
+into an ``application/problem+json`` document with ``type``, ``title``, ``status`` and
+``detail`` (plus ``errors`` for field errors). Nothing a caller sends can produce a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+PROBLEM_BASE = "https://worldbook.example/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class WorldbookError(Exception):
+    """Base of every error Worldbook raises on purpose."""
+
+    status = status.HTTP_400_BAD_REQUEST
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", *, errors: dict[str, list[str]] | None = None):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or {}
+
+
+class NormalizationError(WorldbookError, ValueError):
+    """An identifier (handle, number, domain, URI) could not be read."""
+
+    slug = "invalid-identifier"
+    title = "The identifier cannot be read"
+
+
+class ConflictError(WorldbookError):
+    """The change clashes with what the directory already holds."""
+
+    status = status.HTTP_409_CONFLICT
+    slug = "conflict"
+    title = "Conflict"
+
+
+class HandleTaken(ConflictError):
+    """A directory handle equal to, or looking like, an existing one."""
+
+    slug = "handle-taken"
+    title = "That handle is taken"
+
+
+class NotFound(WorldbookError):
+    """Missing, or hidden from this caller: the two are never told apart."""
+
+    status = status.HTTP_404_NOT_FOUND
+    slug = "not-found"
+    title = "Not found"
+
+
+class Forbidden(WorldbookError):
+    status = status.HTTP_403_FORBIDDEN
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+def problem(
+    status_code: int, title: str, detail: str, slug: str, **extra: Any
+) -> dict[str, Any]:
+    """Build an RFC 9457 problem document (a dict ready to serialize as JSON)."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v})
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(body, status=body["status"], headers=headers)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+_DRF_SLUGS = {
+    drf_exceptions.ParseError: ("malformed-request", "Malformed request"),
+    drf_exceptions.AuthenticationFailed: ("unauthenticated", "Authentication failed"),
+    drf_exceptions.NotAuthenticated: ("unauthenticated", "Authentication required"),
+    drf_exceptions.PermissionDenied: ("forbidden", "Forbidden"),
+    drf_exceptions.NotFound: ("not-found", "Not found"),
+    drf_exceptions.MethodNotAllowed: ("method-not-allowed", "Method not allowed"),
+    drf_exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
+    drf_exceptions.UnsupportedMediaType: ("unsupported-media-type", "Unsupported media type"),
+    drf_exceptions.Throttled: ("rate-limited", "Too many requests"),
+    drf_exceptions.ValidationError: ("invalid-request", "The request is not valid"),
+}
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub, msgs in _flatten(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list):
+                out[str(key)] = [str(v) for v in value]
+            else:
+                out[str(key)] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(v) for v in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF ``EXCEPTION_HANDLER``: every error becomes an RFC 9457 problem document."""
+    if isinstance(exc, WorldbookError):
+        return problem_response(
+            problem(exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors)
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = drf_exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    elif isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    slug, title = next(
+        (v for cls, v in _DRF_SLUGS.items() if isinstance(exc, cls)), ("error", "Error")
+    )
+    if isinstance(exc, drf_exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        body = problem(response.status_code, title, detail, slug, errors=errors)
+    else:
+        body = problem(response.status_code, title, str(getattr(exc, "detail", exc)), slug)
+    headers = {k: v for k, v in response.items() if k.lower() in ("retry-after", "allow", "www-authenticate")}
+    return problem_response(body, headers)

@@ -1,0 +1,753 @@
+"""One normalization module for every identifier Worldbook stores or compares.
+
+Standards followed:
+
+- phone numbers: libphonenumber (``phonenumbers``) to E.164 (ITU-T E.164); the extension is
+  kept apart because E.164 has none; ``tel:`` URIs per RFC 3966;
+- domain names: IDNA 2008 with UTS #46 mapping (``idna``), stored as the lower-case A-label;
+- email addresses: RFC 5321/6531, local part kept as given, compared case-insensitively;
+- fediverse accounts: ``acct:`` URIs (RFC 7565) resolved through WebFinger (RFC 7033);
+- Matrix user IDs (Matrix spec, "Identifier Grammar"): the server name is a host and
+  compares case-insensitively, the local part is case-sensitive;
+- AT Protocol handles (atproto "Handle" spec): a lower-case hostname; reserved TLDs refused;
+- display strings: NFKC, default-ignorable code points removed; confusable skeletons per
+  Unicode Technical Standard #39 (via ``disarm``).
+
+Every public function raises :class:`NormalizationError` (a ``ValueError``) with a message a
+person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import disarm
+import idna
+import phonenumbers
+
+from directory.exceptions import NormalizationError
+
+
+class HandleKind:
+    """The namespaces an external handle can live in (``Handle.kind``)."""
+
+    EMAIL = "email"
+    DOMAIN = "domain"
+    FEDIVERSE = "fediverse"
+    ATPROTO = "atproto"
+    MATRIX = "matrix"
+    XMPP = "xmpp"
+    GITHUB = "github"
+    X = "x"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SIGNAL = "signal"
+    SIP = "sip"
+    SKYPE = "skype"
+    WEB = "web"
+
+    CHOICES = [
+        (EMAIL, "Email address"),
+        (DOMAIN, "Domain name"),
+        (FEDIVERSE, "Fediverse account"),
+        (ATPROTO, "Bluesky / AT Protocol handle"),
+        (MATRIX, "Matrix ID"),
+        (XMPP, "XMPP address (JID)"),
+        (GITHUB, "GitHub username"),
+        (X, "X (Twitter) username"),
+        (TELEGRAM, "Telegram username"),
+        (WHATSAPP, "WhatsApp number"),
+        (SIGNAL, "Signal number or username"),
+        (SIP, "SIP address"),
+        (SKYPE, "Skype name"),
+        (WEB, "Website"),
+    ]
+    ALL = tuple(k for k, _ in CHOICES)
+
+
+# --------------------------------------------------------------------------------------
+# Display strings and skeletons
+
+
+def clean_display(text: str) -> str:
+    """Return ``text`` in NFKC with default-ignorable and control characters removed.
+
+    Input: any string. Output: the string people should see, whitespace collapsed.
+    Default-ignorable code points (zero-width spaces and joiners, variation selectors,
+    bidi controls: Unicode ``Default_Ignorable_Code_Point``) are removed because they are
+    invisible and only serve to make two identical-looking strings differ.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = disarm.strip_zero_width_chars(text)
+    text = disarm.strip_bidi(text)
+    text = disarm.strip_variation_selectors(text)
+    text = "".join(
+        ch for ch in text if not _is_default_ignorable(ch) and unicodedata.category(ch) != "Cc"
+    )
+    return " ".join(text.split())
+
+
+def _is_default_ignorable(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) == "Cf"
+        or 0x115F <= cp <= 0x1160
+        or cp in (0x034F, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
+        or 0x180B <= cp <= 0x180F
+        or 0xFE00 <= cp <= 0xFE0F
+        or 0xE0000 <= cp <= 0xE0FFF
+    )
+
+
+def skeleton(text: str) -> str:
+    """Return the UTS #39 confusable skeleton of ``text``, case-folded.
+
+    Two strings with the same skeleton look alike: ``skeleton("eIonmusk")`` (capital I),
+    ``skeleton("еlonmusk")`` (Cyrillic е) and ``skeleton("elonmusk")`` are all
+    ``"elonmusk"``. Invisible characters are dropped first. The digit classes of UTS #39
+    (``1``≡``l``, ``0``≡``O``) apply, as they should for identifiers. The result is a
+    comparison key, never shown to people.
+    """
+    return disarm.skeleton_key(clean_display(text), digit_policy="tr39")
+
+
+# --------------------------------------------------------------------------------------
+# Directory handles (@alice)
+
+DIRECTORY_HANDLE_MIN = 2
+DIRECTORY_HANDLE_MAX = 30
+_DIRECTORY_HANDLE_PUNCT = set("._-")
+
+
+@dataclass(frozen=True)
+class DirectoryHandle:
+    """A directory handle in its three forms.
+
+    ``display`` is what the owner typed, cleaned (NFKC, invisibles removed, no ``@``);
+    ``canonical`` is its case-folded form, unique case-insensitively; ``skeleton`` is the
+    UTS #39 skeleton, unique so that look-alikes cannot coexist.
+    """
+
+    display: str
+    canonical: str
+    skeleton: str
+
+
+def normalize_directory_handle(raw: str) -> DirectoryHandle:
+    """Validate and normalize a directory handle such as ``@alice`` or ``alice``.
+
+    Rules: 2–30 characters after cleaning; letters and digits of any script, plus ``.``,
+    ``_`` and ``-`` (not first or last). A handle made only of invisible characters is
+    refused. Raises :class:`NormalizationError` with the reason.
+    """
+    text = clean_display(raw.strip())
+    if text.startswith("@"):
+        text = text[1:]
+    if not text:
+        raise NormalizationError("A handle needs at least one visible letter or digit.")
+    if len(text) < DIRECTORY_HANDLE_MIN or len(text) > DIRECTORY_HANDLE_MAX:
+        raise NormalizationError(
+            f"A handle has {DIRECTORY_HANDLE_MIN} to {DIRECTORY_HANDLE_MAX} characters; "
+            f"{text!r} has {len(text)}."
+        )
+    for ch in text:
+        if ch in _DIRECTORY_HANDLE_PUNCT:
+            continue
+        if unicodedata.category(ch)[0] not in ("L", "N", "M"):
+            raise NormalizationError(
+                f"A handle may hold letters, digits, '.', '_' and '-'; {ch!r} is not allowed."
+            )
+    if text[0] in _DIRECTORY_HANDLE_PUNCT or text[-1] in _DIRECTORY_HANDLE_PUNCT:
+        raise NormalizationError("A handle cannot start or end with '.', '_' or '-'.")
+    if unicodedata.category(text[0]) == "Mn":
+        raise NormalizationError("A handle cannot start with a combining mark.")
+    return DirectoryHandle(display=text, canonical=text.casefold(), skeleton=skeleton(text))
+
+
+# --------------------------------------------------------------------------------------
+# Phone numbers
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A phone number in E.164 (``+390656851242``) with its extension kept apart."""
+
+    e164: str
+    extension: str | None = None
+
+    @property
+    def tel_uri(self) -> str:
+        """The number as an RFC 3966 ``tel:`` URI (``tel:+445555555555;ext=5555``)."""
+        return f"tel:{self.e164}" + (f";ext={self.extension}" if self.extension else "")
+
+
+_VANITY_LETTERS = re.compile(r"[A-Za-z]")
+_TEL_PARAMS = re.compile(r";(?!ext=)[^;]*", re.IGNORECASE)
+
+
+def normalize_phone(raw: str, region: str | None = None) -> PhoneNumber:
+    """Parse a phone number as people and address books write it into E.164.
+
+    Input: ``raw`` such as ``"0656851242"``, ``"+44 20 7946 0000"``,
+    ``"tel:+44-555-555-5555;ext=5555"`` or ``"(905) 555-1234 x12"``; ``region``, an ISO
+    3166-1 alpha-2 code used only for numbers written without ``+`` (national numbers).
+    Output: :class:`PhoneNumber`. Italian leading zeros are kept (libphonenumber).
+
+    Raises :class:`NormalizationError` when the text is not a number (``BusinessPhone``),
+    holds vanity letters (``1-800-MYFAX`` is not silently turned into digits), is national
+    with no region to read it in, or is not a possible number for its country.
+    """
+    text = clean_display(raw).strip()
+    if text.lower().startswith("tel:"):
+        text = _TEL_PARAMS.sub("", text[4:])
+        text = text.replace(";ext=", " ext. ").replace(";EXT=", " ext. ")
+    if _has_vanity(text):
+        raise NormalizationError(
+            f"{raw!r} holds letters: vanity numbers and names are not phone numbers."
+        )
+    if not any(ch.isdigit() for ch in text):
+        raise NormalizationError(f"{raw!r} is not a phone number.")
+    try:
+        number = phonenumbers.parse(text, region.upper() if region else None)
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise NormalizationError(
+                f"{raw!r} is a national number: give a region (such as US or IT) to read it."
+            ) from None
+        raise NormalizationError(f"{raw!r} is not a phone number: {exc._msg}.") from None
+    if phonenumbers.is_possible_number_with_reason(number) not in (
+        phonenumbers.ValidationResult.IS_POSSIBLE,
+    ):
+        raise NormalizationError(f"{raw!r} is not a possible phone number for its country.")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneNumber(e164=e164, extension=number.extension or None)
+
+
+def _has_vanity(text: str) -> bool:
+    stripped = re.sub(r"(?i)(ext\.?|extn\.?|extension|x)\s*\d+\s*$", "", text)
+    return bool(_VANITY_LETTERS.search(stripped))
+
+
+# --------------------------------------------------------------------------------------
+# Domains and hosts
+
+_RESERVED_ATPROTO_TLDS = {
+    "alt", "arpa", "example", "internal", "invalid", "local", "localhost", "onion", "test",
+}
+
+
+def normalize_domain(raw: str) -> str:
+    """Return a domain name as its lower-case IDNA 2008 A-label form.
+
+    ``bücher.example`` and ``xn--bcher-kva.example`` both give ``xn--bcher-kva.example``.
+    A trailing dot is dropped. Raises :class:`NormalizationError` for a string that is not
+    a valid domain name (IDNA 2008 with UTS #46 mapping; at least two labels).
+    """
+    text = clean_display(raw).strip().rstrip(".")
+    if not text or any(ch in text for ch in "/:@ ?#"):
+        raise NormalizationError(f"{raw!r} is not a domain name.")
+    try:
+        alabel = idna.encode(text, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise NormalizationError(f"{raw!r} is not a valid domain name ({exc}).") from None
+    if "." not in alabel:
+        raise NormalizationError(f"{raw!r} is not a full domain name (it has no dot).")
+    return alabel
+
+
+def domain_for_display(alabel: str) -> str:
+    """Return the Unicode U-label form of an A-label domain, for display only."""
+    try:
+        return idna.decode(alabel)
+    except (idna.IDNAError, UnicodeError):
+        return alabel
+
+
+# --------------------------------------------------------------------------------------
+# External handles
+
+
+@dataclass(frozen=True)
+class CanonicalHandle:
+    """An external handle in normal form.
+
+    ``canonical`` is the stored normal form (shown to people after U-label conversion of
+    hosts); ``key`` is the comparison key: two handles of one kind are the same identity
+    exactly when their keys are equal (email local parts compare case-insensitively,
+    Matrix local parts do not).
+    """
+
+    kind: str
+    canonical: str
+    key: str
+
+
+_EMAIL_LOCAL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]{1,64}$")
+_USERNAME = {
+    HandleKind.GITHUB: re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"),
+    HandleKind.X: re.compile(r"^[A-Za-z0-9_]{1,15}$"),
+    HandleKind.TELEGRAM: re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$"),
+    HandleKind.SKYPE: re.compile(r"^(live:)?[A-Za-z0-9][A-Za-z0-9._,:-]{1,100}$"),
+}
+_MATRIX_LOCALPART = re.compile(r"^[A-Za-z0-9._=\-/+]{1,255}$")
+_FEDI_USER = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _split_at(raw: str, what: str) -> tuple[str, str]:
+    local, sep, host = raw.rpartition("@")
+    if not sep or not local or not host:
+        raise NormalizationError(f"{raw!r} is not {what} (expected user@host).")
+    return local, host
+
+
+def _email(raw: str) -> CanonicalHandle:
+    text = raw.strip()
+    if text.lower().startswith("mailto:"):
+        text = unquote(text[7:].split("?", 1)[0])
+    local, host = _split_at(text, "an email address")
+    if not _EMAIL_LOCAL.match(local):
+        raise NormalizationError(f"{raw!r} is not an email address.")
+    canonical = f"{local}@{normalize_domain(host)}"
+    return CanonicalHandle(HandleKind.EMAIL, canonical, canonical.lower())
+
+
+def _fediverse(raw: str) -> CanonicalHandle:
+    text = raw.strip()
+    if text.lower().startswith("acct:"):
+        text = text[5:]
+    if text.startswith("https://"):
+        parts = urlsplit(text)
+        path = parts.path.strip("/")
+        if not parts.hostname or not path.startswith("@") or "/" in path:
+            raise NormalizationError(f"{raw!r} is not a fediverse profile URL (https://host/@user).")
+        text = f"{path[1:]}@{parts.hostname}"
+    text = text.lstrip("@")
+    user, host = _split_at(text, "a fediverse account")
+    if not _FEDI_USER.match(user):
+        raise NormalizationError(f"{raw!r} is not a fediverse account.")
+    canonical = f"{user.lower()}@{normalize_domain(host)}"
+    return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical)
+
+
+def _matrix(raw: str) -> CanonicalHandle:
+    text = raw.strip()
+    if text.startswith("https://matrix.to/#/"):
+        text = unquote(text[len("https://matrix.to/#/"):]).split("?", 1)[0]
+    elif text.lower().startswith("matrix:u/"):
+        text = "@" + unquote(text[9:]).split("?", 1)[0]
+    if not text.startswith("@") or ":" not in text:
+        raise NormalizationError(f"{raw!r} is not a Matrix ID (expected @user:server).")
+    local, _, server = text[1:].partition(":")
+    host, _, port = server.partition(":")
+    if not _MATRIX_LOCALPART.match(local):
+        raise NormalizationError(f"{raw!r} has characters a Matrix user ID cannot hold.")
+    if port and not port.isdigit():
+        raise NormalizationError(f"{raw!r} has a bad port in its server name.")
+    canonical = f"@{local}:{normalize_domain(host)}" + (f":{port}" if port else "")
+    return CanonicalHandle(HandleKind.MATRIX, canonical, canonical)
+
+
+def _xmpp(raw: str) -> CanonicalHandle:
+    text = raw.strip()
+    if text.lower().startswith("xmpp:"):
+        text = text[5:].lstrip("/").split("?", 1)[0]
+    text = text.split("/", 1)[0]  # the resource part is not part of the bare JID
+    local, host = _split_at(unquote(text), "an XMPP address")
+    canonical = f"{local.lower()}@{normalize_domain(host)}"
+    return CanonicalHandle(HandleKind.XMPP, canonical, canonical)
+
+
+def _sip(raw: str) -> CanonicalHandle:
+    text = raw.strip()
+    if text.lower().startswith(("sip:", "sips:")):
+        text = text.split(":", 1)[1]
+    text = text.split(";", 1)[0].split("?", 1)[0]
+    user, host = _split_at(text, "a SIP address")
+    host, _, port = host.partition(":")
+    canonical = f"{user}@{normalize_domain(host)}" + (f":{port}" if port else "")
+    return CanonicalHandle(HandleKind.SIP, canonical, canonical.lower())
+
+
+def _atproto(raw: str) -> CanonicalHandle:
+    text = raw.strip().lstrip("@")
+    if text.lower().startswith("at://"):
+        text = text[5:].split("/", 1)[0]
+    host = normalize_domain(text)
+    if host.rsplit(".", 1)[-1] in _RESERVED_ATPROTO_TLDS:
+        raise NormalizationError(f"{raw!r} uses a reserved top-level domain.")
+    return CanonicalHandle(HandleKind.ATPROTO, host, host)
+
+
+def _domain(raw: str) -> CanonicalHandle:
+    host = normalize_domain(raw)
+    return CanonicalHandle(HandleKind.DOMAIN, host, host)
+
+
+def _web(raw: str) -> CanonicalHandle:
+    url = normalize_url(raw)
+    return CanonicalHandle(HandleKind.WEB, url, url)
+
+
+def _username(kind: str, prefixes: tuple[str, ...]):
+    def parse(raw: str) -> CanonicalHandle:
+        text = raw.strip()
+        for prefix in prefixes:
+            if text.lower().startswith(prefix):
+                text = text[len(prefix):].split("/", 1)[0].split("?", 1)[0]
+                break
+        text = text.lstrip("@")
+        if not _USERNAME[kind].match(text):
+            raise NormalizationError(f"{raw!r} is not a valid {kind} username.")
+        # These platforms compare usernames case-insensitively.
+        return CanonicalHandle(kind, text.lower(), text.lower())
+
+    return parse
+
+
+def _phone_account(kind: str):
+    def parse(raw: str) -> CanonicalHandle:
+        text = raw.strip()
+        for prefix in ("https://wa.me/", "https://signal.me/#p/", "whatsapp:", "signal:"):
+            if text.lower().startswith(prefix):
+                text = text[len(prefix):]
+        if kind == HandleKind.SIGNAL and not text.lstrip("+").replace(" ", "").isdigit():
+            # Signal usernames: nickname.NN
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{2,31}\.\d{2,9}$", text):
+                raise NormalizationError(f"{raw!r} is not a Signal number or username.")
+            return CanonicalHandle(kind, text.lower(), text.lower())
+        if not text.startswith("+"):
+            text = "+" + text
+        number = normalize_phone(text)
+        return CanonicalHandle(kind, number.e164, number.e164)
+
+    return parse
+
+
+_PARSERS = {
+    HandleKind.EMAIL: _email,
+    HandleKind.DOMAIN: _domain,
+    HandleKind.FEDIVERSE: _fediverse,
+    HandleKind.ATPROTO: _atproto,
+    HandleKind.MATRIX: _matrix,
+    HandleKind.XMPP: _xmpp,
+    HandleKind.SIP: _sip,
+    HandleKind.WEB: _web,
+    HandleKind.GITHUB: _username(HandleKind.GITHUB, ("https://github.com/",)),
+    HandleKind.X: _username(HandleKind.X, ("https://x.com/", "https://twitter.com/")),
+    HandleKind.TELEGRAM: _username(HandleKind.TELEGRAM, ("https://t.me/",)),
+    HandleKind.SKYPE: _username(HandleKind.SKYPE, ("skype:",)),
+    HandleKind.WHATSAPP: _phone_account(HandleKind.WHATSAPP),
+    HandleKind.SIGNAL: _phone_account(HandleKind.SIGNAL),
+}
+
+
+def normalize_handle(kind: str, raw: str) -> CanonicalHandle:
+    """Normalize ``raw`` as a handle of ``kind`` (one of :class:`HandleKind`).
+
+    Examples: ``("fediverse", "@Alice@Mastodon.Social")`` and
+    ``("fediverse", "acct:alice@mastodon.social")`` give one canonical
+    ``alice@mastodon.social``; ``("matrix", "@alice:Matrix.org")`` gives
+    ``@alice:matrix.org`` while ``@Alice:matrix.org`` stays distinct.
+    Raises :class:`NormalizationError` for an unknown kind or a malformed value.
+    """
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise NormalizationError(f"{kind!r} is not a handle kind Worldbook knows.")
+    text = clean_display(raw)
+    if not text:
+        raise NormalizationError("The handle is empty.")
+    return parser(text)
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    """What a free-form lookup string names: a directory handle, or external handles.
+
+    ``directory_handle`` is set for ``@alice`` or ``acct:alice@<our domain>``;
+    ``candidates`` lists the external handles the string may be, most likely first
+    (``user@host`` may be an email address or a fediverse account).
+    """
+
+    directory_handle: DirectoryHandle | None
+    candidates: tuple[CanonicalHandle, ...]
+
+
+_PROFILE_HOSTS = {
+    "github.com": HandleKind.GITHUB,
+    "x.com": HandleKind.X,
+    "twitter.com": HandleKind.X,
+    "t.me": HandleKind.TELEGRAM,
+    "bsky.app": HandleKind.ATPROTO,
+}
+
+
+def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
+    """Read any handle form a caller may send to resolve.
+
+    Accepts ``@nick``, ``nick``, ``acct:user@host``, ``user@host``, ``@user@host``,
+    ``@user:server``, a bare domain, an https profile URL, ``tel:`` URIs and ``+E.164``.
+    ``local_domain`` is this directory's own acct: host, so ``acct:alice@<it>`` means the
+    directory handle ``@alice``. Raises :class:`NormalizationError` when the string can be
+    none of these.
+    """
+    text = clean_display(raw).strip()
+    if not text:
+        raise NormalizationError("Give a handle to look up.")
+    lowered = text.lower()
+    candidates: list[CanonicalHandle] = []
+
+    def attempt(kind: str, value: str) -> None:
+        try:
+            candidates.append(normalize_handle(kind, value))
+        except NormalizationError:
+            pass
+
+    if lowered.startswith("tel:") or re.fullmatch(r"\+[\d\s().\-]{6,}", text):
+        number = normalize_phone(text)
+        for kind in (HandleKind.WHATSAPP, HandleKind.SIGNAL):
+            candidates.append(CanonicalHandle(kind, number.e164, number.e164))
+        return LookupQuery(None, tuple(candidates))
+    if lowered.startswith("mailto:"):
+        return LookupQuery(None, (normalize_handle(HandleKind.EMAIL, text),))
+    if lowered.startswith(("xmpp:",)):
+        return LookupQuery(None, (normalize_handle(HandleKind.XMPP, text),))
+    if lowered.startswith(("sip:", "sips:")):
+        return LookupQuery(None, (normalize_handle(HandleKind.SIP, text),))
+    if lowered.startswith("at://"):
+        return LookupQuery(None, (normalize_handle(HandleKind.ATPROTO, text),))
+    if lowered.startswith(("https://", "http://")):
+        return LookupQuery(None, tuple(_profile_candidates(text)))
+    if text.startswith("@") and ":" in text and "@" not in text[1:]:
+        return LookupQuery(None, (normalize_handle(HandleKind.MATRIX, text),))
+    if lowered.startswith("acct:") or ("@" in text.lstrip("@")):
+        bare = text[5:] if lowered.startswith("acct:") else text
+        user, _, host = bare.lstrip("@").rpartition("@")
+        try:
+            host_a = normalize_domain(host)
+        except NormalizationError:
+            host_a = None
+        if host_a == local_domain.lower():
+            return LookupQuery(normalize_directory_handle(user), ())
+        if lowered.startswith("acct:") or text.startswith("@"):
+            attempt(HandleKind.FEDIVERSE, bare)
+            attempt(HandleKind.EMAIL, bare.lstrip("@"))
+        else:
+            attempt(HandleKind.EMAIL, bare)
+            attempt(HandleKind.FEDIVERSE, bare)
+            attempt(HandleKind.XMPP, bare)
+            attempt(HandleKind.SIP, bare)
+        if not candidates:
+            raise NormalizationError(f"{raw!r} is not a handle Worldbook can read.")
+        return LookupQuery(None, tuple(candidates))
+    if "." in text.strip(".") and not text.startswith("@"):
+        attempt(HandleKind.DOMAIN, text)
+        attempt(HandleKind.ATPROTO, text)
+        if candidates:
+            return LookupQuery(None, tuple(candidates))
+    return LookupQuery(normalize_directory_handle(text), ())
+
+
+def _profile_candidates(url: str) -> list[CanonicalHandle]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path.strip("/")
+    found: list[CanonicalHandle] = []
+    if host in _PROFILE_HOSTS and path:
+        kind = _PROFILE_HOSTS[host]
+        name = path.split("/")[-1] if kind == HandleKind.ATPROTO else path.split("/")[0]
+        try:
+            found.append(normalize_handle(kind, name))
+        except NormalizationError:
+            pass
+    elif host == "matrix.to":
+        found.append(normalize_handle(HandleKind.MATRIX, url))
+    elif path.startswith("@") and "/" not in path:
+        try:
+            found.append(normalize_handle(HandleKind.FEDIVERSE, url))
+        except NormalizationError:
+            pass
+    found.append(normalize_handle(HandleKind.WEB, url))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# URLs and endpoints
+
+
+def normalize_url(raw: str) -> str:
+    """Return an http(s) URL in the one normal form Worldbook compares.
+
+    Scheme and host lower-cased (host as A-label), default port dropped, an empty path
+    written ``/``, one trailing slash on a longer path removed; query kept, fragment
+    dropped. Raises :class:`NormalizationError` for a non-http(s) or host-less URL.
+    """
+    text = clean_display(raw).strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise NormalizationError(f"{raw!r} is not a web address (http or https).")
+    host = normalize_domain(parts.hostname) if not _is_ip(parts.hostname) else parts.hostname
+    try:
+        port = parts.port
+    except ValueError:
+        raise NormalizationError(f"{raw!r} has a bad port.") from None
+    netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return f"{scheme}://{netloc}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class EndpointScheme:
+    """URI schemes an endpoint may use (``Endpoint.scheme``)."""
+
+    SIP = "sip"
+    SIPS = "sips"
+    XMPP = "xmpp"
+    MATRIX = "matrix"
+    MAILTO = "mailto"
+    TEL = "tel"
+    HTTPS = "https"
+    FACETIME = "facetime"
+    FACETIME_AUDIO = "facetime-audio"
+
+    CHOICES = [
+        (SIP, "SIP"),
+        (SIPS, "SIP over TLS"),
+        (XMPP, "XMPP"),
+        (MATRIX, "Matrix"),
+        (MAILTO, "Email"),
+        (TEL, "Telephone (legacy)"),
+        (HTTPS, "Web link"),
+        (FACETIME, "FaceTime"),
+        (FACETIME_AUDIO, "FaceTime Audio"),
+    ]
+    ALL = tuple(k for k, _ in CHOICES)
+
+
+# Services reached through https links, recognised by host.
+LINK_SERVICES = {
+    "matrix.to": "matrix",
+    "wa.me": "whatsapp",
+    "api.whatsapp.com": "whatsapp",
+    "signal.me": "signal",
+    "t.me": "telegram",
+    "meet.jit.si": "jitsi",
+    "zoom.us": "zoom",
+    "teams.microsoft.com": "teams",
+    "meet.google.com": "google-meet",
+    "facetime.apple.com": "facetime",
+}
+
+
+@dataclass(frozen=True)
+class NormalizedEndpoint:
+    """An endpoint URI in normal form with what it is for.
+
+    ``service`` names the network (``sip``, ``matrix``, ``whatsapp``, ``email`` …);
+    ``capabilities`` is the default subset of ``{"voice", "video", "text"}`` the scheme
+    offers, which an owner may narrow.
+    """
+
+    uri: str
+    scheme: str
+    service: str
+    capabilities: frozenset[str]
+
+
+_SCHEME_DEFAULTS: dict[str, tuple[str, frozenset[str]]] = {
+    EndpointScheme.SIP: ("sip", frozenset({"voice", "video"})),
+    EndpointScheme.SIPS: ("sip", frozenset({"voice", "video"})),
+    EndpointScheme.XMPP: ("xmpp", frozenset({"text", "voice", "video"})),
+    EndpointScheme.MATRIX: ("matrix", frozenset({"text", "voice", "video"})),
+    EndpointScheme.MAILTO: ("email", frozenset({"text"})),
+    EndpointScheme.TEL: ("phone", frozenset({"voice", "text"})),
+    EndpointScheme.FACETIME: ("facetime", frozenset({"voice", "video"})),
+    EndpointScheme.FACETIME_AUDIO: ("facetime", frozenset({"voice"})),
+}
+
+
+def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> NormalizedEndpoint:
+    """Normalize an endpoint URI and say which scheme and service it uses.
+
+    ``sip:``/``sips:`` user@host (host lower-cased); ``xmpp:`` bare JID; ``matrix:u/…``
+    (MSC2312) and ``https://matrix.to/#/@user:server`` (kept as matrix.to links, the form
+    every client opens); ``mailto:``; ``tel:`` in E.164 with ``;ext=`` kept (RFC 3966);
+    ``facetime:``/``facetime-audio:``; ``https:`` call links (wa.me, signal.me, t.me,
+    Jitsi, …). ``region`` reads national ``tel:`` numbers. Raises
+    :class:`NormalizationError` for an unsupported scheme or a malformed URI.
+    """
+    text = clean_display(raw).strip()
+    scheme, sep, rest = text.partition(":")
+    scheme = scheme.lower()
+    if not sep or not rest:
+        raise NormalizationError(f"{raw!r} is not a URI (it has no scheme such as sip: or https:).")
+    if scheme in (EndpointScheme.SIP, EndpointScheme.SIPS):
+        handle = normalize_handle(HandleKind.SIP, text)
+        uri = f"{scheme}:{handle.canonical}"
+    elif scheme == EndpointScheme.XMPP:
+        uri = f"xmpp:{normalize_handle(HandleKind.XMPP, text).canonical}"
+    elif scheme == EndpointScheme.MATRIX:
+        mxid = normalize_handle(HandleKind.MATRIX, text).canonical
+        uri = f"matrix:u/{mxid[1:]}"
+    elif scheme == EndpointScheme.MAILTO:
+        uri = f"mailto:{normalize_handle(HandleKind.EMAIL, text).canonical}"
+    elif scheme == EndpointScheme.TEL:
+        uri = normalize_phone(text, region).tel_uri
+    elif scheme in (EndpointScheme.FACETIME, EndpointScheme.FACETIME_AUDIO):
+        target = rest.lstrip("/")
+        try:
+            target = normalize_phone(target).e164
+        except NormalizationError:
+            target = normalize_handle(HandleKind.EMAIL, target).canonical
+        uri = f"{scheme}:{target}"
+    elif scheme in ("https", "http"):
+        uri = normalize_url(text)
+        if uri.startswith("http://"):
+            raise NormalizationError(f"{raw!r}: call links must use https.")
+        host = urlsplit(uri).hostname or ""
+        if host == "matrix.to":
+            uri = "https://matrix.to/#/" + normalize_handle(HandleKind.MATRIX, text).canonical
+        service = LINK_SERVICES.get(host) or next(
+            (svc for h, svc in LINK_SERVICES.items() if host.endswith("." + h)), "web"
+        )
+        caps = {
+            "whatsapp": {"voice", "video", "text"},
+            "signal": {"voice", "video", "text"},
+            "telegram": {"voice", "video", "text"},
+            "matrix": {"voice", "video", "text"},
+        }.get(service, {"voice", "video"})
+        return NormalizedEndpoint(uri, EndpointScheme.HTTPS, service, frozenset(caps))
+    else:
+        raise NormalizationError(
+            f"{scheme!r} is not an endpoint scheme Worldbook supports "
+            f"({', '.join(EndpointScheme.ALL)})."
+        )
+    service, caps = _SCHEME_DEFAULTS[scheme]
+    return NormalizedEndpoint(uri, scheme, service, caps)
+
+
+def endpoint_href(uri: str) -> str:
+    """Return the link a browser should open for an endpoint URI.
+
+    ``matrix:u/alice:matrix.org`` becomes ``https://matrix.to/#/@alice:matrix.org``, which
+    every Matrix client handles; other URIs are returned unchanged.
+    """
+    if uri.startswith("matrix:u/"):
+        return "https://matrix.to/#/@" + uri[len("matrix:u/"):]
+    return uri

@@ -1,0 +1,64 @@
+"""Reads from the directory, each through the contact policy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from directory.exceptions import NotFound
+from directory.models import Endpoint, Entry, Handle
+from directory.normalization import normalize_directory_handle, parse_lookup
+from directory.policy import entry_visible_to
+
+
+def _with_related(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    return qs.prefetch_related(
+        Prefetch("handles", queryset=Handle.objects.order_by("kind", "key")),
+        Prefetch("endpoints", queryset=Endpoint.objects.order_by("preference", "id")),
+    )
+
+
+def entry_get_by_handle(handle: str, *, caller=None) -> Entry:
+    """Return the entry with directory handle ``handle`` (``alice`` or ``@alice``).
+
+    Raises :class:`NotFound` when there is none *or* the caller may not see it; the two
+    cases raise the same error with the same message.
+    """
+    try:
+        canonical = normalize_directory_handle(handle).canonical
+    except ValueError:
+        raise NotFound("No entry answers to that handle.") from None
+    entry = _with_related(Entry.objects.filter(handle_canonical=canonical)).first()
+    if not entry_visible_to(entry, caller):
+        raise NotFound("No entry answers to that handle.")
+    return entry
+
+
+def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
+    """Resolve any handle form to the entry that answers for it.
+
+    Input: ``query`` in any form :func:`directory.normalization.parse_lookup` reads.
+    Output: ``(entry, matched)`` where ``matched`` says what matched (``"@alice"`` or
+    ``"fediverse:alice@mastodon.social"``). Matches the directory handle or a *verified*
+    external handle only: an unverified claim never answers. Raises :class:`NotFound`
+    (missing and hidden alike) and :class:`NormalizationError` for unreadable input.
+    """
+    parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
+    if parsed.directory_handle is not None:
+        entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
+        return entry, f"@{entry.handle}"
+    for candidate in parsed.candidates:
+        handle = (
+            Handle.objects.filter(
+                kind=candidate.kind, key=candidate.key, status=Handle.Status.VERIFIED
+            )
+            .only("entry_id", "kind", "canonical")
+            .first()
+        )
+        if handle is None:
+            continue
+        entry = _with_related(Entry.objects.filter(pk=handle.entry_id)).first()
+        if entry_visible_to(entry, caller):
+            return entry, f"{handle.kind}:{handle.canonical}"
+        break
+    raise NotFound("No entry answers to that handle.")

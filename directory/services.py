@@ -1,0 +1,283 @@
+"""Writes to the directory. Every change to an entry goes through one of these actions.
+
+Each action is atomic, normalizes its input through :mod:`directory.normalization`, turns
+database constraint violations into :mod:`directory.exceptions` errors and schedules the
+search index update after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from directory.exceptions import ConflictError, HandleTaken, NormalizationError
+from directory.models import Endpoint, Entry, Handle
+from directory.normalization import (
+    clean_display,
+    normalize_directory_handle,
+    normalize_endpoint_uri,
+    normalize_handle,
+    skeleton,
+)
+from search.services import schedule_entry_sync
+
+CAPABILITIES = ("voice", "video", "text")
+NICKNAME_MAX = 200
+
+
+def _clean_nickname(nickname: str) -> str:
+    text = clean_display(nickname)
+    if not text:
+        raise NormalizationError("A nickname needs at least one visible character.")
+    if len(text) > NICKNAME_MAX:
+        raise NormalizationError(f"A nickname has at most {NICKNAME_MAX} characters.")
+    return text
+
+
+def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None = None) -> None:
+    """Raise :class:`HandleTaken` when ``raw`` equals or looks like a taken handle.
+
+    Input: a directory handle as typed. Compares case-insensitively and by UTS #39
+    skeleton. Raises :class:`NormalizationError` for an invalid handle.
+    """
+    wanted = normalize_directory_handle(raw)
+    clash = (
+        Entry.objects.filter(handle_canonical=wanted.canonical)
+        | Entry.objects.filter(handle_skeleton=wanted.skeleton)
+    ).exclude(pk=exclude_entry_id)
+    other = clash.only("handle").first()
+    if other is not None:
+        if other.handle_canonical == wanted.canonical:
+            raise HandleTaken(f"@{wanted.display} is taken.")
+        raise HandleTaken(f"@{wanted.display} looks too much like @{other.handle}, which is taken.")
+
+
+@transaction.atomic
+def entry_create(
+    *,
+    nickname: str,
+    handle: str,
+    owner=None,
+    discoverable: bool = True,
+    import_key: str | None = None,
+) -> Entry:
+    """Create an entry with a directory handle.
+
+    Inputs: ``nickname`` (display name), ``handle`` (``alice`` or ``@alice``), ``owner``
+    (a user or ``None`` for operator entries), ``discoverable``, ``import_key``.
+    Output: the saved :class:`Entry`. Raises :class:`NormalizationError` for an invalid
+    handle or nickname and :class:`HandleTaken` when it equals or looks like a taken one
+    (checked first for a clear message, then enforced by the database constraints).
+    """
+    wanted = normalize_directory_handle(handle)
+    nickname = _clean_nickname(nickname)
+    directory_handle_check_available(wanted.display)
+    entry = Entry(
+        owner=owner,
+        nickname=nickname,
+        nickname_skeleton=skeleton(nickname),
+        handle=wanted.display,
+        handle_canonical=wanted.canonical,
+        handle_skeleton=wanted.skeleton,
+        discoverable=discoverable,
+        import_key=import_key,
+    )
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        raise HandleTaken(f"@{wanted.display} is taken.") from None
+    schedule_entry_sync(entry.pk)
+    return entry
+
+
+@transaction.atomic
+def entry_update(
+    *,
+    entry: Entry,
+    nickname: str | None = None,
+    handle: str | None = None,
+    discoverable: bool | None = None,
+) -> Entry:
+    """Change an entry's nickname, directory handle or discoverability.
+
+    Only the given fields change. Raises as :func:`entry_create` does.
+    """
+    fields: list[str] = []
+    if nickname is not None:
+        entry.nickname = _clean_nickname(nickname)
+        entry.nickname_skeleton = skeleton(entry.nickname)
+        fields += ["nickname", "nickname_skeleton"]
+    if handle is not None:
+        wanted = normalize_directory_handle(handle)
+        directory_handle_check_available(wanted.display, exclude_entry_id=entry.pk)
+        entry.handle = wanted.display
+        entry.handle_canonical = wanted.canonical
+        entry.handle_skeleton = wanted.skeleton
+        fields += ["handle", "handle_canonical", "handle_skeleton"]
+    if discoverable is not None:
+        entry.discoverable = discoverable
+        fields.append("discoverable")
+    if fields:
+        try:
+            with transaction.atomic():
+                entry.save(update_fields=[*fields, "updated_at"])
+        except IntegrityError:
+            raise HandleTaken(f"@{entry.handle} is taken.") from None
+        schedule_entry_sync(entry.pk)
+    return entry
+
+
+@transaction.atomic
+def entry_delete(*, entry: Entry) -> None:
+    """Delete an entry with its handles and endpoints; the index drops it after commit."""
+    entry_id = entry.pk
+    entry.delete()
+    schedule_entry_sync(entry_id)
+
+
+@transaction.atomic
+def handle_add(*, entry: Entry, kind: str, raw: str) -> Handle:
+    """Claim an external handle for ``entry``; it starts ``unverified``.
+
+    Inputs: ``kind`` (a :class:`~directory.normalization.HandleKind` value) and ``raw``
+    (the handle as given). Output: the saved :class:`Handle`, or the existing one when the
+    entry already claims the same handle (idempotent). Raises
+    :class:`NormalizationError` for a malformed handle.
+    """
+    normal = normalize_handle(kind, raw)
+    existing = Handle.objects.filter(entry=entry, kind=normal.kind, key=normal.key).first()
+    if existing is not None:
+        return existing
+    handle = Handle(
+        entry=entry,
+        kind=normal.kind,
+        raw=raw.strip()[:512],
+        canonical=normal.canonical,
+        key=normal.key,
+        skeleton=skeleton(normal.canonical),
+    )
+    try:
+        with transaction.atomic():
+            handle.save()
+    except IntegrityError:
+        raise ConflictError(f"{normal.canonical} is already claimed by this entry.") from None
+    schedule_entry_sync(entry.pk)
+    return handle
+
+
+@transaction.atomic
+def handle_mark_verified(*, handle: Handle, when=None) -> Handle:
+    """Record that ``handle``'s owner proved control of it.
+
+    Raises :class:`ConflictError` when another entry already holds the handle verified
+    (the database allows one verified owner per handle).
+    """
+    when = when or timezone.now()
+    handle.status = Handle.Status.VERIFIED
+    handle.verified_at = when
+    handle.checked_at = when
+    try:
+        with transaction.atomic():
+            handle.save(update_fields=["status", "verified_at", "checked_at", "updated_at"])
+    except IntegrityError:
+        raise ConflictError(
+            f"{handle.canonical} is already verified by another entry."
+        ) from None
+    schedule_entry_sync(handle.entry_id)
+    return handle
+
+
+@transaction.atomic
+def handle_remove(*, handle: Handle) -> None:
+    """Drop a claimed handle."""
+    entry_id = handle.entry_id
+    handle.delete()
+    schedule_entry_sync(entry_id)
+
+
+def _capabilities(given: Iterable[str] | None, default: frozenset[str]) -> set[str]:
+    if given is None:
+        return set(default)
+    caps = set(given)
+    unknown = caps - set(CAPABILITIES)
+    if unknown:
+        raise NormalizationError(
+            f"Unknown capabilities: {', '.join(sorted(unknown))} (use voice, video, text)."
+        )
+    return caps
+
+
+@transaction.atomic
+def endpoint_add(
+    *,
+    entry: Entry,
+    uri: str,
+    audience: str = Endpoint.Audience.EVERYONE,
+    preference: int = 100,
+    label: str = "",
+    capabilities: Iterable[str] | None = None,
+    region: str | None = None,
+) -> Endpoint:
+    """Add an endpoint to ``entry``, or update the one with the same normalized URI.
+
+    Inputs: ``uri`` (``sip:alice@example.org``, ``https://matrix.to/#/@a:b``, ``tel:…``),
+    ``audience`` (an :class:`Endpoint.Audience` value), ``preference`` (lower first),
+    ``label``, ``capabilities`` (subset of voice/video/text; default from the scheme),
+    ``region`` for national ``tel:`` numbers. Output: the saved :class:`Endpoint`.
+    Raises :class:`NormalizationError` for an unsupported or malformed URI or audience.
+    """
+    if audience not in Endpoint.Audience.values:
+        raise NormalizationError(
+            f"{audience!r} is not an audience ({', '.join(Endpoint.Audience.values)})."
+        )
+    normal = normalize_endpoint_uri(uri, region=region)
+    caps = _capabilities(capabilities, normal.capabilities)
+    endpoint, _ = Endpoint.objects.update_or_create(
+        entry=entry,
+        uri=normal.uri,
+        defaults={
+            "scheme": normal.scheme,
+            "service": normal.service,
+            "voice": "voice" in caps,
+            "video": "video" in caps,
+            "text": "text" in caps,
+            "preference": preference,
+            "label": clean_display(label)[:64],
+            "audience": audience,
+        },
+    )
+    schedule_entry_sync(entry.pk)
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
+    """Change an endpoint's audience, preference, label or capabilities.
+
+    Accepted keyword arguments: ``audience``, ``preference``, ``label``, ``capabilities``.
+    Raises :class:`NormalizationError` for a bad audience or capability.
+    """
+    if "audience" in changes:
+        if changes["audience"] not in Endpoint.Audience.values:
+            raise NormalizationError(f"{changes['audience']!r} is not an audience.")
+        endpoint.audience = changes["audience"]
+    if "preference" in changes:
+        endpoint.preference = int(changes["preference"])
+    if "label" in changes:
+        endpoint.label = clean_display(changes["label"])[:64]
+    if "capabilities" in changes:
+        caps = _capabilities(changes["capabilities"], frozenset())
+        endpoint.voice, endpoint.video, endpoint.text = (c in caps for c in CAPABILITIES)
+    endpoint.save()
+    schedule_entry_sync(endpoint.entry_id)
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_remove(*, endpoint: Endpoint) -> None:
+    entry_id = endpoint.entry_id
+    endpoint.delete()
+    schedule_entry_sync(entry_id)

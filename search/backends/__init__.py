@@ -1,0 +1,1 @@
+"""Search backends behind one interface, chosen by settings.SEARCH_BACKEND."""
