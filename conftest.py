@@ -47,3 +47,20 @@ def pytest_collection_modifyitems(config, items):
             if IN_CI:
                 pytest.fail(f"CI=true but no Redis is reachable ({item.nodeid})", pytrace=False)
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_run_eagerly(request):
+    """Outside tests marked ``worker``, tasks run in-process instead of reaching a broker,
+    so no test leaves messages behind for another test's worker."""
+    from directory.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
