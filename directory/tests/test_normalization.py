@@ -1,0 +1,169 @@
+"""The normalization rules every surface relies on (DESIGN.md, "Normalization")."""
+
+import pytest
+
+from directory.exceptions import NormalizationError
+from directory.normalization import (
+    HandleKind,
+    normalize_directory_handle,
+    normalize_domain,
+    normalize_endpoint_uri,
+    normalize_handle,
+    normalize_phone,
+    normalize_url,
+    parse_lookup,
+    skeleton,
+)
+
+
+def test_it_keeps_the_italian_leading_zero():
+    assert normalize_phone("0656851242", "IT").e164 == "+390656851242"
+
+
+def test_it_keeps_a_tel_uri_extension_apart_from_the_e164_number():
+    number = normalize_phone("tel:+44-555-555-5555;ext=5555")
+    assert number.e164 == "+445555555555"
+    assert number.extension == "5555"
+    assert number.tel_uri == "tel:+445555555555;ext=5555"
+
+
+def test_it_reads_a_written_extension():
+    number = normalize_phone("(905) 555-1234 x12", "US")
+    assert (number.e164, number.extension) == ("+19055551234", "12")
+
+
+def test_it_needs_a_region_for_a_national_number():
+    with pytest.raises(NormalizationError, match="region"):
+        normalize_phone("0656851242")
+
+
+@pytest.mark.parametrize("raw", ["+1-800-MYFAX", "BusinessPhone", "", "++", "+1 555"])
+def test_it_refuses_what_is_not_a_phone_number(raw):
+    with pytest.raises(NormalizationError):
+        normalize_phone(raw, "US")
+
+
+@pytest.mark.parametrize(
+    "raw", ["@Alice@Mastodon.Social", "alice@mastodon.social", "acct:alice@mastodon.social"]
+)
+def test_it_gives_fediverse_spellings_one_canonical_handle(raw):
+    handle = normalize_handle(HandleKind.FEDIVERSE, raw)
+    assert handle.canonical == "alice@mastodon.social"
+    assert handle.key == "alice@mastodon.social"
+
+
+def test_it_keeps_matrix_local_parts_case_sensitive():
+    upper = normalize_handle(HandleKind.MATRIX, "@Alice:matrix.org")
+    lower = normalize_handle(HandleKind.MATRIX, "@alice:matrix.org")
+    assert upper.key != lower.key
+
+
+def test_it_compares_matrix_server_names_case_insensitively():
+    assert (
+        normalize_handle(HandleKind.MATRIX, "@alice:Matrix.org").key
+        == normalize_handle(HandleKind.MATRIX, "@alice:matrix.org").key
+        == "@alice:matrix.org"
+    )
+
+
+def test_it_gives_u_label_and_a_label_domains_one_handle():
+    unicode_form = normalize_handle(HandleKind.DOMAIN, "bücher.example")
+    ascii_form = normalize_handle(HandleKind.DOMAIN, "xn--bcher-kva.example")
+    assert unicode_form == ascii_form
+    assert unicode_form.canonical == "xn--bcher-kva.example"
+
+
+def test_it_keeps_an_email_local_part_but_compares_it_case_insensitively():
+    handle = normalize_handle(HandleKind.EMAIL, "Alice.Smith@Example.COM")
+    assert handle.canonical == "Alice.Smith@example.com"
+    assert handle.key == normalize_handle(HandleKind.EMAIL, "alice.smith@example.com").key
+
+
+def test_it_refuses_reserved_atproto_tlds():
+    assert normalize_handle(HandleKind.ATPROTO, "Alice.bsky.social").canonical == "alice.bsky.social"
+    with pytest.raises(NormalizationError):
+        normalize_handle(HandleKind.ATPROTO, "alice.test")
+
+
+@pytest.mark.parametrize("lookalike", ["eIonmusk", "\u0435lonmusk", "e\u200blonmusk", "ELONMUSK"])
+def test_it_gives_look_alike_directory_handles_the_same_skeleton(lookalike):
+    assert normalize_directory_handle(lookalike).skeleton == normalize_directory_handle("elonmusk").skeleton
+
+
+def test_it_keeps_unrelated_handles_apart():
+    assert skeleton("alice") != skeleton("alicia")
+    assert skeleton("maria") != skeleton("mario")
+
+
+@pytest.mark.parametrize("raw", ["\u200b\u200c\u200d", "\u2060\ufeff", "@", " ", "a", "x" * 31, "al ice", "-alice"])
+def test_it_refuses_bad_directory_handles(raw):
+    with pytest.raises(NormalizationError):
+        normalize_directory_handle(raw)
+
+
+def test_it_accepts_directory_handles_in_other_scripts():
+    handle = normalize_directory_handle("@Мария")
+    assert (handle.display, handle.canonical) == ("Мария", "мария")
+
+
+def test_it_normalizes_urls_to_one_comparable_form():
+    assert normalize_url("HTTPS://Example.COM:443/@al/") == "https://example.com/@al"
+    assert normalize_url("https://example.com") == "https://example.com/"
+
+
+def test_it_normalizes_domains_dropping_a_trailing_dot():
+    assert normalize_domain("Example.ORG.") == "example.org"
+
+
+@pytest.mark.parametrize(
+    ("raw", "uri", "scheme", "service"),
+    [
+        ("sip:alice@Example.ORG", "sip:alice@example.org", "sip", "sip"),
+        ("sips:alice@example.org", "sips:alice@example.org", "sips", "sip"),
+        ("xmpp:Alice@Jabber.org/phone", "xmpp:alice@jabber.org", "xmpp", "xmpp"),
+        ("matrix:u/alice:matrix.org", "matrix:u/alice:matrix.org", "matrix", "matrix"),
+        ("https://matrix.to/#/@alice:matrix.org", "https://matrix.to/#/@alice:matrix.org", "https", "matrix"),
+        ("mailto:Alice@Example.com", "mailto:Alice@example.com", "mailto", "email"),
+        ("tel:+44-555-555-5555;ext=5555", "tel:+445555555555;ext=5555", "tel", "phone"),
+        ("facetime:alice@example.com", "facetime:alice@example.com", "facetime", "facetime"),
+        ("facetime-audio:+14155550123", "facetime-audio:+14155550123", "facetime-audio", "facetime"),
+        ("https://wa.me/14155550123", "https://wa.me/14155550123", "https", "whatsapp"),
+        ("https://meet.jit.si/AliceRoom", "https://meet.jit.si/AliceRoom", "https", "jitsi"),
+    ],
+)
+def test_it_normalizes_endpoint_uris(raw, uri, scheme, service):
+    endpoint = normalize_endpoint_uri(raw)
+    assert (endpoint.uri, endpoint.scheme, endpoint.service) == (uri, scheme, service)
+
+
+@pytest.mark.parametrize("raw", ["gopher:alice", "http://call.example/alice", "alice", "sip:nohost"])
+def test_it_refuses_unsupported_endpoints(raw):
+    with pytest.raises(NormalizationError):
+        normalize_endpoint_uri(raw)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_kind"),
+    [
+        ("@Alice:matrix.org", HandleKind.MATRIX),
+        ("acct:alice@mastodon.social", HandleKind.FEDIVERSE),
+        ("@alice@mastodon.social", HandleKind.FEDIVERSE),
+        ("alice@example.com", HandleKind.EMAIL),
+        ("bücher.example", HandleKind.DOMAIN),
+        ("https://github.com/alice", HandleKind.GITHUB),
+        ("https://mastodon.social/@alice", HandleKind.FEDIVERSE),
+        ("+14155550123", HandleKind.WHATSAPP),
+        ("tel:+1-415-555-0123", HandleKind.WHATSAPP),
+    ],
+)
+def test_it_reads_every_lookup_form(query, expected_kind):
+    parsed = parse_lookup(query, local_domain="worldbook.example")
+    assert parsed.directory_handle is None
+    assert parsed.candidates[0].kind == expected_kind
+
+
+@pytest.mark.parametrize("query", ["@alice", "alice", "acct:alice@worldbook.example", "Alice@WorldBook.Example"])
+def test_it_reads_directory_handle_lookups(query):
+    parsed = parse_lookup(query, local_domain="worldbook.example")
+    assert parsed.directory_handle is not None
+    assert parsed.directory_handle.canonical == "alice"

@@ -1,0 +1,93 @@
+"""Directory writes: the actions in directory.services and the database constraints behind them."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from directory import services
+from directory.exceptions import ConflictError, HandleTaken, NormalizationError
+from directory.models import Endpoint, Entry, Handle
+from directory.normalization import HandleKind, normalize_directory_handle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_an_entry_with_its_handle_forms():
+    entry = services.entry_create(nickname="  Alice\u200b Liddell ", handle="@Alice")
+    assert (entry.nickname, entry.handle, entry.handle_canonical) == ("Alice Liddell", "Alice", "alice")
+    assert entry.handle_skeleton == normalize_directory_handle("alice").skeleton
+
+
+@pytest.mark.parametrize("taken", ["elonmusk", "ELONMUSK", "eIonmusk", "\u0435lonmusk", "elon\u200bmusk"])
+def test_it_refuses_a_handle_equal_to_or_looking_like_a_taken_one(taken):
+    services.entry_create(nickname="Elon", handle="elonmusk")
+    with pytest.raises(HandleTaken):
+        services.entry_create(nickname="Not Elon", handle=taken)
+    assert Entry.objects.count() == 1
+
+
+def test_it_refuses_a_handle_of_invisible_characters_only():
+    with pytest.raises(NormalizationError):
+        services.entry_create(nickname="Ghost", handle="\u200b\u200c\u200d")
+
+
+def test_the_database_itself_refuses_look_alike_handles():
+    original = services.entry_create(nickname="Elon", handle="elonmusk")
+    lookalike = normalize_directory_handle("eIonmusk")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Entry.objects.create(
+            nickname="x",
+            handle=lookalike.display,
+            handle_canonical=lookalike.canonical,
+            handle_skeleton=original.handle_skeleton,
+        )
+
+
+def test_the_database_allows_one_verified_owner_per_handle():
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    mallory = services.entry_create(nickname="Mallory", handle="mallory")
+    mine = services.handle_add(entry=alice, kind=HandleKind.EMAIL, raw="alice@example.com")
+    theirs = services.handle_add(entry=mallory, kind=HandleKind.EMAIL, raw="ALICE@example.com")
+    services.handle_mark_verified(handle=mine)
+    with pytest.raises(ConflictError):
+        services.handle_mark_verified(handle=theirs)
+    theirs.refresh_from_db()
+    assert theirs.status == Handle.Status.UNVERIFIED
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Handle.objects.filter(pk=theirs.pk).update(status=Handle.Status.VERIFIED, verified_at=mine.verified_at)
+
+
+def test_it_keeps_matrix_ids_that_differ_in_case_apart():
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    first = services.handle_add(entry=alice, kind=HandleKind.MATRIX, raw="@Alice:matrix.org")
+    second = services.handle_add(entry=alice, kind=HandleKind.MATRIX, raw="@alice:Matrix.org")
+    assert first.pk != second.pk
+    again = services.handle_add(entry=alice, kind=HandleKind.MATRIX, raw="@alice:matrix.org")
+    assert again.pk == second.pk
+
+
+def test_it_adds_endpoints_in_normal_form_and_updates_the_same_uri():
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    first = services.endpoint_add(entry=alice, uri="sip:alice@Example.org", preference=10, label="desk")
+    second = services.endpoint_add(entry=alice, uri="SIP:alice@example.org", audience="verified")
+    assert first.pk == second.pk
+    second.refresh_from_db()
+    assert (second.uri, second.audience, second.voice, second.text) == ("sip:alice@example.org", "verified", True, False)
+
+
+def test_it_refuses_a_bad_audience_or_capability_without_writing():
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    with pytest.raises(NormalizationError):
+        services.endpoint_add(entry=alice, uri="sip:alice@example.org", audience="friends")
+    with pytest.raises(NormalizationError):
+        services.endpoint_add(entry=alice, uri="sip:alice@example.org", capabilities=["telepathy"])
+    assert not Endpoint.objects.exists()
+
+
+def test_it_renames_an_entry_only_to_a_free_handle():
+    services.entry_create(nickname="Bob", handle="bob")
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    with pytest.raises(HandleTaken):
+        services.entry_update(entry=alice, handle="B0B")
+    services.entry_update(entry=alice, handle="Alice", nickname="Alice L.")
+    alice.refresh_from_db()
+    assert (alice.handle, alice.nickname) == ("Alice", "Alice L.")
