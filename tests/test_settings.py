@@ -1,0 +1,63 @@
+"""Settings come from the environment and refuse values they cannot read."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(tmp_path, **env):
+    """Import the settings module in a fresh interpreter with ``env``; return the process."""
+    clean = {k: v for k, v in os.environ.items() if k not in {
+        "DEBUG", "SECRET_KEY", "DATABASE_URL", "SEARCH_BACKEND", "ALLOWED_HOSTS", "SITE_URL",
+        "CELERY_BROKER_URL", "REDIS_URL", "MEILISEARCH_URL",
+    }}
+    clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings", **env)
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
+        "settings.SEARCH_BACKEND, ','.join(settings.ALLOWED_HOSTS))"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+def test_it_defaults_to_sqlite_a_serverless_broker_and_the_database_search(tmp_path):
+    result = load_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
+    engine, broker, backend, _hosts = result.stdout.split()
+    assert (engine, broker, backend) == ("django.db.backends.sqlite3", "filesystem://", "database")
+
+
+def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
+    result = load_settings(
+        tmp_path,
+        DATABASE_URL="postgres://wb@db.internal:5432/worldbook",
+        REDIS_URL="redis://cache.internal:6379/0",
+        ALLOWED_HOSTS="worldbook.example, www.worldbook.example",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, broker, _backend, hosts = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert broker == "redis://cache.internal:6379/0"
+    assert hosts == "worldbook.example,www.worldbook.example"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"SEARCH_BACKEND": "elastic"}, "SEARCH_BACKEND must be one of"),
+        ({"SEARCH_BACKEND": "meilisearch"}, "needs MEILISEARCH_URL"),
+        ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be"),
+        ({"SITE_URL": "ftp://x"}, "SITE_URL must be"),
+    ],
+)
+def test_it_fails_loudly_on_bad_values(tmp_path, env, message):
+    result = load_settings(tmp_path, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
