@@ -138,6 +138,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("broker", "broker-control"):
         (VAR_DIR / _folder).mkdir(exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+# The queue tasks go to and workers read; a distinct name lets several deployments (or test
+# runs) share one broker without taking each other's messages.
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "worldbook")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
