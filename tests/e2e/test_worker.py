@@ -1,0 +1,238 @@
+"""End to end through a real Celery worker: an entry created through the API reaches search.
+
+A ``celery -A directory worker`` subprocess reads the same test database and the same broker
+as the test: Redis when the settings name one (the test is then marked ``redis``), otherwise
+the file-system broker in a temporary folder. Its queue has a name of its own, so runs that
+share a broker never take each other's messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+USES_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+READY_TIMEOUT = 60.0
+FOLLOW_TIMEOUT = 30.0
+POLL_INTERVAL = 0.2
+
+pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
+
+
+def database_url(settings_dict: dict[str, Any]) -> str:
+    """The ``DATABASE_URL`` of the database described by ``settings_dict``.
+
+    Input: a Django connection's ``settings_dict`` (during a test it names the test
+    database). Output: a ``postgres://`` or ``sqlite:///`` URL that settings.py reads back
+    to the same database.
+    """
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(settings_dict["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            raise RuntimeError("a worker process cannot share an in-memory SQLite database")
+        return f"sqlite:///{Path(name).resolve()}"
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+def _configure_sender(app, **conf: Any) -> None:
+    """Point this process's Celery app at ``conf``.
+
+    Celery keeps the queues, routes and broker connections it built from the configuration
+    it first saw; they are dropped here so the next message uses the new values.
+    """
+    app.conf.update(conf)
+    del app.amqp
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+
+
+def _log_tail(path: Path, lines: int = 60) -> str:
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Worker:
+    process: subprocess.Popen
+    queue: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
+    """Start ``celery -A directory worker`` on the test database; stop it afterwards.
+
+    Yields the running process once its log says it is ready. Fails with the worker's log
+    when it exits early or is not ready within ``READY_TIMEOUT`` seconds.
+    """
+    from django.db import connection
+
+    from directory.celery import app
+
+    var_dir = tmp_path_factory.mktemp("worker-var")
+    queue = f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
+    log_path = var_dir / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "directory.settings",
+        "WORLDBOOK_VAR_DIR": str(var_dir),
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    saved = {
+        "task_default_queue": app.conf.task_default_queue,
+        "broker_transport_options": app.conf.broker_transport_options,
+    }
+    sender_conf: dict[str, Any] = {"task_default_queue": queue}
+    if not USES_REDIS:
+        # The worker derives its broker folders from WORLDBOOK_VAR_DIR; the test writes
+        # messages into the same folders.
+        sender_conf["broker_transport_options"] = {
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            "data_folder_in": str(var_dir / "broker"),
+            "data_folder_out": str(var_dir / "broker"),
+            "control_folder": str(var_dir / "broker-control"),
+        }
+        for folder in ("broker", "broker-control"):
+            (var_dir / folder).mkdir(exist_ok=True)
+
+    command = [
+        sys.executable, "-m", "celery", "-A", "directory", "worker",
+        "--pool", "solo", "--loglevel", "INFO", "--hostname", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while " ready." not in (log_path.read_text(errors="replace")):
+            if worker.poll() is not None:
+                pytest.fail(
+                    f"the Celery worker exited with status {worker.returncode} before it was "
+                    f"ready; its log:\n{_log_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"the Celery worker was not ready after {READY_TIMEOUT:.0f} s; its log:\n"
+                    f"{_log_tail(log_path)}"
+                )
+            time.sleep(0.1)
+        _configure_sender(app, **sender_conf)
+        yield Worker(process=worker, queue=queue, log_path=log_path)
+    finally:
+        _configure_sender(app, **saved)
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=5)
+
+
+def eventually(check: Callable[[], Any], what: str, log_path: Path) -> Any:
+    """Call ``check`` until it returns something truthy (at most ``FOLLOW_TIMEOUT`` s)."""
+    deadline = time.monotonic() + FOLLOW_TIMEOUT
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"{what}: not seen after {FOLLOW_TIMEOUT:.0f} s; the worker's log:\n"
+                f"{_log_tail(log_path)}"
+            )
+        time.sleep(POLL_INTERVAL)
+
+
+def _search_handles(client, query: str) -> list[str]:
+    response = client.get("/api/v1/search", {"q": query})
+    assert response.status_code == 200, response.content
+    return [str(item["handle"]).lstrip("@").lower() for item in response.json()["results"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_follows_an_entry_from_the_api_through_the_worker_into_search(celery_worker):
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from directory.models import Entry
+    from search.backends import get_backend
+
+    log_path = celery_worker.log_path
+    suffix = uuid.uuid4().hex[:6]
+    handle = f"wilhelmina{suffix}"
+    owner = User.objects.create_user("wilhelmina", email="wilhelmina@example.org", password="x")
+    client = APIClient()
+    client.force_authenticate(owner)
+
+    created = client.post(
+        "/api/v1/entries",
+        {"nickname": "Wilhelmina Quaxleigh", "handle": handle, "discoverable": True},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    entry = Entry.objects.get(handle_canonical=handle)
+    assert entry.owner_id == owner.pk
+
+    eventually(
+        lambda: handle in _search_handles(client, "Quaxleigh"),
+        "the new entry in search results",
+        log_path,
+    )
+    # The index was written by the worker process, not by a task run in this one.
+    assert re.search(r"Task search\.sync_entry\[[^\]]+\] succeeded", celery_worker.log())
+
+    renamed = client.patch(
+        f"/api/v1/entries/{handle}", {"nickname": "Wilhelmina Brackwater"}, format="json"
+    )
+    assert renamed.status_code == 200, renamed.content
+    eventually(
+        lambda: (
+            handle in _search_handles(client, "Brackwater")
+            and handle not in _search_handles(client, "Quaxleigh")
+        ),
+        "the new nickname replacing the old one in search results",
+        log_path,
+    )
+
+    unlisted = client.patch(f"/api/v1/entries/{handle}", {"discoverable": False}, format="json")
+    assert unlisted.status_code == 200, unlisted.content
+    assert handle not in _search_handles(client, "Brackwater")
+    # Results are re-checked against the database, so the index itself shows the worker's work.
+    eventually(
+        lambda: entry.pk not in get_backend().search("Brackwater", limit=20, offset=0)[0],
+        "the unlisted entry leaving the search index",
+        log_path,
+    )
