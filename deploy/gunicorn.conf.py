@@ -1,0 +1,48 @@
+"""Gunicorn settings for the Worldbook web process, read from the environment.
+
+Used by ``deploy/run``, the systemd unit and the compose file:
+``gunicorn --config deploy/gunicorn.conf.py``. The variables are listed in deploy/env.example.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _bind() -> str:
+    explicit = os.environ.get("GUNICORN_BIND", "").strip()
+    if explicit:
+        return explicit
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{_int('PORT', 8000)}"
+
+
+wsgi_app = "directory.wsgi:application"
+bind = _bind()
+# Gunicorn's rule of thumb: two workers per core plus one.
+workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+threads = _int("GUNICORN_THREADS", 1)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Recycling workers now and then bounds the damage of any slow leak.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "").strip() or "-"
+errorlog = "-"
+loglevel = (os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
+# Request time in microseconds (%(D)s) at the end of each access-log line.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(D)sus'
+# Only a proxy on these addresses may set X-Forwarded-Proto / X-Forwarded-For.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
+proc_name = "worldbook-web"
