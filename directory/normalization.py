@@ -140,8 +140,8 @@ def normalize_directory_handle(raw: str) -> DirectoryHandle:
     """Validate and normalize a directory handle such as ``@alice`` or ``alice``.
 
     Rules: 2–30 characters after cleaning; letters and digits of any script, plus ``.``,
-    ``_`` and ``-`` (not first or last). A handle made only of invisible characters is
-    refused. Raises :class:`NormalizationError` with the reason.
+    ``_`` and ``-`` (not first or last); not ending in ``.vcf``. A handle made only of
+    invisible characters is refused. Raises :class:`NormalizationError` with the reason.
     """
     text = clean_display(raw.strip())
     if text.startswith("@"):
@@ -162,6 +162,9 @@ def normalize_directory_handle(raw: str) -> DirectoryHandle:
             )
     if text[0] in _DIRECTORY_HANDLE_PUNCT or text[-1] in _DIRECTORY_HANDLE_PUNCT:
         raise NormalizationError("A handle cannot start or end with '.', '_' or '-'.")
+    if text.casefold().endswith(".vcf"):
+        # /@alice.vcf is the address of alice's vCard, so no handle may end that way.
+        raise NormalizationError("A handle cannot end in '.vcf'.")
     if unicodedata.category(text[0]) == "Mn":
         raise NormalizationError("A handle cannot start with a combining mark.")
     return DirectoryHandle(display=text, canonical=text.casefold(), skeleton=skeleton(text))
