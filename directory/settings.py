@@ -216,6 +216,10 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", f"worldbook@{WORLDBOOK_DOMAIN}
 
 LOGIN_URL = "admin:login"
 
+# Requests per client address to each public page (entry page, vCard, WebFinger), counted
+# in the cache by django-ratelimit: "<count>/<s|min|h|d>".
+PUBLIC_RATE_LIMIT = envstr("THROTTLE_PUBLIC", "300/min")
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _site.scheme == "https")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
