@@ -131,6 +131,23 @@ def entry_update(
 
 
 @transaction.atomic
+def entry_set_status(*, entry: Entry, status: str) -> Entry:
+    """Suspend or reinstate ``entry`` (``status``: an :class:`Entry.Status` value).
+
+    A suspended entry is hidden from every surface but its owner, and the search index
+    drops it after commit. Raises :class:`NormalizationError` for an unknown status.
+    """
+    if status not in Entry.Status.values:
+        raise NormalizationError(
+            f"{status!r} is not an entry status ({', '.join(Entry.Status.values)})."
+        )
+    entry.status = status
+    entry.save(update_fields=["status", "updated_at"])
+    schedule_entry_sync(entry.pk)
+    return entry
+
+
+@transaction.atomic
 def entry_delete(*, entry: Entry) -> None:
     """Delete an entry with its handles and endpoints; the index drops it after commit."""
     entry_id = entry.pk
@@ -186,6 +203,20 @@ def handle_mark_verified(*, handle: Handle, when=None) -> Handle:
         raise ConflictError(
             f"{handle.canonical} is already verified by another entry."
         ) from None
+    schedule_entry_sync(handle.entry_id)
+    return handle
+
+
+@transaction.atomic
+def handle_revoke(*, handle: Handle, when=None) -> Handle:
+    """Withdraw ``handle``'s verification: a moderator found the proof wanting.
+
+    The handle stays claimed with status ``revoked`` and stops answering lookups; the
+    search index follows after commit.
+    """
+    handle.status = Handle.Status.REVOKED
+    handle.checked_at = when or timezone.now()
+    handle.save(update_fields=["status", "checked_at", "updated_at"])
     schedule_entry_sync(handle.entry_id)
     return handle
 
