@@ -1,0 +1,33 @@
+"""Accounts in the Django admin: people who sign in, with the entries they manage."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from accounts.models import User
+
+
+@admin.register(User)
+class WorldbookUserAdmin(UserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "entry_count",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("username", "email", "first_name", "last_name")
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(_entry_count=Count("entries"))
+
+    @admin.display(description="entries", ordering="_entry_count")
+    def entry_count(self, user: User) -> int:
+        return user._entry_count
