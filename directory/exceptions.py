@@ -84,9 +84,19 @@ def problem(
     return body
 
 
-def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def problem_response(
+    body: dict[str, Any], headers: dict[str, str] | None = None, *, request=None
+) -> Response:
+    """Wrap a problem document in a DRF response served as ``application/problem+json``.
+
+    When content negotiation picked a non-JSON renderer for ``request`` (the browsable
+    API's HTML page), the renderer's own media type is kept, so the label never
+    contradicts the body.
+    """
     response = Response(body, status=body["status"], headers=headers)
-    response.content_type = PROBLEM_CONTENT_TYPE
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":
+        response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 
@@ -123,9 +133,11 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: every error becomes an RFC 9457 problem document."""
+    request = context.get("request")
     if isinstance(exc, WorldbookError):
         return problem_response(
-            problem(exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors)
+            problem(exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors),
+            request=request,
         )
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
@@ -147,5 +159,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         body = problem(response.status_code, title, detail, slug, errors=errors)
     else:
         body = problem(response.status_code, title, str(getattr(exc, "detail", exc)), slug)
-    headers = {k: v for k, v in response.items() if k.lower() in ("retry-after", "allow", "www-authenticate")}
-    return problem_response(body, headers)
+    kept = ("retry-after", "allow", "www-authenticate")
+    headers = {k: v for k, v in response.items() if k.lower() in kept}
+    return problem_response(body, headers, request=request)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from directory.exceptions import NotFound
+from directory.exceptions import Forbidden, NotFound
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import normalize_directory_handle, parse_lookup
-from directory.policy import entry_visible_to
+from directory.policy import caller_is_owner, entry_visible_to
 
 
 def _with_related(qs: QuerySet[Entry]) -> QuerySet[Entry]:
@@ -62,3 +62,25 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
             return entry, f"{handle.kind}:{handle.canonical}"
         break
     raise NotFound("No entry answers to that handle.")
+
+
+def entry_get_for_owner(handle: str, *, user, require_active: bool = True) -> Entry:
+    """Return the entry with directory handle ``handle`` for ``user`` to manage.
+
+    The permission-checking fetch every owner action starts from. Inputs: ``handle``
+    (``alice`` or ``@alice``), ``user`` (the signed-in account), ``require_active``
+    (``False`` for reading and deleting, which the owner of a suspended entry may still
+    do). Output: the :class:`Entry` with handles and endpoints prefetched.
+
+    Raises :class:`NotFound` when the entry is missing or hidden from ``user`` (the same
+    error :func:`entry_get_by_handle` raises, so a non-owner cannot tell a suspended
+    entry from a missing one); :class:`Forbidden` when the entry is visible but owned by
+    someone else (its existence is public, so refusing reveals nothing), or when it is
+    suspended and ``require_active`` is set.
+    """
+    entry = entry_get_by_handle(handle, caller=user)
+    if not caller_is_owner(entry, user):
+        raise Forbidden("Only the owner of this entry may manage it.")
+    if require_active and entry.status != Entry.Status.ACTIVE:
+        raise Forbidden("This entry is suspended: it can be read and deleted, not changed.")
+    return entry

@@ -162,18 +162,27 @@ DEFAULT_PHONE_REGION = envstr("DEFAULT_PHONE_REGION", "") or None
 
 REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Basic first: DRF answers a missing login with the first class's challenge, and only
+    # Basic has one (401 + WWW-Authenticate, RFC 9110 §11.6.1); Session alone gives 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "directory.exceptions.problem_exception_handler",
+    # Throttles keep one client from starving the others. They are not a security
+    # control: counters live in the cache, reset with it and key on an address a client
+    # can change, so a limit that must hold against an attacker is kept in the database.
+    # Views name their scope with ``throttle_scope`` ("resolve", "search").
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": envstr("THROTTLE_ANON", "600/min"),
@@ -193,6 +202,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Entries and handles both have a "status"; each choice set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "EntryStatusEnum": "directory.models.Entry.Status",
+        "HandleStatusEnum": "directory.models.Handle.Status",
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("directory.api.urls")),
+    # Sign-in and sign-out links of the browsable API.
+    path("api-auth/", include("rest_framework.urls")),
     path("", include("search.urls")),
     path("", include("directory.web_urls")),
 ]
