@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns: list = []
+from search import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search", views.search, name="search"),
+]

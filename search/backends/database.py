@@ -1,0 +1,326 @@
+"""The ``database`` search backend: the index lives in the directory's own database.
+
+It runs on SQLite and on PostgreSQL with the same tables (:mod:`search.models`) and the
+same SQL, built by the ORM from indexed lookups only:
+
+- exact words and whole handles: ``term = …`` / ``term IN (…)`` on a B-tree;
+- prefixes: a left-anchored range, ``term LIKE 'ab%'`` on PostgreSQL (``varchar_pattern_ops``
+  index) and ``term >= 'ab' AND term < 'ac'`` on SQLite (binary collation);
+- one typo: the query word's one-deletion variants are looked up in the SymSpell dictionary
+  (:class:`search.models.TermVariant`), the candidates confirmed with a Damerau–Levenshtein
+  distance of 1 (``rapidfuzz``), and then looked up as exact words.
+
+One grouped query then scores every entry that has a matching term (see
+:meth:`SearchBackend.search` for the order) and a second counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+
+from directory.models import Entry, Handle
+from search.backends.base import BackendHealth, Progress, SearchBackend
+from search.documents import EntryDocument, entry_document
+from search.models import SearchDocument, SearchTerm, TermVariant
+from search.text import (
+    RANK_EXACT,
+    RANK_HANDLE,
+    RANK_PREFIX,
+    RANK_TYPO,
+    RANK_VERIFIED_HANDLE,
+    TYPO_MIN_LENGTH,
+    ParsedQuery,
+    deletions,
+    fold,
+    index_words,
+    is_one_typo,
+    parse_query,
+    prefix_allowed,
+)
+
+Field = SearchTerm.Field
+TERM_MAX_LENGTH = SearchTerm._meta.get_field("term").max_length
+# Larger than any real score (eight words, each at worst a typo).
+NO_MATCH = 1000
+
+
+def _listed_with_handles() -> QuerySet[Entry]:
+    return Entry.objects.listed().prefetch_related(
+        Prefetch("handles", queryset=Handle.objects.only("entry_id", "kind", "canonical", "status"))
+    )
+
+
+def document_terms(document: EntryDocument) -> set[tuple[int, str]]:
+    """The ``(field, term)`` pairs under which ``document`` is found.
+
+    The whole directory handle (field ``HANDLE``) and each whole verified external handle
+    (``VERIFIED_HANDLE``), folded; the words of the nickname, the handle and the verified
+    handles (``WORD``, see :func:`search.text.index_words`).
+    """
+    terms = {(Field.HANDLE.value, fold(document["handle_canonical"])[:TERM_MAX_LENGTH])}
+    words = index_words(document["nickname"]) + index_words(document["handle"])
+    for value in document["verified_handles"]:
+        terms.add((Field.VERIFIED_HANDLE.value, fold(value)[:TERM_MAX_LENGTH]))
+        words += index_words(value)
+    terms.update((Field.WORD.value, word) for word in words)
+    return terms
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # surrogates cannot be stored; skip past them
+        last = 0xE000
+    if last > 0x10FFFF:
+        return None
+    return prefix[:-1] + chr(last)
+
+
+class DatabaseBackend(SearchBackend):
+    """Search over :mod:`search.models` in the default database (SQLite or PostgreSQL)."""
+
+    name = "database"
+    transient_errors = (OperationalError, InterfaceError)
+
+    # ------------------------------------------------------------------ writing
+
+    def sync_entry(self, entry_id: int) -> None:
+        """See :meth:`SearchBackend.sync_entry`.
+
+        The entry's row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs one
+        writer at a time) so two syncs of one entry cannot interleave, and each reads what
+        was committed before it. A document equal to the one indexed is not rewritten.
+        """
+        alias = router.db_for_write(SearchDocument)
+        with transaction.atomic(using=alias):
+            list(Entry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
+            entry = _listed_with_handles().filter(pk=entry_id).first()
+            if entry is None:
+                SearchDocument.objects.filter(pk=entry_id).delete()
+                return
+            document = entry_document(entry)
+            indexed = (
+                SearchDocument.objects.filter(pk=entry_id)
+                .values_list("document", flat=True)
+                .first()
+            )
+            if indexed != document:
+                self._write([document])
+
+    def remove_entry(self, entry_id: int) -> None:
+        """See :meth:`SearchBackend.remove_entry`."""
+        SearchDocument.objects.filter(pk=entry_id).delete()
+
+    def rebuild(self, progress: Progress | None = None, *, batch_size: int = 500) -> int:
+        """See :meth:`SearchBackend.rebuild`.
+
+        Entries are read in primary-key order, ``batch_size`` per transaction, each batch
+        locked and rewritten whole, so searches keep answering while it runs. Documents of
+        entries no longer listed are then dropped, and dictionary variants no posting uses
+        any more are pruned.
+        """
+        alias = router.db_for_write(SearchDocument)
+        done = 0
+        last_pk = 0
+        while True:
+            with transaction.atomic(using=alias):
+                batch = list(
+                    Entry.objects.select_for_update()
+                    .filter(pk__gt=last_pk)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if not batch:
+                    break
+                last_pk = batch[-1]
+                listed = list(_listed_with_handles().filter(pk__in=batch))
+                SearchDocument.objects.filter(pk__in=batch).exclude(
+                    pk__in=[entry.pk for entry in listed]
+                ).delete()
+                self._write([entry_document(entry) for entry in listed])
+            done += len(listed)
+            if progress is not None:
+                progress(len(listed))
+        with transaction.atomic(using=alias):
+            SearchDocument.objects.exclude(
+                Exists(Entry.objects.listed().filter(pk=OuterRef("pk")))
+            ).delete()
+        self._prune_variants(alias)
+        return done
+
+    def _write(self, documents: list[EntryDocument]) -> None:
+        """Replace the index rows of ``documents``; call inside a transaction."""
+        ids = [document["id"] for document in documents]
+        SearchTerm.objects.filter(document_id__in=ids).delete()
+        SearchDocument.objects.bulk_create(
+            [
+                SearchDocument(
+                    entry_id=document["id"],
+                    handle_canonical=document["handle_canonical"],
+                    verified=document["verified"],
+                    document=document,
+                )
+                for document in documents
+            ],
+            update_conflicts=True,
+            unique_fields=["entry"],
+            update_fields=["handle_canonical", "verified", "document", "indexed_at"],
+        )
+        postings: list[SearchTerm] = []
+        words: set[str] = set()
+        for document in documents:
+            for field, term in document_terms(document):
+                postings.append(SearchTerm(document_id=document["id"], field=field, term=term))
+                if field == Field.WORD:
+                    words.add(term)
+        # Postings first: a concurrent prune (which locks the postings table) then either
+        # sees them or runs entirely before the variants below are written.
+        SearchTerm.objects.bulk_create(postings, batch_size=1000)
+        TermVariant.objects.bulk_create(
+            (
+                TermVariant(variant=variant, term=word)
+                for word in words
+                for variant in deletions(word)
+            ),
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+
+    def _prune_variants(self, alias: str) -> None:
+        connection = connections[alias]
+        with transaction.atomic(using=alias):
+            if connection.vendor == "postgresql":
+                # SHARE mode waits for writers of postings in flight and holds new ones
+                # back, so no variant is pruned while a posting that needs it is uncommitted.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"LOCK TABLE {connection.ops.quote_name(SearchTerm._meta.db_table)} "
+                        "IN SHARE MODE"
+                    )
+            TermVariant.objects.exclude(
+                Exists(SearchTerm.objects.filter(field=Field.WORD, term=OuterRef("term")))
+            ).delete()
+
+    # ------------------------------------------------------------------ reading
+
+    def search(self, query: str, *, limit: int, offset: int) -> tuple[list[int], int]:
+        """See :meth:`SearchBackend.search`. Two queries (matches, count), plus one on the
+        typo dictionary when a query word has five letters or more."""
+        parsed = parse_query(query)
+        if parsed.is_empty:
+            return [], 0
+        matches = self._matches(parsed)
+        total = matches.count()
+        if offset >= total:
+            return [], total
+        ids = [row["document_id"] for row in matches[offset : offset + limit]]
+        return ids, total
+
+    def _starts_with(self, prefix: str) -> Q:
+        vendor = connections[router.db_for_read(SearchTerm)].vendor
+        if vendor == "postgresql":
+            return Q(term__startswith=prefix)
+        # SQLite's LIKE folds ASCII case and cannot use a binary index; a range can.
+        upper = _successor(prefix)
+        return Q(term__gte=prefix, term__lt=upper) if upper else Q(term__gte=prefix)
+
+    def _typo_terms(self, words: Iterable[str]) -> dict[str, set[str]]:
+        """For each query word long enough, the indexed words one edit away from it."""
+        keys = {word: {word} | deletions(word) for word in words if len(word) >= TYPO_MIN_LENGTH}
+        if not keys:
+            return {}
+        candidates = set(
+            TermVariant.objects.filter(variant__in=set().union(*keys.values()))
+            .values_list("term", flat=True)
+            .distinct()
+        )
+        # A deletion of the query word is one edit from it by construction; it is looked
+        # up directly, which also finds indexed words too short to have variants.
+        return {
+            word: {term for term in candidates if is_one_typo(word, term)} | deletions(word)
+            for word in keys
+        }
+
+    def _matches(self, parsed: ParsedQuery) -> QuerySet:
+        typo_terms = self._typo_terms(parsed.words)
+        wanted = Q(term__in=[*parsed.whole, *parsed.words])
+        whole_prefix = Q()
+        for key in parsed.whole:
+            if len(key) >= 2:
+                whole_prefix |= self._starts_with(key)
+        wanted |= whole_prefix
+
+        whole_cases = [
+            When(field=Field.HANDLE, term__in=parsed.whole, then=Value(RANK_HANDLE)),
+            When(
+                field=Field.VERIFIED_HANDLE, term__in=parsed.whole, then=Value(RANK_VERIFIED_HANDLE)
+            ),
+        ]
+        if whole_prefix:
+            # A handle the whole query starts ranks as if every word matched by prefix.
+            whole_cases.append(
+                When(
+                    Q(field=Field.HANDLE) & whole_prefix,
+                    then=Value(RANK_PREFIX * max(1, len(parsed.words))),
+                )
+            )
+        annotations = {"whole": Min(Case(*whole_cases, output_field=IntegerField()))}
+
+        for index, word in enumerate(parsed.words):
+            cases = [When(field=Field.WORD, term=word, then=Value(RANK_EXACT))]
+            if prefix_allowed(word):
+                prefix = self._starts_with(word)
+                wanted |= prefix
+                cases.append(When(Q(field=Field.WORD) & prefix, then=Value(RANK_PREFIX)))
+            if typo_terms.get(word):
+                wanted |= Q(term__in=typo_terms[word])
+                cases.append(
+                    When(field=Field.WORD, term__in=typo_terms[word], then=Value(RANK_TYPO))
+                )
+            annotations[f"w{index}"] = Min(Case(*cases, output_field=IntegerField()))
+
+        score = Coalesce(F("whole"), Value(NO_MATCH))
+        if parsed.words:
+            words_sum = sum((F(f"w{i}") for i in range(1, len(parsed.words))), F("w0"))
+            score = Least(score, Coalesce(words_sum, Value(NO_MATCH)))
+        return (
+            SearchTerm.objects.filter(wanted)
+            .values("document_id", "document__verified", "document__handle_canonical")
+            .annotate(**annotations)
+            .annotate(score=score)
+            .filter(score__lt=NO_MATCH)
+            .order_by("score", "-document__verified", "document__handle_canonical")
+        )
+
+    # ------------------------------------------------------------------ operations
+
+    def health(self) -> BackendHealth:
+        """See :meth:`SearchBackend.health`."""
+        try:
+            documents = SearchDocument.objects.count()
+        except DatabaseError as exc:
+            return BackendHealth(False, self.name, None, f"the database did not answer: {exc}")
+        return BackendHealth(True, self.name, documents, "index tables reachable")

@@ -1,0 +1,110 @@
+"""Web pages: the home page with the search box, and the results page."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
+
+from directory.exceptions import WorldbookError
+from directory.models import Entry
+from search.documents import public_verified_handles
+from search.selectors import search_entries
+from search.text import ParsedQuery, highlight, parse_query
+
+PAGE_SIZE = 20
+PAGE_MAX = 50
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A verified external handle as the results show it."""
+
+    kind: str
+    value: SafeString
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One result: the entry, and its nickname and handle as HTML with matches marked."""
+
+    entry: Entry
+    nickname: SafeString
+    handle: SafeString
+    badges: list[Badge]
+
+
+def _rows(entries: list[Entry], parsed: ParsedQuery) -> list[ResultRow]:
+    return [
+        ResultRow(
+            entry=entry,
+            nickname=highlight(entry.nickname, parsed),
+            handle=highlight(entry.handle, parsed, whole=True),
+            badges=[
+                Badge(handle.get_kind_display(), highlight(handle.canonical, parsed, whole=True))
+                for handle in public_verified_handles(entry)
+            ],
+        )
+        for entry in entries
+    ]
+
+
+def _page_number(raw: str) -> int:
+    try:
+        page = int(raw)
+    except ValueError:
+        raise WorldbookError("The page number must be a whole number.") from None
+    if not 1 <= page <= PAGE_MAX:
+        raise WorldbookError(f"Pages go from 1 to {PAGE_MAX}; refine the search instead.")
+    return page
+
+
+def _page_url(query: str, page: int) -> str:
+    return f"{reverse('search')}?{urlencode({'q': query, 'page': page})}"
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """``GET /``: what Worldbook is, and the search box."""
+    return render(request, "search/home.html", {"query": ""})
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """``GET /search?q=…&page=N``: one page of results, best first.
+
+    With ``partial=1`` only the results fragment is sent, for search-as-you-type. A query
+    or page number that cannot be served answers 400 with the reason on the page.
+    """
+    query = request.GET.get("q", "")
+    partial = request.GET.get("partial") == "1"
+    context: dict[str, object] = {"query": query, "partial": partial}
+    status = 200
+    try:
+        page = _page_number(request.GET.get("page", "1"))
+        parsed = parse_query(query)
+        if not parsed.is_empty:
+            results = search_entries(
+                query, caller=request.user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
+            pages = max(1, math.ceil(results.total / PAGE_SIZE))
+            context.update(
+                searched=True,
+                total=results.total,
+                rows=_rows(results.entries, parsed),
+                page=page,
+                pages=pages,
+                previous_url=_page_url(query, page - 1) if page > 1 else None,
+                next_url=_page_url(query, page + 1) if page < min(pages, PAGE_MAX) else None,
+            )
+    except WorldbookError as exc:
+        context["error"] = exc.detail
+        status = exc.status
+    template = "search/_results.html" if partial else "search/results.html"
+    return render(request, template, context, status=status)
