@@ -55,6 +55,6 @@ install_project() {
         return 0
     fi
     say "Installing Worldbook$extras and its dependencies (pip)"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$extras"
+    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT$extras"
     printf '%s\n' "$want" >>"$stamp"
 }
