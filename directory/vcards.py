@@ -58,15 +58,17 @@ DEFAULT_QP_CHARSET = "utf-8"
 
 
 class VCardSyntaxError(WorldbookError):
-    """A card, or a line in it, cannot be read. ``line`` is the 1-based line in the file."""
+    """A card, or a line in it, cannot be read. ``line`` is the 1-based line in the file;
+    ``lost_card`` says whether a card is lost because of it (``False`` for stray text)."""
 
     slug = "invalid-vcard"
     title = "The vCard cannot be read"
 
-    def __init__(self, reason: str, *, line: int):
+    def __init__(self, reason: str, *, line: int, lost_card: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.line = line
+        self.lost_card = lost_card
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ class VCardProperty:
 
     ``name`` is upper-case without its group (``TEL``, ``X-JABBER``); ``group`` the group
     name as written (``item1``) or ``""``; ``params`` maps upper-case parameter names to
-    their values, RFC 6868 caret escapes decoded and comma lists split; ``types`` is the
-    lower-case set of ``TYPE`` values plus vCard 2.1's bare parameters (``TEL;CELL;PREF``);
+    their values, RFC 6868 caret escapes decoded and comma lists split; ``types`` lists the
+    lower-case ``TYPE`` values, then vCard 2.1's bare parameters (``TEL;CELL;PREF``), in
+    the order written, without repeats;
     ``label`` is the ``X-ABLabel`` given to the property's group (Apple, Google), or ``""``;
     ``line`` is the 1-based line in the file where the property starts.
     """
@@ -111,7 +114,7 @@ class VCardProperty:
     name: str
     raw: str
     params: dict[str, tuple[str, ...]]
-    types: frozenset[str]
+    types: tuple[str, ...]
     group: str
     label: str
     line: int
@@ -322,7 +325,9 @@ def split_cards(lines: list[str]) -> tuple[list[CardBlock], list[VCardSyntaxErro
 
 
 def _stray(line: int) -> VCardSyntaxError:
-    return VCardSyntaxError("text outside BEGIN:VCARD … END:VCARD was ignored", line=line)
+    return VCardSyntaxError(
+        "text outside BEGIN:VCARD … END:VCARD was ignored", line=line, lost_card=False
+    )
 
 
 def read_vcard_file(data: bytes) -> VCardFile:
@@ -451,9 +456,11 @@ def parse_card(block: CardBlock) -> VCard:
                 for part in (value.split(",") if key.upper() == "TYPE" else [value])
             ]
             params[key.upper()] = tuple(v for v in split if v)
-        types = frozenset(
-            [t.lower() for t in params.get("TYPE", ())]
-            + [decode_param_value(p).strip().lower() for p in line.singletonparams]
+        types = tuple(
+            dict.fromkeys(
+                [t.lower() for t in params.get("TYPE", ())]
+                + [decode_param_value(p).strip().lower() for p in line.singletonparams]
+            )
         )
         group = line.group or ""
         properties.append(

@@ -1,0 +1,808 @@
+"""Bulk import of vCards into the directory: an organisation's phonebook, or the demo.
+
+Each card becomes one operator entry (no owner), written through
+:mod:`directory.services` in one transaction per card, so a card that fails leaves no row
+behind and the other cards still import.
+
+Mapping (vCard 2.1 / RFC 2426 / RFC 6350 properties to Worldbook):
+
+- nickname: ``FN``, else ``N`` (given, additional, family names), else the first
+  ``NICKNAME``, else the local part of the first email address;
+- ``TEL``: a ``tel:`` endpoint in E.164 (RFC 3966, extension kept), audience
+  ``contacts``: a phone number is never public by default. National numbers are read in
+  the ``region`` given; vanity numbers (``+1-800-MYFAX``) and names (``BusinessPhone``)
+  are skipped, never turned into digits; fax-only numbers are skipped;
+- ``EMAIL``: an unverified ``email`` handle and a ``mailto:`` endpoint;
+- ``IMPP`` (RFC 4770; the service may be the URI scheme, ``X-SERVICE-TYPE`` or a ``TYPE``
+  such as ``IMPP;TYPE=MATRIX:matrix@example.com``) and the older ``X-JABBER``,
+  ``X-SKYPE``, ``X-SIP``, ``X-MATRIX`` … properties: XMPP gives an ``xmpp`` handle and an
+  ``xmpp:`` endpoint, SIP a ``sip`` handle and a ``sip:`` endpoint, Matrix a ``matrix``
+  handle and a matrix.to endpoint, Telegram a ``telegram`` handle and a t.me endpoint,
+  Skype a ``skype`` handle only (Worldbook has no Skype endpoint scheme);
+- ``X-SOCIALPROFILE`` (Apple) for X/Twitter, GitHub, Telegram, Mastodon and Bluesky:
+  a handle of that kind;
+- ``URL``: a ``web`` handle (``www.example.com`` is read as https).
+
+Endpoint labels come from the property group's ``X-ABLabel`` or from ``TYPE`` (home,
+work, cell …); endpoints marked ``PREF`` come first. A value that cannot be read, or a
+service Worldbook has no handle kind for (AIM, ICQ, QQ, IRC …), is skipped and counted
+with its reason. Other properties (addresses, notes, photos, dates) are not imported.
+
+Idempotence: each card has a stable ``import_key`` (``Entry.import_key``): its ``UID``,
+or else a SHA-256 of its normalized content. Importing a card again changes nothing when
+the card is the same, and brings the entry in line with the card when it changed (only
+possible for cards with a ``UID``: a changed card without one is a new card). Entries a
+person has since taken ownership of are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import disarm
+import phonenumbers
+from django.db import DatabaseError, transaction
+
+from directory.exceptions import HandleTaken, NormalizationError, WorldbookError
+from directory.models import Endpoint, Entry, Handle
+from directory.normalization import (
+    DIRECTORY_HANDLE_MAX,
+    HandleKind,
+    clean_display,
+    normalize_directory_handle,
+    normalize_endpoint_uri,
+    normalize_handle,
+    normalize_phone,
+)
+from directory.services import (
+    NICKNAME_MAX,
+    endpoint_add,
+    endpoint_remove,
+    endpoint_update,
+    entry_create,
+    entry_update,
+    handle_add,
+    handle_remove,
+)
+from directory.vcards import VCard, VCardProperty, VCardSyntaxError, parse_card, read_vcard_file
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+FALLBACK_HANDLE = "contact"
+LABEL_MAX = 64
+_HANDLE_ATTEMPTS = 1000
+
+# TYPE values that say what a number or address is for, shown as the endpoint's label.
+_LABEL_TYPES = (
+    "home", "work", "cell", "mobile", "iphone", "main", "car", "pager", "other",
+    "personal", "business", "school",
+)
+# TYPE values that are not a service name when they appear on IMPP.
+_NOT_A_SERVICE = frozenset(
+    _LABEL_TYPES + ("pref", "voice", "video", "text", "msg", "internet", "uri", "x-uri")
+)
+_APPLE_LABEL = re.compile(r"^_\$!<(.+)>!\$_$")
+_URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.+)$", re.DOTALL)
+
+# Legacy one-service properties written by Apple, Google, Evolution, KAddressBook.
+_SERVICE_PROPERTIES = {
+    "X-JABBER": "xmpp",
+    "X-XMPP": "xmpp",
+    "X-SIP": "sip",
+    "X-MATRIX": "matrix",
+    "X-SKYPE": "skype",
+    "X-SKYPE-USERNAME": "skype",
+    "X-TELEGRAM": "telegram",
+    "X-AIM": "AIM",
+    "X-ICQ": "ICQ",
+    "X-QQ": "QQ",
+    "X-MSN": "MSN",
+    "X-YAHOO": "Yahoo",
+    "X-GTALK": "Google Talk",
+    "X-GOOGLE-TALK": "Google Talk",
+    "X-GADUGADU": "Gadu-Gadu",
+    "X-GROUPWISE": "GroupWise",
+    "X-IRC": "IRC",
+    "X-WECHAT": "WeChat",
+    "X-LINE": "LINE",
+}
+# Service names (IMPP scheme, X-SERVICE-TYPE, TYPE) Worldbook has a handle kind for.
+_SERVICE_KINDS = {
+    "xmpp": HandleKind.XMPP,
+    "jabber": HandleKind.XMPP,
+    "sip": HandleKind.SIP,
+    "sips": HandleKind.SIP,
+    "matrix": HandleKind.MATRIX,
+    "skype": HandleKind.SKYPE,
+    "telegram": HandleKind.TELEGRAM,
+}
+# URI schemes an IMPP value may carry that name one of those services.
+_IMPP_SCHEMES = {"xmpp", "sip", "sips", "matrix", "skype", "telegram"}
+_SOCIAL_KINDS = {
+    "twitter": HandleKind.X,
+    "x": HandleKind.X,
+    "github": HandleKind.GITHUB,
+    "telegram": HandleKind.TELEGRAM,
+    "mastodon": HandleKind.FEDIVERSE,
+    "fediverse": HandleKind.FEDIVERSE,
+    "bluesky": HandleKind.ATPROTO,
+}
+# Properties that change on every export without changing the card.
+_NOT_CONTENT = frozenset({"REV", "PRODID", "X-ABLABEL"})
+
+
+# --------------------------------------------------------------------------------------
+# Reports
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the operator should see: ``path``, 1-based ``line`` (``None`` for the
+    whole file) and ``message``. ``str()`` gives ``FILE:LINE: message``."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did.
+
+    Counts: ``files`` named, ``files_unreadable`` (missing, unreadable, or holding no
+    vCard), ``cards_read`` (parsed), ``created``/``updated``/``unchanged`` entries.
+    ``cards_skipped`` and ``properties_skipped`` count reasons (one line each in the
+    summary); ``problems`` lists unreadable files and cards and failed cards with their
+    lines; ``property_notes`` lists each skipped property with its line.
+    """
+
+    files: int = 0
+    files_unreadable: int = 0
+    cards_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cards_skipped: Counter[str] = field(default_factory=Counter)
+    properties_skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    property_notes: list[Problem] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        """The summary as lines of text, for the command line."""
+        lines = [
+            f"Files: {self.files} ({self.files_unreadable} unreadable)",
+            f"Cards read: {self.cards_read}",
+            f"Entries: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged",
+            f"Cards skipped: {sum(self.cards_skipped.values())}",
+        ]
+        lines += [f"  {n:>5}  {reason}" for reason, n in self.cards_skipped.most_common()]
+        lines.append(f"Properties skipped: {sum(self.properties_skipped.values())}")
+        lines += [f"  {n:>5}  {reason}" for reason, n in self.properties_skipped.most_common()]
+        return lines
+
+
+class CardSkipped(Exception):
+    """The card is deliberately not imported; ``reason`` is the summary line."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail or reason
+
+
+# --------------------------------------------------------------------------------------
+# Planning: from a card to what the entry should hold (no database access)
+
+
+@dataclass(frozen=True)
+class PlannedHandle:
+    kind: str
+    raw: str
+    key: str
+
+
+@dataclass(frozen=True)
+class PlannedEndpoint:
+    uri: str
+    capabilities: frozenset[str]
+    preference: int
+    label: str
+    audience: str
+
+
+@dataclass(frozen=True)
+class SkippedProperty:
+    line: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class CardPlan:
+    """What one card asks the directory to hold.
+
+    ``import_key`` identifies the card across imports; ``nickname`` is the display name;
+    ``handle_base`` the directory handle to try first (``""``: use ``contact-<n>``);
+    ``handles`` and ``endpoints`` are normalized and free of repeats; ``skipped`` lists
+    the properties left out, with reasons.
+    """
+
+    import_key: str
+    nickname: str
+    handle_base: str
+    handles: list[PlannedHandle] = field(default_factory=list)
+    endpoints: list[PlannedEndpoint] = field(default_factory=list)
+    skipped: list[SkippedProperty] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    """An endpoint before preferences are assigned: ``rank`` is 1–100 for ``PREF``,
+    101 otherwise; ``order`` is its place in the card."""
+
+    uri: str
+    capabilities: frozenset[str] | None
+    label: str
+    audience: str
+    rank: int
+    order: int
+
+
+def card_import_key(card: VCard) -> str:
+    """The stable key of a card (at most 128 characters, ``Entry.import_key``).
+
+    ``uid:<UID>`` when the card has a ``UID`` (hashed when longer than the column);
+    otherwise ``sha256:<hex>`` of its content: every property but ``REV``, ``PRODID`` and
+    the ``X-ABLabel`` lines, each with its label, parameters and value, in a sorted order,
+    so neither export time nor the order or group names of properties change the key.
+    """
+    uid = card.first_text("UID")
+    if uid:
+        key = f"uid:{uid}"
+        if len(key) <= 128:
+            return key
+        return "uid-sha256:" + hashlib.sha256(uid.encode("utf-8")).hexdigest()
+    content = sorted(
+        json.dumps(
+            [prop.name, prop.label, sorted((k, list(v)) for k, v in prop.params.items()), prop.raw],
+            ensure_ascii=False,
+        )
+        for prop in card.properties
+        if prop.name not in _NOT_CONTENT
+    )
+    digest = hashlib.sha256("\n".join(content).encode("utf-8")).hexdigest()
+    return f"sha256:{digest}"
+
+
+def card_nickname(card: VCard) -> str:
+    """The display name for a card: ``FN``, else ``N`` (given, additional and family
+    names), else the first ``NICKNAME``, else the first email's local part; ``""`` when
+    the card has none of them. NFKC-cleaned and cut to the nickname limit."""
+    candidates: list[str] = [card.first_text("FN")]
+    for prop in card.all("N"):
+        parts = prop.components + [""] * 5
+        # Each N component may be a comma list ("Richter,James" additional names).
+        names = (parts[1], parts[2], parts[0])
+        candidates.append(" ".join(n.replace(",", " ").strip() for n in names if n.strip()))
+    for prop in card.all("NICKNAME"):
+        candidates += prop.values
+    for prop in card.all("EMAIL"):
+        local, at, _host = prop.text.strip().removeprefix("mailto:").rpartition("@")
+        if at and local:
+            candidates.append(local)
+    for candidate in candidates:
+        name = clean_display(candidate)
+        if name:
+            return name[:NICKNAME_MAX]
+    return ""
+
+
+def handle_base_for(nickname: str) -> str:
+    """The directory handle to try first for ``nickname``, or ``""`` when none fits.
+
+    Transliterated to ASCII (``disarm.slugify``: ``Zoë O’Brien`` → ``zoe-o-brien``,
+    ``Дмитрий Иванов`` → ``dmitriy-ivanov``) so handles can be typed anywhere. Names
+    holding Han characters keep their letters (``山田-花子``): their reading depends on
+    the language (Japanese or Chinese), which a card does not say.
+    """
+    has_han = any(unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in nickname)
+    slug = disarm.slugify(nickname, allow_unicode=has_han) or ""
+    slug = slug[:DIRECTORY_HANDLE_MAX].strip("-._")
+    try:
+        return normalize_directory_handle(slug).display
+    except NormalizationError:
+        return ""
+
+
+_LEADING_REPR = re.compile(r"""^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def _generic(message: str) -> str:
+    """A reason fit for grouping: normalization messages start with the value they
+    refused (``'+1-800-MYFAX' holds letters …``); it is replaced by "the value"."""
+    return _LEADING_REPR.sub("the value", message)
+
+
+def _label(prop: VCardProperty) -> str:
+    if prop.label:
+        apple = _APPLE_LABEL.match(prop.label)
+        if apple:
+            return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", apple.group(1)).lower()
+        return prop.label
+    words = [t for t in prop.types if t in _LABEL_TYPES]
+    words += [t[2:] for t in prop.types if t.startswith("x-") and len(t) > 2]
+    return ", ".join(dict.fromkeys(words))
+
+
+def _rank(prop: VCardProperty) -> int:
+    pref = prop.param("PREF")
+    if pref.isdigit():
+        return max(1, min(int(pref), 100))
+    return 1 if "pref" in prop.types else 101
+
+
+class _Planner:
+    def __init__(self, card: VCard, region: str | None):
+        self.card = card
+        self.region = region
+        self.handles: dict[tuple[str, str], PlannedHandle] = {}
+        self.candidates: dict[str, _Candidate] = {}
+        self.skipped: list[SkippedProperty] = []
+
+    def skip(self, prop: VCardProperty, reason: str, detail: str = "") -> None:
+        """Record a property left out; ``detail`` is a message that names the value."""
+        value = prop.text.strip()
+        if not detail:
+            detail = f"{value[:80]!r}: {reason}" if value else reason
+        self.skipped.append(
+            SkippedProperty(
+                line=prop.line,
+                reason=f"{prop.name}: {reason}",
+                detail=f"{prop.name} skipped: {detail}",
+            )
+        )
+
+    def add_handle(self, kind: str, raw: str) -> str:
+        """Normalize and keep a handle; returns its canonical form. Raises
+        NormalizationError."""
+        normal = normalize_handle(kind, raw)
+        self.handles.setdefault((normal.kind, normal.key), PlannedHandle(kind, raw, normal.key))
+        return normal.canonical
+
+    def add_endpoint(
+        self,
+        prop: VCardProperty,
+        uri: str,
+        *,
+        audience: str = Endpoint.Audience.EVERYONE,
+        capabilities: frozenset[str] | None = None,
+        region: str | None = None,
+    ) -> None:
+        normal = normalize_endpoint_uri(uri, region=region)
+        if normal.uri not in self.candidates:
+            self.candidates[normal.uri] = _Candidate(
+                uri=normal.uri,
+                capabilities=capabilities,
+                label=clean_display(_label(prop))[:LABEL_MAX],
+                audience=audience,
+                rank=_rank(prop),
+                order=len(self.candidates),
+            )
+
+    def plan(self) -> CardPlan:
+        for prop in self.card.properties:
+            reader = {
+                "TEL": self.tel,
+                "EMAIL": self.email,
+                "IMPP": self.impp,
+                "URL": self.url,
+                "X-SOCIALPROFILE": self.social_profile,
+            }.get(prop.name)
+            if reader is None and prop.name in _SERVICE_PROPERTIES:
+                reader = self.service_property
+            if reader is None:
+                continue
+            if not prop.text.strip():
+                self.skip(prop, "empty value")
+                continue
+            try:
+                reader(prop)
+            except NormalizationError as exc:
+                self.skip(prop, _generic(exc.detail), exc.detail)
+        nickname = card_nickname(self.card)
+        if not nickname:
+            raise CardSkipped("no FN, N, NICKNAME or email address to name the entry")
+        ordered = sorted(self.candidates.values(), key=lambda c: (c.rank, c.order))
+        endpoints = [
+            PlannedEndpoint(
+                uri=c.uri,
+                capabilities=c.capabilities
+                if c.capabilities is not None
+                else normalize_endpoint_uri(c.uri).capabilities,
+                preference=10 * (index + 1),
+                label=c.label,
+                audience=c.audience,
+            )
+            for index, c in enumerate(ordered)
+        ]
+        return CardPlan(
+            import_key=card_import_key(self.card),
+            nickname=nickname,
+            handle_base=handle_base_for(nickname),
+            handles=list(self.handles.values()),
+            endpoints=endpoints,
+            skipped=self.skipped,
+        )
+
+    # Property readers. Each raises NormalizationError or calls skip() with the reason.
+
+    def tel(self, prop: VCardProperty) -> None:
+        number = normalize_phone(prop.text.strip(), self.region)
+        types = set(prop.types)
+        capabilities: set[str] = set()
+        if types & {"voice", "cell", "iphone", "mobile"}:
+            capabilities.add("voice")
+        if types & {"text", "msg", "cell", "iphone", "mobile", "pager", "textphone"}:
+            capabilities.add("text")
+        if "video" in types:
+            capabilities.add("video")
+        if not capabilities:
+            if "fax" in types or "modem" in types or "bbs" in types:
+                self.skip(prop, "fax or modem number: not a voice, video or text endpoint")
+                return
+            # RFC 2426 §3.3.1 and RFC 6350 §6.4.1: a TEL without a type is a voice number.
+            capabilities.add("voice")
+        self.add_endpoint(
+            prop,
+            number.tel_uri,
+            audience=Endpoint.Audience.CONTACTS,
+            capabilities=frozenset(capabilities),
+        )
+
+    def email(self, prop: VCardProperty) -> None:
+        canonical = self.add_handle(HandleKind.EMAIL, prop.text.strip())
+        self.add_endpoint(prop, f"mailto:{canonical}")
+
+    def url(self, prop: VCardProperty) -> None:
+        self.add_handle(HandleKind.WEB, prop.text.strip())
+
+    def social_profile(self, prop: VCardProperty) -> None:
+        service = next((t for t in prop.types if t in _SOCIAL_KINDS), "")
+        if not service:
+            named = next((t for t in prop.types if t not in _NOT_A_SERVICE), "no type")
+            self.skip(prop, f"Worldbook has no handle kind for {named}")
+            return
+        value = prop.param("X-USER") or prop.text.strip()
+        self.add_handle(_SOCIAL_KINDS[service], value)
+
+    def service_property(self, prop: VCardProperty) -> None:
+        self.im(prop, _SERVICE_PROPERTIES[prop.name], prop.text.strip())
+
+    def impp(self, prop: VCardProperty) -> None:
+        value = prop.text.strip()
+        scheme_match = _URI_SCHEME.match(value) if not value.startswith("@") else None
+        scheme = scheme_match.group(1).lower() if scheme_match else ""
+        named = prop.param("X-SERVICE-TYPE") or next(
+            (t for t in prop.types if t not in _NOT_A_SERVICE and not t.startswith("x-")), ""
+        )
+        if scheme in _IMPP_SCHEMES:
+            self.im(prop, scheme, value)
+        elif scheme in ("https", "http") and "matrix.to/" in value:
+            self.im(prop, "matrix", value)
+        elif scheme in ("https", "http") and "://t.me/" in value:
+            self.im(prop, "telegram", value)
+        elif named:
+            # The service lives in a parameter (Nextcloud, Apple); "live:" Skype IDs and
+            # similar look like a scheme but belong to the value.
+            self.im(prop, named, value)
+        elif scheme:
+            self.skip(prop, f"Worldbook has no handle kind for {scheme_match.group(1)}")
+        else:
+            self.skip(prop, "names no service (no URI scheme, X-SERVICE-TYPE or TYPE)")
+
+    def im(self, prop: VCardProperty, service: str, value: str) -> None:
+        kind = _SERVICE_KINDS.get(service.lower())
+        if kind is None:
+            self.skip(prop, f"Worldbook has no handle kind for {service}")
+            return
+        if kind == HandleKind.MATRIX and value.lower().startswith("matrix:") and "u/" not in value:
+            value = value[len("matrix:"):]
+        if kind == HandleKind.MATRIX and not value.startswith(("@", "https://", "matrix:")):
+            # Nextcloud and others store a Matrix ID typed as user@server, the form
+            # people write for every other service; the Matrix form is @user:server.
+            local, at, server = value.rpartition("@")
+            if at and local and ":" not in local:
+                value = f"@{local}:{server}"
+        if kind == HandleKind.SIP and value.lower().startswith("sips:"):
+            canonical = self.add_handle(kind, value)
+            self.add_endpoint(prop, f"sips:{canonical}")
+            return
+        canonical = self.add_handle(kind, value)
+        if kind == HandleKind.XMPP:
+            self.add_endpoint(prop, f"xmpp:{canonical}")
+        elif kind == HandleKind.SIP:
+            self.add_endpoint(prop, f"sip:{canonical}")
+        elif kind == HandleKind.MATRIX:
+            self.add_endpoint(prop, f"https://matrix.to/#/{canonical}")
+        elif kind == HandleKind.TELEGRAM:
+            self.add_endpoint(prop, f"https://t.me/{canonical}")
+
+
+def plan_card(card: VCard, *, region: str | None = None) -> CardPlan:
+    """Work out what ``card`` asks the directory to hold, without touching the database.
+
+    Inputs: a parsed card; ``region`` (ISO 3166-1 alpha-2) to read national phone
+    numbers. Output: a :class:`CardPlan`. Raises :class:`CardSkipped` when the card has
+    nothing to name the entry by. Properties that cannot be read are listed in
+    ``plan.skipped``, never silently changed.
+    """
+    return _Planner(card, region).plan()
+
+
+# --------------------------------------------------------------------------------------
+# Writing one card
+
+
+def _handle_candidates(base: str) -> Iterator[str]:
+    """Directory handles to try: ``base``, then ``base-2``, ``base-3`` …; without a base,
+    ``contact-1``, ``contact-2`` … Numbers already used are passed over in one query."""
+    prefix = base or FALLBACK_HANDLE
+    if base:
+        yield base
+    taken = set(
+        Entry.objects.filter(handle_canonical__startswith=f"{prefix.casefold()}-").values_list(
+            "handle_canonical", flat=True
+        )
+    )
+    for number in itertools.count(2 if base else 1):
+        suffix = f"-{number}"
+        candidate = prefix[: DIRECTORY_HANDLE_MAX - len(suffix)].rstrip("-._") + suffix
+        if candidate.casefold() not in taken:
+            yield candidate
+
+
+def _create_entry(plan: CardPlan) -> Entry:
+    for candidate in itertools.islice(_handle_candidates(plan.handle_base), _HANDLE_ATTEMPTS):
+        try:
+            return entry_create(
+                nickname=plan.nickname, handle=candidate, import_key=plan.import_key
+            )
+        except (HandleTaken, NormalizationError):
+            if Entry.objects.filter(import_key=plan.import_key).exists():
+                raise CardSkipped(
+                    "imported at the same time by another import", "another import holds it"
+                ) from None
+    raise CardSkipped(
+        "no free directory handle",
+        f"no free directory handle near @{plan.handle_base or FALLBACK_HANDLE}",
+    )
+
+
+def _endpoint_matches(endpoint: Endpoint, planned: PlannedEndpoint) -> bool:
+    return (
+        endpoint.preference == planned.preference
+        and endpoint.label == planned.label
+        and endpoint.audience == planned.audience
+        and frozenset(endpoint.capabilities) == planned.capabilities
+    )
+
+
+def _sync_entry(entry: Entry, plan: CardPlan) -> bool:
+    """Make ``entry`` hold what ``plan`` says; True when anything was written.
+
+    Handles and endpoints the card no longer has are removed, except verified handles:
+    a proof of control is kept even if a later card omits the handle.
+    """
+    changed = False
+    if entry.nickname != plan.nickname:
+        entry_update(entry=entry, nickname=plan.nickname)
+        changed = True
+    existing_handles = {(h.kind, h.key): h for h in entry.handles.all()}
+    for planned in plan.handles:
+        if (planned.kind, planned.key) not in existing_handles:
+            handle_add(entry=entry, kind=planned.kind, raw=planned.raw)
+            changed = True
+    wanted_handles = {(h.kind, h.key) for h in plan.handles}
+    for key, handle in existing_handles.items():
+        if key not in wanted_handles and handle.status != Handle.Status.VERIFIED:
+            handle_remove(handle=handle)
+            changed = True
+    existing_endpoints = {e.uri: e for e in entry.endpoints.all()}
+    for planned in plan.endpoints:
+        current = existing_endpoints.get(planned.uri)
+        if current is None:
+            endpoint_add(
+                entry=entry,
+                uri=planned.uri,
+                audience=planned.audience,
+                preference=planned.preference,
+                label=planned.label,
+                capabilities=planned.capabilities,
+            )
+            changed = True
+        elif not _endpoint_matches(current, planned):
+            endpoint_update(
+                endpoint=current,
+                audience=planned.audience,
+                preference=planned.preference,
+                label=planned.label,
+                capabilities=planned.capabilities,
+            )
+            changed = True
+    wanted_uris = {e.uri for e in plan.endpoints}
+    for uri, endpoint in existing_endpoints.items():
+        if uri not in wanted_uris:
+            endpoint_remove(endpoint=endpoint)
+            changed = True
+    return changed
+
+
+def apply_plan(plan: CardPlan) -> str:
+    """Write one card's plan in one transaction; returns ``created``, ``updated`` or
+    ``unchanged``.
+
+    Raises :class:`CardSkipped` when the entry is now managed by its owner, and lets
+    :class:`~directory.exceptions.WorldbookError` or ``DatabaseError`` through after the
+    transaction rolled back, so a failed card leaves no row behind.
+    """
+    with transaction.atomic():
+        entry = (
+            Entry.objects.select_for_update().filter(import_key=plan.import_key).first()
+        )
+        if entry is None:
+            entry = _create_entry(plan)
+            _sync_entry(entry, plan)
+            return CREATED
+        if entry.owner_id is not None:
+            raise CardSkipped(
+                "its entry is managed by its owner now; left as it is",
+                f"its entry @{entry.handle} is managed by its owner now; left as it is",
+            )
+        return UPDATED if _sync_entry(entry, plan) else UNCHANGED
+
+
+# --------------------------------------------------------------------------------------
+# Files
+
+
+def _no_progress(cards: Iterable, total: int, name: str) -> Iterable:
+    return cards
+
+
+class VCardImport:
+    """One import run over any number of files, with one report.
+
+    Inputs: ``region`` for national phone numbers (ISO 3166-1 alpha-2, validated by
+    :func:`validate_region`); ``on_problem``, called with each :class:`Problem` as it
+    is found (unreadable file or card, failed card); ``on_property``, called with each
+    skipped property. Use :meth:`import_file` per file, then read :attr:`report`.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        on_problem: Callable[[Problem], None] | None = None,
+        on_property: Callable[[Problem], None] | None = None,
+    ):
+        self.region = validate_region(region)
+        self.report = ImportReport()
+        self._on_problem = on_problem or (lambda problem: None)
+        self._on_property = on_property or (lambda problem: None)
+        self._seen_keys: set[str] = set()
+
+    def _problem(self, path: str, line: int | None, message: str) -> None:
+        problem = Problem(path, line, message)
+        self.report.problems.append(problem)
+        self._on_problem(problem)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        wrap: Callable[[Iterable, int, str], Iterable] = _no_progress,
+    ) -> None:
+        """Import every card of the vCard file at ``path``.
+
+        ``wrap(cards, total, name)`` may wrap the iteration over the file's cards (a
+        progress bar). Never raises for bad input: a missing or unreadable file, a card
+        that cannot be read and a card that fails to import are reported and counted.
+        """
+        shown = str(path)
+        report = self.report
+        report.files += 1
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            report.files_unreadable += 1
+            self._problem(shown, None, f"cannot read the file: {exc.strerror or exc}")
+            return
+        vcard_file = read_vcard_file(data)
+        for problem in vcard_file.problems:
+            self._problem(shown, problem.line, problem.reason)
+            if problem.lost_card:
+                report.cards_skipped["cannot be read (reported above with its line)"] += 1
+        if not vcard_file.blocks:
+            report.files_unreadable += 1
+            self._problem(shown, None, "no vCard in the file (no BEGIN:VCARD … END:VCARD)")
+            return
+        for block in wrap(vcard_file.blocks, len(vcard_file.blocks), Path(path).name):
+            self._import_block(shown, block)
+
+    def _import_block(self, shown: str, block) -> None:
+        report = self.report
+        try:
+            card = parse_card(block)
+        except VCardSyntaxError as exc:
+            report.cards_skipped["cannot be read (reported above with its line)"] += 1
+            self._problem(shown, exc.line, f"card not imported: {exc.reason}")
+            return
+        report.cards_read += 1
+        try:
+            plan = plan_card(card, region=self.region)
+            for skipped in plan.skipped:
+                report.properties_skipped[skipped.reason] += 1
+                note = Problem(shown, skipped.line, skipped.detail)
+                report.property_notes.append(note)
+                self._on_property(note)
+            if plan.import_key in self._seen_keys:
+                raise CardSkipped(
+                    "repeats an earlier card of this import (same UID or same content)"
+                )
+            self._seen_keys.add(plan.import_key)
+            outcome = apply_plan(plan)
+        except CardSkipped as exc:
+            report.cards_skipped[exc.reason] += 1
+            self._problem(shown, card.line, f"card skipped: {exc.detail}")
+            return
+        except (WorldbookError, DatabaseError) as exc:
+            report.cards_skipped["failed to import (reported above with its line)"] += 1
+            self._problem(shown, card.line, f"card not imported, nothing of it kept: {exc}")
+            return
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def validate_region(region: str | None) -> str | None:
+    """Return ``region`` upper-cased, or ``None``; raises :class:`NormalizationError`
+    unless it is an ISO 3166-1 alpha-2 region libphonenumber knows (``US``, ``IT`` …)."""
+    if not region:
+        return None
+    upper = region.strip().upper()
+    if upper not in phonenumbers.SUPPORTED_REGIONS:
+        raise NormalizationError(
+            f"{region!r} is not a region code phone numbers can be read in (such as US or IT)."
+        )
+    return upper
+
+
+def import_vcard_files(
+    paths: Iterable[str | Path],
+    *,
+    region: str | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> ImportReport:
+    """Import every card of every file in ``paths``; returns the :class:`ImportReport`.
+
+    ``region`` reads national phone numbers; ``on_problem`` sees each problem as it is
+    found. Raises :class:`NormalizationError` only for a bad ``region``; problems with
+    the files themselves are reported, never raised.
+    """
+    run = VCardImport(region=region, on_problem=on_problem)
+    for path in paths:
+        run.import_file(path)
+    return run.report
