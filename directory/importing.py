@@ -41,7 +41,6 @@ import hashlib
 import itertools
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -137,6 +136,11 @@ _SOCIAL_KINDS = {
     "fediverse": HandleKind.FEDIVERSE,
     "bluesky": HandleKind.ATPROTO,
 }
+# Scripts a directory handle keeps rather than transliterates (see handle_base_for).
+_SCRIPTS_KEPT = frozenset(
+    {disarm.Script.HAN, disarm.Script.ARABIC, disarm.Script.HEBREW, disarm.Script.SYRIAC,
+     disarm.Script.THAANA}
+)
 # Properties that change on every export without changing the card.
 _NOT_CONTENT = frozenset({"REV", "PRODID", "X-ABLABEL"})
 
@@ -316,12 +320,13 @@ def handle_base_for(nickname: str) -> str:
     """The directory handle to try first for ``nickname``, or ``""`` when none fits.
 
     Transliterated to ASCII (``disarm.slugify``: ``Zoë O’Brien`` → ``zoe-o-brien``,
-    ``Дмитрий Иванов`` → ``dmitriy-ivanov``) so handles can be typed anywhere. Names
-    holding Han characters keep their letters (``山田-花子``): their reading depends on
-    the language (Japanese or Chinese), which a card does not say.
+    ``Дмитрий Иванов`` → ``dmitriy-ivanov``) so handles can be typed anywhere. Names in
+    scripts that do not write what a romanization needs keep their letters: Han (the
+    reading depends on the language, Japanese or Chinese, which a card does not say:
+    ``山田-花子``) and the abjads, which leave vowels out (``عمر-حداد``, not ``mr-hdad``).
     """
-    has_han = any(unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in nickname)
-    slug = disarm.slugify(nickname, allow_unicode=has_han) or ""
+    keep_letters = bool(set(disarm.detect_scripts(nickname)) & _SCRIPTS_KEPT)
+    slug = disarm.slugify(nickname, allow_unicode=keep_letters) or ""
     slug = slug[:DIRECTORY_HANDLE_MAX].strip("-._")
     try:
         return normalize_directory_handle(slug).display
