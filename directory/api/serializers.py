@@ -1,0 +1,149 @@
+"""Output serializers the API's operations share: entries, handles, endpoints, problems.
+
+Each operation keeps its own input serializer (and its own output serializer where the
+shape is its alone) nested in its API class; these are the building blocks they share,
+so an entry, a handle or an endpoint looks the same in every response.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from directory.display import handle_display, handle_uri
+from directory.models import Endpoint, Entry, Handle
+from directory.normalization import EndpointScheme, HandleKind
+from directory.services import CAPABILITIES
+
+
+class EntrySerializer(serializers.Serializer):
+    """An entry as anyone who may see it sees it."""
+
+    handle = serializers.CharField(
+        source="at_handle", help_text="The directory handle with its @ (`@alice`)."
+    )
+    nickname = serializers.CharField(help_text="The display name people search for.")
+    acct = serializers.CharField(
+        source="acct_uri",
+        help_text="The entry's acct: URI (RFC 7565), the resource WebFinger answers for.",
+    )
+    url = serializers.URLField(source="profile_url", help_text="The entry's public page.")
+
+    class Meta:
+        ref_name = "Entry"
+
+
+class OwnerEntrySerializer(EntrySerializer):
+    """An entry as its owner sees it: the public fields and its settings."""
+
+    discoverable = serializers.BooleanField(
+        help_text="Listed in search results. Unlisted entries still resolve."
+    )
+    status = serializers.ChoiceField(
+        choices=Entry.Status.choices,
+        help_text="`suspended` entries are hidden from everyone but their owner.",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "OwnerEntry"
+
+
+class HandleSerializer(serializers.Serializer):
+    """An external handle claimed by an entry, with its verification evidence."""
+
+    kind = serializers.ChoiceField(choices=HandleKind.CHOICES)
+    value = serializers.CharField(
+        source="canonical",
+        help_text="The canonical form (hosts as IDNA A-labels): what lookups compare.",
+    )
+    display = serializers.SerializerMethodField(
+        help_text="The handle as people write it, hosts as Unicode U-labels."
+    )
+    uri = serializers.SerializerMethodField(
+        help_text="A URI identifying the handle's profile (https, acct:, xmpp:, sip:, "
+        "mailto:), or null when the handle has none."
+    )
+    status = serializers.ChoiceField(
+        choices=Handle.Status.choices,
+        help_text="Only `verified` handles answer lookups; a claim in any other state "
+        "is not evidence of ownership.",
+    )
+    verified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When ownership was last proved (null if never)."
+    )
+
+    class Meta:
+        ref_name = "Handle"
+
+    def get_display(self, handle: Handle) -> str:
+        return handle_display(handle)
+
+    def get_uri(self, handle: Handle) -> str | None:
+        return handle_uri(handle)
+
+
+class OwnerHandleSerializer(HandleSerializer):
+    """A handle as the entry's owner manages it."""
+
+    id = serializers.IntegerField(help_text="Names the claim in `/handles/{id}`.")
+    raw = serializers.CharField(help_text="The handle as the owner first gave it.")
+    checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the proof was last checked (null if never)."
+    )
+
+    class Meta:
+        ref_name = "OwnerHandle"
+
+
+class EndpointSerializer(serializers.Serializer):
+    """A URI at which the entry can be reached."""
+
+    uri = serializers.CharField(help_text="The normalized endpoint URI (`sip:`, `xmpp:` …).")
+    href = serializers.CharField(
+        help_text="The link a client opens (`matrix:` URIs become matrix.to links)."
+    )
+    scheme = serializers.ChoiceField(choices=EndpointScheme.CHOICES)
+    service = serializers.CharField(help_text="The network: sip, matrix, whatsapp, email …")
+    capabilities = serializers.ListField(
+        child=serializers.ChoiceField(choices=CAPABILITIES),
+        help_text="What the endpoint is for: a subset of voice, video, text.",
+    )
+    preference = serializers.IntegerField(
+        help_text="Lower comes first; callers try endpoints in this order."
+    )
+    label = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        ref_name = "Endpoint"
+
+
+class OwnerEndpointSerializer(EndpointSerializer):
+    """An endpoint as the entry's owner manages it, with who may use it."""
+
+    id = serializers.IntegerField(help_text="Names the endpoint in `/endpoints/{id}`.")
+    audience = serializers.ChoiceField(
+        choices=Endpoint.Audience.choices,
+        help_text="Who may see and use the endpoint: everyone, signed-in people, "
+        "verified callers, the owner's contacts, or nobody but the owner.",
+    )
+
+    class Meta:
+        ref_name = "OwnerEndpoint"
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem details document (``application/problem+json``)."""
+
+    type = serializers.URLField(help_text="A URI naming the kind of problem.")
+    title = serializers.CharField(help_text="A short summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong with this request.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per input field (`non_field_errors` for the request as a whole).",
+    )
+
+    class Meta:
+        ref_name = "Problem"

@@ -1,0 +1,76 @@
+"""The API classes the URL map routes to.
+
+Django routes by path and DRF by method, so where several operations share one URL
+(``GET``/``PATCH``/``DELETE /entries/{handle}``) one class serves them by inheriting
+each operation's class. Each operation keeps its own class, serializers and schema; it
+names its nested serializers through its own class (``EntryUpdateApi.InputSerializer``),
+never through ``self``, so a sibling's serializer can never answer in its place.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from directory.api.lookup import EntryDetailApi, ResolveApi, SearchApi
+from directory.api.owner import (
+    EndpointAddApi,
+    EndpointListApi,
+    EndpointRemoveApi,
+    EndpointUpdateApi,
+    EntryCreateApi,
+    EntryDeleteApi,
+    EntryUpdateApi,
+    HandleAddApi,
+    HandleListApi,
+    HandleRemoveApi,
+)
+from directory.exceptions import NotFound
+
+__all__ = [
+    "ApiNotFound",
+    "EndpointApi",
+    "EndpointsApi",
+    "EntryApi",
+    "EntryCreateApi",
+    "HandleRemoveApi",
+    "HandlesApi",
+    "ResolveApi",
+    "SearchApi",
+]
+
+
+class EntryApi(EntryDetailApi, EntryUpdateApi, EntryDeleteApi):
+    """``/entries/{handle}``: anyone reads; the owner changes and deletes."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+
+class HandlesApi(HandleListApi, HandleAddApi):
+    """``/entries/{handle}/handles``: the owner lists and claims handles."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class EndpointsApi(EndpointListApi, EndpointAddApi):
+    """``/entries/{handle}/endpoints``: the owner lists and adds endpoints."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class EndpointApi(EndpointUpdateApi, EndpointRemoveApi):
+    """``/entries/{handle}/endpoints/{id}``: the owner changes and deletes an endpoint."""
+
+    permission_classes = [IsAuthenticated]
+
+
+@extend_schema(exclude=True)
+class ApiNotFound(APIView):
+    """Every other path under ``/api/``: a 404 problem document, whatever the method,
+    instead of Django's HTML page."""
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("There is no API endpoint at this address.")
