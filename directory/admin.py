@@ -374,9 +374,7 @@ class HandleAdmin(ServiceSavesMixin, admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Match the words as typed, and the query's UTS #39 skeleton against the
         handles' skeletons."""
-        results, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
-        )
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         wanted = _query_skeleton(search_term)
         if wanted:
             results = results | queryset.filter(skeleton__contains=wanted)
@@ -421,7 +419,15 @@ class HandleAdmin(ServiceSavesMixin, admin.ModelAdmin):
 @admin.register(Endpoint)
 class EndpointAdmin(ServiceSavesMixin, admin.ModelAdmin):
     form = EndpointAdminForm
-    list_display = ("uri", "entry", "service", "audience", "preference", "label", "capabilities_text")
+    list_display = (
+        "uri",
+        "entry",
+        "service",
+        "audience",
+        "preference",
+        "label",
+        "capabilities_text",
+    )
     list_filter = ("scheme", "audience", "service")
     search_fields = ("uri", "label", "entry__handle_canonical")
     list_select_related = ("entry",)

@@ -212,7 +212,7 @@ def endpoint_display(endpoint: Endpoint) -> str:
             return rest
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     if scheme == "matrix" or uri.startswith("https://matrix.to/#/"):
-        mxid = endpoint.href[len("https://matrix.to/#/"):]
+        mxid = endpoint.href[len("https://matrix.to/#/") :]
         return _host_for_display(mxid, ":")
     if scheme in ("sip", "sips", "xmpp", "mailto", "facetime", "facetime-audio"):
         return _host_for_display(rest, "@") if "@" in rest else rest
@@ -226,5 +226,5 @@ def endpoint_matrix_uri(endpoint: Endpoint) -> str | None:
         return endpoint.uri
     prefix = "https://matrix.to/#/@"
     if endpoint.uri.startswith(prefix):
-        return "matrix:u/" + endpoint.uri[len(prefix):]
+        return "matrix:u/" + endpoint.uri[len(prefix) :]
     return None

@@ -15,7 +15,6 @@ from datetime import UTC
 
 import vobject
 from django.conf import settings
-from vobject.base import ContentLine
 
 from directory.display import (
     endpoint_matrix_uri,
@@ -51,7 +50,9 @@ def entry_uid(entry: Entry) -> str:
 
 
 def _uri_line(card, name: str, value: str, params: dict[str, list[str]], group: str | None):
-    line = card.add(ContentLine(name.upper(), {}, value, group=group, encoded=True))
+    line = card.add(name, group=group)
+    line.value = value
+    line.encoded = True
     for key, values in params.items():
         if values:
             line.params[key] = values
@@ -85,11 +86,13 @@ def _add_endpoint(card, endpoint: Endpoint, pref: int, group_no: list[int]) -> N
         _uri_line(card, "TEL", endpoint.uri, params, group)
     elif scheme == "mailto":
         line = card.add("email", group=group)
-        line.value = endpoint.uri[len("mailto:"):]
+        line.value = endpoint.uri[len("mailto:") :]
         params["TYPE"] = types
         line.params.update({k: v for k, v in params.items() if v})
-    elif scheme in ("sip", "sips", "xmpp", "facetime", "facetime-audio") or matrix_uri or (
-        scheme == "https" and endpoint.service in _IM_LINK_SERVICES
+    elif (
+        scheme in ("sip", "sips", "xmpp", "facetime", "facetime-audio")
+        or matrix_uri
+        or (scheme == "https" and endpoint.service in _IM_LINK_SERVICES)
     ):
         params.update({"TYPE": types, "SERVICE-TYPE": [service_name(endpoint.service)]})
         _uri_line(card, "IMPP", matrix_uri or endpoint.uri, params, group)

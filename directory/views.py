@@ -214,9 +214,7 @@ def webfinger(request: HttpRequest) -> HttpResponse:
             cors=True,
         )
     body = entry_jrd(entry, rels=request.GET.getlist("rel"))
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), content_type=JRD_CONTENT_TYPE
-    )
+    response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type=JRD_CONTENT_TYPE)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -13,11 +13,11 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
+from directory.display import entry_api_url, entry_page_url, entry_vcard_url
 from directory.exceptions import NormalizationError, NotFound
 from directory.models import Entry
 from directory.normalization import normalize_domain
 from directory.policy import visible_endpoints
-from directory.display import entry_api_url, entry_page_url, entry_vcard_url
 
 JRD_CONTENT_TYPE = "application/jrd+json"
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
@@ -54,9 +54,12 @@ def resource_handle(resource: str | None) -> str:
         raise MalformedResource("The resource parameter is required (RFC 7033 §4.1).")
     text = resource.strip()
     scheme, sep, rest = text.partition(":")
-    if not sep or not scheme or not rest or not scheme.replace("+", "").replace("-", "").replace(
-        ".", ""
-    ).isalnum():
+    if (
+        not sep
+        or not scheme
+        or not rest
+        or not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
+    ):
         raise MalformedResource(f"{text[:200]!r} is not a URI.")
     scheme = scheme.lower()
     if scheme == "acct":
