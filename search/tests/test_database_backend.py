@@ -220,7 +220,11 @@ def test_it_never_indexes_endpoints_or_phone_numbers(make_entry, built):
         services.endpoint_add(entry=entry, uri="tel:+390699999999")
     terms = set(SearchTerm.objects.values_list("term", flat=True))
     assert terms == {"plain", "name"}
-    assert not any(char.isdigit() for term in TermVariant.objects.values_list("variant", flat=True) for char in term)
+    assert not any(
+        char.isdigit()
+        for term in TermVariant.objects.values_list("variant", flat=True)
+        for char in term
+    )
     assert handles("ringme") == []
     assert handles("390656851242") == []
     assert SearchDocument.objects.get(pk=entry.pk).verified is True
@@ -244,7 +248,9 @@ def test_it_skips_rewriting_an_unchanged_document(make_entry):
     entry = make_entry("Ottoline Morrell", "otto")
     with CaptureQueriesContext(connection) as queries:
         get_backend().sync_entry(entry.pk)
-    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "DELETE"))]
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "DELETE"))
+    ]
     assert writes == []
 
 

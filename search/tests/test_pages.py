@@ -1,0 +1,107 @@
+"""The home page and the results page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_search_box_on_the_home_page(client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<label for="search-q">' in html
+    assert re.search(r'<input id="search-q" type="search" name="q"[^>]*autofocus', html)
+    assert 'action="/search"' in html
+    assert 'aria-live="polite"' in html
+    assert "live-search.js" in html
+
+
+def test_it_renders_results_with_links_badges_and_marks(client, make_entry):
+    make_entry(
+        "José Núñez",
+        "JoseN",
+        verified=[("fediverse", "@josen@mastodon.social")],
+        claimed=[("github", "unprovenjose")],
+    )
+    make_entry("Nobody Else", "nobody")
+
+    response = client.get("/search", {"q": "jose"})
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "1 result" in html
+    assert 'href="/@josen"' in html
+    assert "<mark>José</mark> Núñez" in html
+    assert "@<mark>Jose</mark>N" in html
+    assert "✓ <mark>jose</mark>n@mastodon.social" in html
+    assert "unprovenjose" not in html
+    assert "@nobody" not in html
+
+
+def test_it_escapes_what_people_typed(client, make_entry):
+    make_entry('<img src=x onerror="alert(1)"> Mallory', "mallory")
+
+    response = client.get("/search", {"q": 'mallory <script>alert("q")</script>'})
+    html = response.content.decode()
+
+    assert "<img src=x" not in html and "<script>alert" not in html
+    assert "&lt;script&gt;" in html  # the query echoed in the box is escaped too
+
+    response = client.get("/search", {"q": "mallory"})
+    html = response.content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; <mark>Mallory</mark>" in html
+
+
+def test_it_sends_only_the_results_fragment_for_search_as_you_type(client, make_entry):
+    make_entry("Ottoline Morrell", "otto")
+    response = client.get("/search", {"q": "ott", "partial": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<mark>Ott</mark>oline" in html
+
+
+def test_it_says_when_no_one_matches(client):
+    response = client.get("/search", {"q": "zzyzx"})
+    assert response.status_code == 200
+    assert "No one matches “zzyzx”." in response.content.decode()
+
+
+def test_it_pages_through_results(client, make_entry):
+    for n in range(23):
+        make_entry("Marguerite", f"m{n:02d}")
+    first = client.get("/search", {"q": "marguerite"}).content.decode()
+    second = client.get("/search", {"q": "marguerite", "page": "2"}).content.decode()
+
+    assert "23 results, page 1 of 2" in first
+    assert first.count("<li>") == 20 and second.count("<li>") == 3
+    assert 'href="/search?q=marguerite&amp;page=2" rel="next"' in first
+    assert 'href="/search?q=marguerite&amp;page=1" rel="prev"' in second
+    assert "@m22" in second and "@m22" not in first
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "ada", "page": "two"}, "The page number must be a whole number."),
+        ({"q": "ada", "page": "0"}, "Pages go from 1 to 50"),
+        ({"q": "a" * 201}, "Search for at most 200 characters."),
+        ({"q": "a b c d e f g h i"}, "Search for at most 8 words."),
+    ],
+)
+def test_it_answers_bad_input_with_400_and_the_reason(client, params, message):
+    response = client.get("/search", params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_it_shows_an_empty_search_page_without_a_query(client):
+    response = client.get("/search")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<input id="search-q"' in html
+    assert "No one matches" not in html and '<ul class="results">' not in html
