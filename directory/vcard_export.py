@@ -35,7 +35,7 @@ _TEL_TYPES = {"cell", "fax", "pager", "textphone"}
 # RFC 6350 §5.6 TYPE values any property may carry.
 _WHERE_TYPES = {"home", "work"}
 # Services reached through https links that are instant messaging networks.
-_IM_LINK_SERVICES = {"whatsapp", "signal", "telegram", "matrix"}
+MESSAGING_LINK_SERVICES = {"whatsapp", "signal", "telegram", "matrix"}
 
 
 def entry_uid(entry: Entry) -> str:
@@ -92,7 +92,7 @@ def _add_endpoint(card, endpoint: Endpoint, pref: int, group_no: list[int]) -> N
     elif (
         scheme in ("sip", "sips", "xmpp", "facetime", "facetime-audio")
         or matrix_uri
-        or (scheme == "https" and endpoint.service in _IM_LINK_SERVICES)
+        or (scheme == "https" and endpoint.service in MESSAGING_LINK_SERVICES)
     ):
         params.update({"TYPE": types, "SERVICE-TYPE": [service_name(endpoint.service)]})
         _uri_line(card, "IMPP", matrix_uri or endpoint.uri, params, group)

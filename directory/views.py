@@ -30,10 +30,10 @@ from directory.display import (
     service_name,
 )
 from directory.exceptions import PROBLEM_CONTENT_TYPE, NotFound, problem
-from directory.models import Entry
+from directory.models import Endpoint, Entry
 from directory.policy import caller_is_owner, visible_endpoints
 from directory.selectors import entry_get_by_handle
-from directory.vcard_export import VCARD_CONTENT_TYPE, entry_vcard
+from directory.vcard_export import MESSAGING_LINK_SERVICES, VCARD_CONTENT_TYPE, entry_vcard
 from directory.webfinger import (
     JRD_CONTENT_TYPE,
     MalformedResource,
@@ -44,6 +44,17 @@ from directory.webfinger import (
 )
 
 View = Callable[..., HttpResponse]
+
+
+def _microformat(endpoint: Endpoint) -> str:
+    """The h-card (microformats2) property an endpoint link stands for."""
+    if endpoint.scheme == "tel":
+        return "p-tel"
+    if endpoint.scheme == "mailto":
+        return "u-email"
+    if endpoint.scheme == "https" and endpoint.service not in MESSAGING_LINK_SERVICES:
+        return "u-url"
+    return "u-impp"
 
 
 def _public_rate(group: str, request: HttpRequest) -> str:
@@ -145,6 +156,7 @@ def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
             "display": endpoint_display(e),
             "service": service_name(e.service),
             "capabilities": e.capabilities,
+            "microformat": _microformat(e),
         }
         for e in visible_endpoints(entry, request.user)
     ]

@@ -242,3 +242,19 @@ def test_it_revokes_a_verification_with_an_action(admin_client, alice):
 
     github.refresh_from_db()
     assert github.status == "revoked"
+
+
+def test_it_reports_a_verification_conflict_instead_of_failing(admin_client, alice, bob_user):
+    impostor = entry_create(nickname="Not Alice", handle="notalice", owner=bob_user)
+    claim = handle_add(entry=impostor, kind="github", raw="alice-l")
+
+    response = admin_client.post(
+        "/admin/directory/handle/",
+        {"action": "mark_verified", "_selected_action": [str(claim.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assertContains(response, "already verified by another entry")
+    claim.refresh_from_db()
+    assert claim.status == "unverified"

@@ -40,17 +40,17 @@ def test_it_shows_nickname_handle_and_verified_badges(client: Client, alice):
 def test_it_links_endpoints_with_working_hrefs(client: Client, alice):
     response = client.get("/@alice")
 
-    for href, text in (
-        ("sip:alice@example.org", "alice@example.org"),
-        ("https://matrix.to/#/@alice:example.org", "@alice:example.org"),
-        ("xmpp:alice@example.org", "alice@example.org"),
-        ("mailto:alice@example.org", "alice@example.org"),
-        ("tel:+15555550100;ext=12", "+1 555-555-0100 ext. 12"),
-        ("https://meet.jit.si/alice-room", "https://meet.jit.si/alice-room"),
+    for href, text, microformat in (
+        ("sip:alice@example.org", "alice@example.org", "u-impp"),
+        ("https://matrix.to/#/@alice:example.org", "@alice:example.org", "u-impp"),
+        ("xmpp:alice@example.org", "alice@example.org", "u-impp"),
+        ("mailto:alice@example.org", "alice@example.org", "u-email"),
+        ("tel:+15555550100;ext=12", "+1 555-555-0100 ext. 12", "p-tel"),
+        ("https://meet.jit.si/alice-room", "https://meet.jit.si/alice-room", "u-url"),
     ):
         assertContains(
             response,
-            f'<a class="u-impp" href="{href}" rel="nofollow noopener">{text}</a>',
+            f'<a class="{microformat}" href="{href}" rel="nofollow noopener">{text}</a>',
             html=True,
         )
     assertContains(response, '<span class="label">Chat room</span>', html=True)
