@@ -317,12 +317,21 @@ def _email(raw: str) -> CanonicalHandle:
     return CanonicalHandle(HandleKind.EMAIL, canonical, canonical.lower())
 
 
+def _urlsplit(url: str):
+    """``urllib.parse.urlsplit`` that reports a malformed URL (an unclosed IPv6
+    bracket) as a :class:`NormalizationError`, not a bare ``ValueError``."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        raise NormalizationError(f"{url!r} is not a well-formed URL.") from None
+
+
 def _fediverse(raw: str) -> CanonicalHandle:
     text = raw.strip()
     if text.lower().startswith("acct:"):
         text = text[5:]
     if text.startswith("https://"):
-        parts = urlsplit(text)
+        parts = _urlsplit(text)
         path = parts.path.strip("/")
         if not parts.hostname or not path.startswith("@") or "/" in path:
             raise NormalizationError(f"{raw!r} is not a fediverse profile URL (https://host/@user).")
@@ -554,7 +563,7 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
 
 
 def _profile_candidates(url: str) -> list[CanonicalHandle]:
-    parts = urlsplit(url)
+    parts = _urlsplit(url)
     host = (parts.hostname or "").lower()
     path = parts.path.strip("/")
     found: list[CanonicalHandle] = []
@@ -590,7 +599,7 @@ def normalize_url(raw: str) -> str:
     text = clean_display(raw).strip()
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    parts = _urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise NormalizationError(f"{raw!r} is not a web address (http or https).")
