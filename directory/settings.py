@@ -175,6 +175,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "directory.exceptions.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "directory.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Throttles keep one client from starving the others. They are not a security
     # control: counters live in the cache, reset with it and key on an address a client
     # can change, so a limit that must hold against an attacker is kept in the database.
