@@ -137,7 +137,8 @@ def entry_vcard(entry: Entry, caller=None) -> str:
       Matrix (as ``matrix:u/…``), FaceTime and messaging links, URL for other call links;
       TYPE from labels such as ``home``/``work``/``cell`` and ``X-ABLabel`` for others;
     - SOCIALPROFILE (RFC 9554 §3.5) with SERVICE-TYPE for each *verified* external
-      handle (never for claims, never for phone numbers), plus the directory handle.
+      handle (never for claims; phone numbers only for the owner), plus the directory
+      handle.
 
     Raises nothing for a well-formed entry; visibility is the caller's job
     (:func:`directory.selectors.entry_get_by_handle`).
@@ -152,7 +153,15 @@ def entry_vcard(entry: Entry, caller=None) -> str:
     page_url = entry_page_url(entry)
     _uri_line(card, "URL", page_url, {"PREF": ["1"]}, None)
     _uri_line(card, "SOURCE", entry_vcard_url(entry), {}, None)
-    card.add("rev").value = entry.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    handles = handles_for(entry, caller, verified_only=True)
+    endpoints = visible_endpoints(entry, caller)
+    # REV: the last change to what this card shows, and to nothing the caller may not see.
+    revised = max(
+        [entry.updated_at]
+        + [view.handle.updated_at for view in handles]
+        + [endpoint.updated_at for endpoint in endpoints]
+    )
+    card.add("rev").value = revised.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     _uri_line(
         card,
         "SOCIALPROFILE",
@@ -160,7 +169,7 @@ def entry_vcard(entry: Entry, caller=None) -> str:
         {"SERVICE-TYPE": ["Worldbook"], "USERNAME": [entry.at_handle]},
         None,
     )
-    for view in handles_for(entry, caller, verified_only=True):
+    for view in handles:
         if view.uri:
             _uri_line(card, "SOCIALPROFILE", view.uri, {"SERVICE-TYPE": [view.service]}, None)
         else:
@@ -168,6 +177,6 @@ def entry_vcard(entry: Entry, caller=None) -> str:
             line.value = view.display
             line.params.update({"VALUE": ["text"], "SERVICE-TYPE": [view.service]})
     group_no = [0]
-    for rank, endpoint in enumerate(visible_endpoints(entry, caller), start=1):
+    for rank, endpoint in enumerate(endpoints, start=1):
         _add_endpoint(card, endpoint, rank, group_no)
     return _refold(card.serialize(lineLength=LINE_OCTETS))

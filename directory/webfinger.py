@@ -7,6 +7,7 @@ where the entry's page and vCard are and which endpoints anyone may use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,6 +25,8 @@ PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
 # rel="alternate" is the IANA link relation for another representation of the subject.
 ALTERNATE_REL = "alternate"
 ENDPOINT_PATH = "/ns/endpoint"
+# RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 def endpoint_rel() -> str:
@@ -54,12 +57,7 @@ def resource_handle(resource: str | None) -> str:
         raise MalformedResource("The resource parameter is required (RFC 7033 §4.1).")
     text = resource.strip()
     scheme, sep, rest = text.partition(":")
-    if (
-        not sep
-        or not scheme
-        or not rest
-        or not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
-    ):
+    if not sep or not rest or not _URI_SCHEME.fullmatch(scheme):
         raise MalformedResource(f"{text[:200]!r} is not a URI.")
     scheme = scheme.lower()
     if scheme == "acct":
@@ -76,7 +74,10 @@ def resource_handle(resource: str | None) -> str:
     if scheme in ("http", "https"):
         parts = urlsplit(text)
         site = urlsplit(settings.SITE_URL)
-        same_site = parts.scheme.lower() == site.scheme and (parts.netloc.lower() == site.netloc)
+        same_site = (parts.scheme.lower(), parts.netloc.lower()) == (
+            site.scheme.lower(),
+            site.netloc.lower(),
+        )
         path = unquote(parts.path)
         if same_site and path.startswith("/@") and "/" not in path[2:]:
             return path[2:]

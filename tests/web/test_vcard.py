@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 import vobject
 from django.test import Client
 
-from directory.services import entry_create, entry_update
+from directory.services import endpoint_add, entry_create, entry_update
 
 from .conftest import SITE_URL
 
@@ -168,3 +170,17 @@ def test_it_redirects_other_spellings_to_the_canonical_vcard(client: Client, ali
 
     assert response.status_code == 301
     assert response["Location"] == "/@alice.vcf"
+
+
+def test_it_revises_rev_only_for_what_the_caller_sees(client: Client, alice):
+    before = _card(client.get("/@alice.vcf")).rev.value
+
+    with time_machine.travel(datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC), tick=False):
+        endpoint_add(entry=alice, uri="sip:alice-hidden@example.org", audience="nobody")
+    hidden_change = _card(client.get("/@alice.vcf")).rev.value
+    with time_machine.travel(datetime(2032, 5, 4, 3, 2, 1, tzinfo=UTC), tick=False):
+        endpoint_add(entry=alice, uri="sip:alice-new@example.org")
+    visible_change = _card(client.get("/@alice.vcf")).rev.value
+
+    assert hidden_change == before
+    assert visible_change == "20320504T030201Z"
