@@ -88,7 +88,9 @@ def test_no_weird_value_gets_a_server_error_when_written(as_alice, alice, value)
         *(("/api/v1/entries/alice/handles", {"kind": k, "value": value}) for k in HandleKind.ALL),
     ):
         assert_no_server_error(as_alice.post(url, data, format="json"))
-    assert_no_server_error(as_alice.patch("/api/v1/entries/alice", {"nickname": value}, format="json"))
+    assert_no_server_error(
+        as_alice.patch("/api/v1/entries/alice", {"nickname": value}, format="json")
+    )
 
 
 @pytest.mark.parametrize(
