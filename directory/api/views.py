@@ -9,6 +9,10 @@ never through ``self``, so a sibling's serializer can never answer in its place.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.http.response import HttpResponseBase
+from django.urls import resolve
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -70,6 +74,19 @@ class EndpointApi(EndpointUpdateApi, EndpointRemoveApi):
 class ApiNotFound(APIView):
     """Every other path under ``/api/``: a 404 problem document, whatever the method,
     instead of Django's HTML page."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        # This view matches every path, so CommonMiddleware's APPEND_SLASH never finds
+        # one that fails to match; it is done here for pages such as /api/docs.
+        if (
+            settings.APPEND_SLASH
+            and request.method in ("GET", "HEAD")
+            and not request.path_info.endswith("/")
+        ):
+            match = resolve(request.path_info + "/")
+            if getattr(match.func, "cls", None) is not ApiNotFound:
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

@@ -154,6 +154,14 @@ def test_an_unknown_api_address_is_a_404_problem_for_every_method(anonymous, pat
     assert_problem(response, 404, "not-found")
 
 
+def test_it_adds_the_missing_slash_to_pages_that_have_one(anonymous):
+    response = anonymous.get("/api/docs?x=1")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/docs/?x=1"
+    assert_problem(anonymous.post("/api/docs"), 404)
+
+
 def test_a_method_the_endpoint_lacks_is_a_405_problem_with_allow(anonymous, as_alice, alice):
     for client, method, path in (
         (anonymous, "post", "/api/v1/resolve"),
