@@ -271,9 +271,11 @@ def card_import_key(card: VCard) -> str:
     """The stable key of a card (at most 128 characters, ``Entry.import_key``).
 
     ``uid:<UID>`` when the card has a ``UID`` (hashed when longer than the column);
-    otherwise ``sha256:<hex>`` of its content: every property but ``REV``, ``PRODID`` and
-    the ``X-ABLabel`` lines, each with its label, parameters and value, in a sorted order,
-    so neither export time nor the order or group names of properties change the key.
+    otherwise ``sha256:<hex>`` of its content: every property but ``REV``, ``PRODID``, the
+    ``X-ABLabel`` lines and binary data (photos, never imported; see
+    :mod:`directory.vcards`), each with its label, parameters and value, in a sorted
+    order, so neither export time, a new photo, nor the order or group names of
+    properties change the key.
     """
     uid = card.first_text("UID")
     if uid:

@@ -364,10 +364,13 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
     Folding (RFC 6350 §3.2): a line starting with a space or tab continues the previous
     one, less that one character. Quoted-printable soft line breaks (RFC 2045 §6.7 rule 5):
     a QP value ending in ``=`` continues on the next line as written, indented or not.
-    Blank lines (vCard 2.1 writers end base64 values with one) are dropped.
+    Base64 values of vCard 2.1 run until a blank line; some writers do not indent their
+    lines, so a line without a colon after a base64 property continues it.
+    Blank lines are dropped.
     """
     out: list[tuple[int, str]] = []
     soft_break = False
+    in_base64 = False
     for number, text in lines:
         if soft_break:
             start, previous = out[-1]
@@ -375,12 +378,15 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
             soft_break = out[-1][1].endswith("=") and bool(text)
             continue
         if not text.strip():
+            in_base64 = False
             continue
-        if text[0] in " \t" and out:
+        if out and (text[0] in " \t" or (in_base64 and ":" not in text)):
             start, previous = out[-1]
-            out[-1] = (start, previous + text[1:])
+            out[-1] = (start, previous + (text[1:] if text[0] in " \t" else text))
         else:
             out.append((number, text))
+            head = _split_head(text)
+            in_base64 = head is not None and _is_binary(head[0])
         soft_break = out[-1][1].endswith("=") and _is_quoted_printable(out[-1][1])
     return out
 

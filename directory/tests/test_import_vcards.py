@@ -283,6 +283,19 @@ def test_it_reports_a_card_without_end_at_its_begin_line(tmp_path):
     assert list(Entry.objects.values_list("nickname", flat=True)) == ["Kept"]
 
 
+def test_it_reads_past_an_unindented_vcard21_photo(tmp_path):
+    text = card(
+        "FN:Photo Person\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\n"
+        "2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0a\nHBwgJC4nICIsIxwcKDcpLDAxNDQ0\n\n"
+        "EMAIL:photo@example.com",
+        version="2.1",
+    )
+    path = write(tmp_path, "photo.vcf", text)
+    _, err = run(path)
+    assert err == ""
+    assert endpoint_uris(entry_for("Photo Person")) == ["mailto:photo@example.com"]
+
+
 def test_it_decodes_quoted_printable_in_the_declared_charset(tmp_path):
     text = card(
         "FN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Fran=E7oise D=\nupont\n"
@@ -375,6 +388,23 @@ def test_it_updates_a_card_whose_content_changed(tmp_path):
     ]
     assert rui.endpoints.get(uri="mailto:rui@example.com").label == "home"
     assert "0 updated, 1 unchanged" in run(path)[0]
+
+
+def test_it_keeps_a_card_without_uid_the_same_when_only_its_photo_or_rev_changed(tmp_path):
+    path = write(
+        tmp_path,
+        "photo.vcf",
+        card("FN:Nadia\nEMAIL:nadia@example.com\nREV:20240101T000000Z\nPHOTO;ENCODING=b:AAAA"),
+    )
+    run(path)
+    path.write_bytes(
+        card("FN:Nadia\nPHOTO;ENCODING=b:BBBB\nREV:20250101T000000Z\nEMAIL:nadia@example.com")
+        .replace("\n", "\r\n")
+        .encode()
+    )
+    out, _ = run(path)
+    assert "Entries: 0 created, 0 updated, 1 unchanged" in out
+    assert Entry.objects.get().import_key.startswith("sha256:")
 
 
 def test_it_leaves_an_entry_its_owner_has_taken_over(tmp_path):
