@@ -21,6 +21,14 @@ This module does what real files need around it:
 - values are unescaped here rather than by vobject's vCard behaviour, which keeps only the
   first element of any comma-separated value (``FN:Doe, John`` would become ``Doe``) and
   does not report the line numbers of the file it was given.
+
+Why not ``vobject.readComponents`` on the whole file: on the real exports the tests use,
+it stops at the first quoted-printable soft line break (Android and Outlook vCard 2.1)
+and at the CR CR LF line ends of an iOS export (the blank line cuts its folded photo);
+with ``allowQP=True`` it reads those but fails the Android file on its base64 photo; and
+any error ends the whole file, not one card. It also leaves ``http\\://`` escapes in
+Google's URLs, reads ``NICKNAME:Nick1,Nick2`` as ``Nick1`` and does not decode RFC 6868
+carets.
 """
 
 from __future__ import annotations
