@@ -478,9 +478,10 @@ def normalize_handle(kind: str, raw: str) -> CanonicalHandle:
 class LookupQuery:
     """What a free-form lookup string names: a directory handle, or external handles.
 
-    ``directory_handle`` is set for ``@alice`` or ``acct:alice@<our domain>``;
-    ``candidates`` lists the external handles the string may be, most likely first
-    (``user@host`` may be an email address or a fediverse account).
+    ``directory_handle`` is set for ``@alice`` or ``acct:alice@<our domain>`` (and for a
+    dotted ``alice.smith``, which may also be a domain); ``candidates`` lists the external
+    handles the string may be, most likely first (``user@host`` may be an email address
+    or a fediverse account). A resolver tries the directory handle, then the candidates.
     """
 
     directory_handle: DirectoryHandle | None
@@ -555,10 +556,16 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
             raise NormalizationError(f"{raw!r} is not a handle Worldbook can read.")
         return LookupQuery(None, tuple(candidates))
     if "." in text.strip(".") and not text.startswith("@"):
+        # ``alice.smith`` may be a directory handle or a domain: both are tried, the
+        # directory handle first.
         attempt(HandleKind.DOMAIN, text)
         attempt(HandleKind.ATPROTO, text)
         if candidates:
-            return LookupQuery(None, tuple(candidates))
+            try:
+                directory_handle = normalize_directory_handle(text)
+            except NormalizationError:
+                directory_handle = None
+            return LookupQuery(directory_handle, tuple(candidates))
     return LookupQuery(normalize_directory_handle(text), ())
 
 

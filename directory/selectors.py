@@ -45,8 +45,13 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
     """
     parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
     if parsed.directory_handle is not None:
-        entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
-        return entry, f"@{entry.handle}"
+        try:
+            entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
+        except NotFound:
+            if not parsed.candidates:
+                raise
+        else:
+            return entry, f"@{entry.handle}"
     for candidate in parsed.candidates:
         handle = (
             Handle.objects.filter(

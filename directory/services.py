@@ -165,6 +165,7 @@ def handle_add(*, entry: Entry, kind: str, raw: str) -> Handle:
     :class:`NormalizationError` for a malformed handle.
     """
     normal = normalize_handle(kind, raw)
+    _check_fits(Handle, "canonical", normal.canonical)
     existing = Handle.objects.filter(entry=entry, kind=normal.kind, key=normal.key).first()
     if existing is not None:
         return existing
@@ -229,6 +230,12 @@ def handle_remove(*, handle: Handle) -> None:
     schedule_entry_sync(entry_id)
 
 
+def _check_fits(model, field: str, value: str) -> None:
+    limit = model._meta.get_field(field).max_length
+    if len(value) > limit:
+        raise NormalizationError(f"That value is too long ({len(value)} characters; at most {limit}).")
+
+
 def _capabilities(given: Iterable[str] | None, default: frozenset[str]) -> set[str]:
     if given is None:
         return set(default)
@@ -265,6 +272,7 @@ def endpoint_add(
             f"{audience!r} is not an audience ({', '.join(Endpoint.Audience.values)})."
         )
     normal = normalize_endpoint_uri(uri, region=region)
+    _check_fits(Endpoint, "uri", normal.uri)
     caps = _capabilities(capabilities, normal.capabilities)
     endpoint, _ = Endpoint.objects.update_or_create(
         entry=entry,

@@ -158,7 +158,8 @@ def test_it_refuses_unsupported_endpoints(raw):
 )
 def test_it_reads_every_lookup_form(query, expected_kind):
     parsed = parse_lookup(query, local_domain="worldbook.example")
-    assert parsed.directory_handle is None
+    if expected_kind != HandleKind.DOMAIN:  # a dotted name may also be a directory handle
+        assert parsed.directory_handle is None
     assert parsed.candidates[0].kind == expected_kind
 
 
@@ -167,3 +168,9 @@ def test_it_reads_directory_handle_lookups(query):
     parsed = parse_lookup(query, local_domain="worldbook.example")
     assert parsed.directory_handle is not None
     assert parsed.directory_handle.canonical == "alice"
+
+
+def test_it_reads_a_dotted_name_as_a_directory_handle_and_a_domain():
+    parsed = parse_lookup("alice.smith", local_domain="worldbook.example")
+    assert parsed.directory_handle.canonical == "alice.smith"
+    assert [c.kind for c in parsed.candidates] == [HandleKind.DOMAIN, HandleKind.ATPROTO]

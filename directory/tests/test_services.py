@@ -91,3 +91,12 @@ def test_it_renames_an_entry_only_to_a_free_handle():
     services.entry_update(entry=alice, handle="Alice", nickname="Alice L.")
     alice.refresh_from_db()
     assert (alice.handle, alice.nickname) == ("Alice", "Alice L.")
+
+
+def test_it_refuses_values_longer_than_their_column_without_writing():
+    alice = services.entry_create(nickname="Alice", handle="alice")
+    with pytest.raises(NormalizationError, match="too long"):
+        services.handle_add(entry=alice, kind=HandleKind.WEB, raw="https://example.com/" + "a" * 600)
+    with pytest.raises(NormalizationError, match="too long"):
+        services.endpoint_add(entry=alice, uri="https://meet.jit.si/" + "a" * 2100)
+    assert not Handle.objects.exists() and not Endpoint.objects.exists()
