@@ -58,14 +58,14 @@ def database_url(settings_dict: dict[str, Any]) -> str:
 def _configure_sender(app, **conf: Any) -> None:
     """Point this process's Celery app at ``conf``.
 
-    Celery keeps the queues, routes and broker connections it built from the configuration
-    it first saw; they are dropped here so the next message uses the new values.
+    Celery keeps the queues, routes and broker connection pool it built from the
+    configuration it first saw; they are forgotten here so the next message uses the new
+    values. The pool itself is left open: kombu shares it with anything else connected to
+    the same broker.
     """
     app.conf.update(conf)
     del app.amqp
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
 
 
 def _log_tail(path: Path, lines: int = 60) -> str:
