@@ -4,10 +4,11 @@ The index is derived data: it can be dropped and rebuilt from the directory at a
 (``manage.py search_reindex``). It holds only what :func:`search.documents.entry_document`
 makes public.
 
-- :class:`SearchDocument`: one row per indexed entry, with the document and the two values
-  ranking ties are broken by.
+- :class:`SearchDocument`: one row per indexed entry, with its document.
 - :class:`SearchTerm`: the postings, one row per (entry, folded term, field); an exact
-  B-tree lookup finds a word, a left-anchored range (``LIKE 'ab%'``) finds a prefix.
+  B-tree lookup finds a word, a left-anchored range (``LIKE 'ab%'``) finds a prefix. Each
+  row repeats the two values ranking ties are broken by, so ranking reads no other table
+  (an entry's postings are always rewritten together, so the copies cannot disagree).
 - :class:`TermVariant`: the SymSpell dictionary: every one-deletion variant of every indexed
   word of five letters or more, mapped to that word. It is shared by all entries, so a
   typo-tolerant lookup reads a handful of dictionary rows before it touches any posting.
@@ -24,13 +25,11 @@ class SearchDocument(models.Model):
     entry = models.OneToOneField(
         "directory.Entry", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    handle_canonical = models.CharField(max_length=60)
-    verified = models.BooleanField(help_text="The entry holds a verified external handle.")
     document = models.JSONField(help_text="search.documents.entry_document() of the entry.")
     indexed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"@{self.handle_canonical}"
+        return f"document of entry {self.entry_id}"
 
 
 class SearchTerm(models.Model):
@@ -47,6 +46,8 @@ class SearchTerm(models.Model):
     )
     term = models.CharField(max_length=512)
     field = models.PositiveSmallIntegerField(choices=Field.choices)
+    verified = models.BooleanField(help_text="The entry holds a verified external handle.")
+    handle_canonical = models.CharField(max_length=60)
 
     class Meta:
         constraints = [

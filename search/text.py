@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import regex
 from django.utils.html import escape
@@ -111,6 +112,26 @@ def index_words(text: str) -> list[str]:
         for _, word in _words_of_run(run):
             seen.setdefault(word, None)
     return list(seen)
+
+
+def handle_name(canonical: str) -> str:
+    """The part of an external handle that names its holder.
+
+    ``alice`` for ``alice@mastodon.social`` (and email, XMPP, SIP addresses),
+    ``@alice:matrix.org``, ``alice.bsky.social``, ``www.alice.dev`` and
+    ``https://alice.dev/about``; a username (``ada-l``, ``live:ada.l``) is returned whole.
+    Only this part is indexed word by word: a search for a server's name (``mastodon``)
+    must not list everyone on that server. The whole handle is still found as typed.
+    """
+    value = canonical
+    if "://" in value:
+        value = urlsplit(value).hostname or ""
+    if value.startswith("@") and ":" in value:
+        return value[1:].split(":", 1)[0]
+    if "@" in value:
+        return value.split("@", 1)[0]
+    labels = [label for label in value.split(".") if label and label != "www"]
+    return labels[0] if len(labels) > 1 and ":" not in value else value
 
 
 def deletions(word: str) -> set[str]:

@@ -11,7 +11,7 @@ same SQL, built by the ORM from indexed lookups only:
   distance of 1 (``rapidfuzz``), and then looked up as exact words.
 
 One grouped query then scores every entry that has a matching term (see
-:meth:`SearchBackend.search` for the order) and a second counts them.
+:meth:`SearchBackend.search` for the order), returns one page of them and counts them all.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.db import (
 )
 from django.db.models import (
     Case,
+    Count,
     Exists,
     F,
     IntegerField,
@@ -38,6 +39,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Least
 
@@ -55,6 +57,7 @@ from search.text import (
     ParsedQuery,
     deletions,
     fold,
+    handle_name,
     index_words,
     is_one_typo,
     parse_query,
@@ -77,14 +80,15 @@ def document_terms(document: EntryDocument) -> set[tuple[int, str]]:
     """The ``(field, term)`` pairs under which ``document`` is found.
 
     The whole directory handle (field ``HANDLE``) and each whole verified external handle
-    (``VERIFIED_HANDLE``), folded; the words of the nickname, the handle and the verified
-    handles (``WORD``, see :func:`search.text.index_words`).
+    (``VERIFIED_HANDLE``), folded; the words (``WORD``, see :func:`search.text.index_words`)
+    of the nickname, of the handle and of the name part of each verified handle
+    (:func:`search.text.handle_name`).
     """
     terms = {(Field.HANDLE.value, fold(document["handle_canonical"])[:TERM_MAX_LENGTH])}
     words = index_words(document["nickname"]) + index_words(document["handle"])
     for value in document["verified_handles"]:
         terms.add((Field.VERIFIED_HANDLE.value, fold(value)[:TERM_MAX_LENGTH]))
-        words += index_words(value)
+        words += index_words(handle_name(value))
     terms.update((Field.WORD.value, word) for word in words)
     return terms
 
@@ -176,24 +180,24 @@ class DatabaseBackend(SearchBackend):
         ids = [document["id"] for document in documents]
         SearchTerm.objects.filter(document_id__in=ids).delete()
         SearchDocument.objects.bulk_create(
-            [
-                SearchDocument(
-                    entry_id=document["id"],
-                    handle_canonical=document["handle_canonical"],
-                    verified=document["verified"],
-                    document=document,
-                )
-                for document in documents
-            ],
+            [SearchDocument(entry_id=document["id"], document=document) for document in documents],
             update_conflicts=True,
             unique_fields=["entry"],
-            update_fields=["handle_canonical", "verified", "document", "indexed_at"],
+            update_fields=["document", "indexed_at"],
         )
         postings: list[SearchTerm] = []
         words: set[str] = set()
         for document in documents:
             for field, term in document_terms(document):
-                postings.append(SearchTerm(document_id=document["id"], field=field, term=term))
+                postings.append(
+                    SearchTerm(
+                        document_id=document["id"],
+                        field=field,
+                        term=term,
+                        verified=document["verified"],
+                        handle_canonical=document["handle_canonical"],
+                    )
+                )
                 if field == Field.WORD:
                     words.add(term)
         # Postings first: a concurrent prune (which locks the postings table) then either
@@ -227,17 +231,17 @@ class DatabaseBackend(SearchBackend):
     # ------------------------------------------------------------------ reading
 
     def search(self, query: str, *, limit: int, offset: int) -> tuple[list[int], int]:
-        """See :meth:`SearchBackend.search`. Two queries (matches, count), plus one on the
-        typo dictionary when a query word has five letters or more."""
+        """See :meth:`SearchBackend.search`. One query ranks, pages and counts (a window
+        count over the matches), plus one on the typo dictionary when a query word has five
+        letters or more, and a count when ``offset`` is past the last match."""
         parsed = parse_query(query)
         if parsed.is_empty:
             return [], 0
         matches = self._matches(parsed)
-        total = matches.count()
-        if offset >= total:
-            return [], total
-        ids = [row["document_id"] for row in matches[offset : offset + limit]]
-        return ids, total
+        rows = list(matches.annotate(total=Window(Count("*")))[offset : offset + limit])
+        if rows:
+            return [row["document_id"] for row in rows], rows[0]["total"]
+        return [], matches.count() if offset else 0
 
     def _starts_with(self, prefix: str) -> Q:
         vendor = connections[router.db_for_read(SearchTerm)].vendor
@@ -266,24 +270,30 @@ class DatabaseBackend(SearchBackend):
 
     def _matches(self, parsed: ParsedQuery) -> QuerySet:
         typo_terms = self._typo_terms(parsed.words)
-        wanted = Q(term__in=[*parsed.whole, *parsed.words])
-        whole_prefix = Q()
-        for key in parsed.whole:
-            if len(key) >= 2:
-                whole_prefix |= self._starts_with(key)
-        wanted |= whole_prefix
+        whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
+        word_prefixes = {word for word in parsed.words if prefix_allowed(word)}
+        exact = {*parsed.whole, *parsed.words}.union(*typo_terms.values())
+        wanted = Q(term__in=exact)
+        for prefix in sorted(whole_prefixes | word_prefixes):
+            # A prefix that extends another one already wanted finds nothing more.
+            if not any(prefix != other and prefix.startswith(other) for other in word_prefixes):
+                wanted |= self._starts_with(prefix)
 
+        whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
         whole_cases = [
             When(field=Field.HANDLE, term__in=parsed.whole, then=Value(RANK_HANDLE)),
             When(
                 field=Field.VERIFIED_HANDLE, term__in=parsed.whole, then=Value(RANK_VERIFIED_HANDLE)
             ),
         ]
-        if whole_prefix:
+        if whole_prefixes:
+            starts = Q()
+            for prefix in whole_prefixes:
+                starts |= self._starts_with(prefix)
             # A handle the whole query starts ranks as if every word matched by prefix.
             whole_cases.append(
                 When(
-                    Q(field=Field.HANDLE) & whole_prefix,
+                    Q(field__in=whole_fields) & starts,
                     then=Value(RANK_PREFIX * max(1, len(parsed.words))),
                 )
             )
@@ -291,12 +301,11 @@ class DatabaseBackend(SearchBackend):
 
         for index, word in enumerate(parsed.words):
             cases = [When(field=Field.WORD, term=word, then=Value(RANK_EXACT))]
-            if prefix_allowed(word):
-                prefix = self._starts_with(word)
-                wanted |= prefix
-                cases.append(When(Q(field=Field.WORD) & prefix, then=Value(RANK_PREFIX)))
+            if word in word_prefixes:
+                cases.append(
+                    When(Q(field=Field.WORD) & self._starts_with(word), then=Value(RANK_PREFIX))
+                )
             if typo_terms.get(word):
-                wanted |= Q(term__in=typo_terms[word])
                 cases.append(
                     When(field=Field.WORD, term__in=typo_terms[word], then=Value(RANK_TYPO))
                 )
@@ -308,11 +317,11 @@ class DatabaseBackend(SearchBackend):
             score = Least(score, Coalesce(words_sum, Value(NO_MATCH)))
         return (
             SearchTerm.objects.filter(wanted)
-            .values("document_id", "document__verified", "document__handle_canonical")
+            .values("document_id", "verified", "handle_canonical")
             .annotate(**annotations)
             .annotate(score=score)
             .filter(score__lt=NO_MATCH)
-            .order_by("score", "-document__verified", "document__handle_canonical")
+            .order_by("score", "-verified", "handle_canonical")
         )
 
     # ------------------------------------------------------------------ operations

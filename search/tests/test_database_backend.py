@@ -194,7 +194,10 @@ def test_it_searches_verified_handles_but_never_unverified_claims(make_entry, bu
         claimed=[("github", "octocatterpillar"), ("email", "secret@hidden.example")],
     )
     assert handles("proudfoot@mastodon.social") == ["plain"]
+    assert handles("@proudfoot@mastodon.social") == ["plain"]
+    assert handles("proudfoot@mast") == ["plain"]  # typed so far
     assert handles("proudfoot") == ["plain"]
+    assert handles("mastodon") == []  # a server's name does not list its users
     assert handles("octocatterpillar") == []
     assert handles("secret") == []
     assert handles("hidden.example") == []
@@ -227,7 +230,8 @@ def test_it_never_indexes_endpoints_or_phone_numbers(make_entry, built):
     )
     assert handles("ringme") == []
     assert handles("390656851242") == []
-    assert SearchDocument.objects.get(pk=entry.pk).verified is True
+    assert SearchDocument.objects.get(pk=entry.pk).document["verified"] is True
+    assert set(SearchTerm.objects.values_list("verified", flat=True)) == {True}
 
 
 def test_it_syncs_idempotently(make_entry):
@@ -305,4 +309,4 @@ def test_it_answers_a_search_in_a_fixed_number_of_queries(make_entry):
     with CaptureQueriesContext(connection) as queries:
         ids, total = get_backend().search("margueritte", limit=20, offset=0)
     assert total == 6 and len(ids) == 6
-    assert len(queries) == 3  # typo dictionary, matches, count
+    assert len(queries) == 2  # the typo dictionary, then matches ranked, paged and counted

@@ -12,6 +12,7 @@ from search.text import (
     RANK_TYPO,
     deletions,
     fold,
+    handle_name,
     highlight,
     index_words,
     parse_query,
@@ -43,6 +44,23 @@ def test_it_indexes_every_suffix_of_a_script_written_without_spaces():
 
 def test_it_never_indexes_a_long_run_of_digits():
     assert index_words("Bob 3906568512 Agent 007") == ["bob", "agent", "007"]
+
+
+@pytest.mark.parametrize(
+    ("canonical", "name"),
+    [
+        ("ada@mastodon.social", "ada"),
+        ("Ada.L@example.org", "Ada.L"),
+        ("@Ada:matrix.org", "Ada"),
+        ("ada.bsky.social", "ada"),
+        ("www.ada.dev", "ada"),
+        ("https://ada.dev/about", "ada"),
+        ("ada-l", "ada-l"),
+        ("live:ada.l", "live:ada.l"),
+    ],
+)
+def test_it_takes_the_name_part_of_an_external_handle(canonical, name):
+    assert handle_name(canonical) == name
 
 
 def test_it_lists_one_deletion_variants_of_words_of_five_letters_or_more():
