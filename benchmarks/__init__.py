@@ -1,0 +1,1 @@
+"""Load benchmarks for Worldbook (see docs/benchmarks.md)."""

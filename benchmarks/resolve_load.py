@@ -1,0 +1,412 @@
+"""Resolve load benchmark: GET /api/v1/resolve over the real HTTP stack, against a raw
+PostgreSQL lookup of the same rows.
+
+    python benchmarks/resolve_load.py --entries 100000 --concurrency 16 --duration 30
+
+1. Loads ``--entries`` synthetic entries (benchmarks/synthetic.py) into a dedicated
+   PostgreSQL database, created and migrated if needed; a matching load is reused.
+2. Measures the baseline: ``--concurrency`` processes, each with one psycopg connection,
+   running the lookup's SQL as prepared statements for ``--duration`` seconds.
+3. Starts gunicorn with ``directory.wsgi`` (deploy/gunicorn.conf.py, DEBUG off, Redis
+   for the throttle cache, throttles raised out of the way) on 127.0.0.1, warms it up,
+   and drives ``GET /api/v1/resolve?handle=…`` with wrk (or Python clients) at the same
+   concurrency for the same time, over a random mix of directory handles, verified
+   external handles and missing ones.
+4. Optionally (``--profile N``) runs N more seconds under py-spy and says where request
+   time goes.
+5. Prints a Markdown report and records it in docs/benchmarks.md.
+
+Exit status: 0 when the run completed (whether or not the target was met), 1 on a failed
+run, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import drivers  # noqa: E402  (needs the repository on sys.path)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/worldbook_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+# High enough that no throttle answers 429 during a run. DRF keeps one timestamp per
+# request in the window, so a one-second window keeps that list short.
+UNTHROTTLED = "1000000/s"
+RESOLVE_PATH = "/api/v1/resolve?handle="
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from benchmarks.server import default_workers
+
+    parser = argparse.ArgumentParser(
+        prog="resolve_load.py",
+        description="Benchmark GET /api/v1/resolve against a raw PostgreSQL lookup.",
+    )
+    parser.add_argument("--entries", type=int, default=100_000, help="synthetic entries to load")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--duration", type=int, default=30, help="seconds per measurement")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="gunicorn workers (default 2 × cores + 1)",
+    )
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--gunicorn-config",
+        type=Path,
+        default=REPO_ROOT / "deploy" / "gunicorn.conf.py",
+        help="gunicorn config file (the deployed one by default; the flags above win)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="dedicated PostgreSQL database (created if missing; default %(default)s)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Redis for the throttle cache (default %(default)s)",
+    )
+    parser.add_argument("--reload", action="store_true", help="load again even if a load matches")
+    parser.add_argument("--seed", type=int, default=1977, help="seed of the data and the mix")
+    parser.add_argument("--batch-size", type=int, default=2000, help="rows per bulk_create")
+    parser.add_argument("--mix-size", type=int, default=20_000, help="distinct lookups to draw")
+    parser.add_argument(
+        "--external-share", type=float, default=0.25, help="share of verified external handles"
+    )
+    parser.add_argument(
+        "--missing-share", type=float, default=0.04, help="share of lookups that find nothing"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="HTTP load generator (auto: wrk when installed)",
+    )
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of HTTP warm-up")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="after measuring, sample the workers with py-spy for this long",
+    )
+    parser.add_argument("--target-p99-ms", type=float, default=20.0, help="p99 target (ms)")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=REPO_ROOT / "docs" / "benchmarks.md",
+        help="Markdown file that records runs",
+    )
+    parser.add_argument("--no-docs", action="store_true", help="do not record the run")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    for name in (
+        "entries",
+        "concurrency",
+        "duration",
+        "workers",
+        "threads",
+        "batch_size",
+        "mix_size",
+    ):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.external_share + args.missing_share <= 1:
+        parser.error("--external-share plus --missing-share must lie between 0 and 1")
+    if urlsplit(args.database_url).scheme not in ("postgres", "postgresql"):
+        parser.error("--database-url must be a postgres:// URL")
+    if args.client == "wrk" and not drivers.wrk_available():
+        parser.error("--client wrk: wrk is not installed (Debian: apt-get install wrk)")
+    return args
+
+
+def command_line(argv: list[str]) -> str:
+    """The command as typed from the repository root, for the record."""
+    return shlex.join(["python", "benchmarks/resolve_load.py", *argv])
+
+
+def server_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The environment for this process and gunicorn: settings come from it."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="directory.settings",
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        DEBUG="false",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        THROTTLE_ANON=UNTHROTTLED,
+        THROTTLE_USER=UNTHROTTLED,
+        THROTTLE_RESOLVE=UNTHROTTLED,
+        LOG_LEVEL="WARNING",
+        # Access logs would cost every request a write the benchmark is not about.
+        GUNICORN_ACCESS_LOG="/dev/null",
+    )
+    env.setdefault("WORLDBOOK_VAR_DIR", str(Path(tempfile.gettempdir()) / "worldbook-bench"))
+    return env
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` when it does not exist."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = (
+        parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    )
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def libpq_dsn() -> str:
+    """The Django default database as a libpq connection string, for raw clients."""
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    return make_conninfo(**{k: str(v) for k, v in params.items() if k in keep and v})
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    env = server_environment(args)
+    os.environ.update(env)
+    ensure_database(args.database_url)
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    from benchmarks import profiling, report, server, synthetic
+    from directory.models import Endpoint, Entry, Handle
+
+    call_command("migrate", interactive=False, verbosity=0)
+    load = synthetic.ensure_loaded(
+        args.entries,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        reload=args.reload,
+        progress=not args.no_progress,
+    )
+    if load.reused:
+        print(f"Reusing the load of {load.entries} entries.", file=sys.stderr)
+    else:
+        print(f"Loaded {load.entries} entries at {load.entries_per_second:.0f}/s.", file=sys.stderr)
+    mix = synthetic.lookup_mix(
+        args.mix_size,
+        seed=args.seed,
+        external_share=args.external_share,
+        missing_share=args.missing_share,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    dsn = libpq_dsn()
+    statements = drivers.RawStatements.for_tables(
+        *(connection.ops.quote_name(m._meta.db_table) for m in (Entry, Handle, Endpoint))
+    )
+    connections.close_all()
+
+    work = Path(tempfile.mkdtemp(prefix="resolve-load-"))
+    paths = [RESOLVE_PATH + quote(lookup.query, safe="@:") for lookup in mix]
+    paths_file = work / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+
+    print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
+    raw = drivers.run_raw_clients(
+        dsn,
+        statements,
+        [(lookup.kind, lookup.key) for lookup in mix],
+        clients=args.concurrency,
+        duration=args.duration,
+        seed=args.seed,
+    )
+
+    use_wrk = args.client == "wrk" or (args.client == "auto" and drivers.wrk_available())
+
+    def drive(base_url: str, seconds: int) -> drivers.LatencySummary:
+        if use_wrk:
+            return drivers.run_wrk(
+                base_url,
+                paths_file,
+                clients=args.concurrency,
+                duration=seconds,
+                threads=len(os.sched_getaffinity(0)),
+                seed=args.seed,
+            )
+        return drivers.run_http_clients(
+            base_url, paths, clients=args.concurrency, duration=seconds, seed=args.seed
+        )
+
+    found_profile = None
+    first_found = next(lookup for lookup in mix if lookup.found)
+    with server.gunicorn(
+        env,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        config=args.gunicorn_config if args.gunicorn_config.exists() else None,
+        log=work / "gunicorn.log",
+        ready_path=RESOLVE_PATH + quote(first_found.query, safe="@:"),
+    ) as running:
+        check_answers(running.base_url, mix[:200])
+        print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
+        drive(running.base_url, args.warmup)
+        print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
+        resolve = drive(running.base_url, args.duration)
+        if args.profile:
+            print(f"Profiling for {args.profile} s …", file=sys.stderr)
+            collapsed = work / "profile.txt"
+            with profiling.record(running.pid, collapsed, duration=args.profile):
+                drive(running.base_url, args.profile)
+            found_profile = profiling.breakdown(collapsed)
+
+    machine = report.Machine(
+        cpus=len(os.sched_getaffinity(0)),
+        cpu_model=report.cpu_model(),
+        ram_gib=report.ram_gib(),
+        os=f"{platform.system()} {platform.release()}",
+        python=platform.python_version(),
+        postgresql=pg_version,
+        redis=redis_version(args.redis_url),
+        software=software_versions(use_wrk),
+        commit=report.git_commit(REPO_ROOT),
+    )
+    body = render_body(args, load, resolve, raw, found_profile)
+    title = (
+        f"{args.entries:,} entries".replace(",", "\u202f")
+        + f", {args.concurrency} clients, {args.duration} s"
+    )
+    block = report.run_block(
+        command=command_line(argv), machine=machine, when=report.now(), title=title, body=body
+    )
+    print(block)
+    if not args.no_docs:
+        report.record_run(args.docs, block)
+        print(f"Recorded in {args.docs}.", file=sys.stderr)
+    return 0
+
+
+def check_answers(base_url: str, lookups) -> None:
+    """Fail before measuring when resolve does not answer as the data says it must:
+    200 for an active entry, 404 for a missing or suspended one."""
+    import httpx
+
+    wrong = []
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        for lookup in lookups:
+            status = client.get(RESOLVE_PATH + quote(lookup.query, safe="@:")).status_code
+            if status != (200 if lookup.found else 404):
+                wrong.append(f"{lookup.query!r} → {status}")
+    if wrong:
+        raise RuntimeError(
+            f"resolve answered {len(wrong)} of {len(lookups)} check lookups wrongly: "
+            + ", ".join(wrong[:5])
+        )
+
+
+def render_body(args, load, resolve, raw, found_profile) -> str:
+    """The run's figures in Markdown: the table, the target, the load, the server."""
+    from benchmarks import report
+
+    met = resolve.p99_ms < args.target_p99_ms
+    lines = [
+        report.results_table(resolve, raw),
+        "",
+        f"Target (p99 under {args.target_p99_ms:g} ms at {args.concurrency} clients): "
+        f"**{'met' if met else 'missed'}** (p99 {resolve.p99_ms:.1f} ms).",
+        "",
+        (
+            f"Data: {load.entries} entries, {load.handles} external handles, "
+            f"{load.endpoints} endpoints; "
+            + (
+                "an existing load was reused."
+                if load.reused
+                else f"loaded in {load.seconds:.0f} s ({load.entries_per_second:.0f} entries/s)."
+            )
+        ),
+        f"Mix: {args.mix_size} distinct lookups, {args.external_share:.0%} verified external "
+        f"handles, {args.missing_share:.0%} missing, the rest directory handles.",
+        f"Server: gunicorn, {args.workers} {args.worker_class} workers × {args.threads} "
+        f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
+        "throttle cache, throttles raised out of the way; clients and server share the "
+        "machine.",
+    ]
+    if "429" in resolve.outcomes:
+        lines.append("**Warning:** some requests were throttled (429); raise the rates.")
+    if found_profile is not None:
+        lines += [
+            "",
+            f"Profile ({args.profile} s under py-spy):",
+            "",
+            report.breakdown_table(found_profile),
+        ]
+    return "\n".join(lines)
+
+
+def config_name(path: Path) -> str:
+    if not path.exists():
+        return "none"
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path.name
+
+
+def redis_version(url: str) -> str:
+    import redis
+
+    try:
+        return str(redis.Redis.from_url(url).info("server")["redis_version"])
+    except redis.RedisError:
+        return "unreachable"
+
+
+def software_versions(use_wrk: bool) -> str:
+    import subprocess
+    from importlib.metadata import version
+
+    parts = [
+        f"Django {version('Django')}",
+        f"DRF {version('djangorestframework')}",
+        f"gunicorn {version('gunicorn')}",
+        f"psycopg {version('psycopg')}",
+    ]
+    if use_wrk:
+        banner = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+        parts.append(banner.split(" Copyright")[0].strip() or "wrk")
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a failed run ends with its reason, not a traceback
+        if os.environ.get("BENCH_TRACEBACK"):
+            raise
+        print(f"resolve_load: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,120 @@
+"""The real HTTP stack for benchmarks: gunicorn serving ``directory.wsgi`` on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_workers() -> int:
+    """gunicorn's recommended worker count: 2 × usable cores + 1."""
+    return 2 * len(os.sched_getaffinity(0)) + 1
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A started gunicorn: its base URL, its master's process id and its log file."""
+
+    base_url: str
+    pid: int
+    log: Path
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str],
+    *,
+    workers: int,
+    log: Path,
+    worker_class: str = "sync",
+    threads: int = 1,
+    config: Path | None = None,
+    ready_path: str = "/",
+    startup_timeout: float = 60.0,
+) -> Iterator[RunningServer]:
+    """Run gunicorn with ``directory.wsgi`` on 127.0.0.1 and a free port; stop it on exit.
+
+    Inputs: the full process environment ``env`` (settings are read from it), the
+    worker count, class and threads, a gunicorn ``config`` file (the flags given here
+    override it), the error ``log`` path, and ``ready_path``, fetched
+    until it answers without a 5xx to decide the server is up. Yields a
+    :class:`RunningServer`. Raises ``RuntimeError`` with the log's tail when gunicorn
+    exits or does not answer within ``startup_timeout`` seconds. On exit the master gets
+    SIGTERM (graceful stop of the workers), then SIGKILL after 20 s.
+    """
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "directory.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--chdir",
+        str(REPO_ROOT),
+        "--error-logfile",
+        str(log),
+        "--log-level",
+        "warning",
+    ]
+    if config is not None:
+        command[3:3] = ["--config", str(config)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    server = RunningServer(f"http://127.0.0.1:{port}", process.pid, log)
+    try:
+        _wait_until_ready(process, server.base_url + ready_path, log, startup_timeout)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(url, timeout=5).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,96 @@
+"""Benchmark reports: the Markdown table and the run record in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from benchmarks import report
+from benchmarks.drivers import LatencySummary
+from benchmarks.resolve_load import command_line, parse_args
+
+MACHINE = report.Machine(
+    cpus=2,
+    cpu_model="Test CPU",
+    ram_gib=8,
+    os="Linux",
+    python="3.11",
+    postgresql="15",
+    redis="7",
+    software="Django 5.2",
+    commit="abc1234",
+)
+
+
+def _summary(label: str, requests: int, p99: float) -> LatencySummary:
+    return LatencySummary(
+        label, 16, requests, 10.0, p99 / 4, p99 / 2, p99, p99 * 2, {"200": requests}
+    )
+
+
+def _block(command: str, body: str, commit: str = "abc1234") -> str:
+    machine = report.Machine(**{**MACHINE.__dict__, "commit": commit})
+    when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    return report.run_block(command=command, machine=machine, when=when, title="t", body=body)
+
+
+def test_it_tables_both_paths_with_their_ratios():
+    table = report.results_table(_summary("resolve", 2000, 40.0), _summary("raw", 10000, 4.0))
+    rows = table.splitlines()
+    assert rows[2].startswith("| resolve | 16 | 2000 | 200 | 10.0 | 20.0 | 40.0 | 80.0 |")
+    assert rows[3].startswith("| raw | 16 | 10000 | 1000 |")
+    assert rows[4] == "| resolve ÷ raw | | | 0.20× | 10.00× | 10.00× | 10.00× | | |"
+
+
+def test_it_records_a_run_in_a_new_file(tmp_path):
+    docs = tmp_path / "docs" / "benchmarks.md"
+    report.record_run(docs, _block("python bench --a", "figures A"))
+    text = docs.read_text()
+    assert text.startswith("# Benchmarks\n")
+    start, end = text.index(report.RESULTS_START), text.index(report.RESULTS_END)
+    assert start < text.index("figures A") < end
+
+
+def test_it_puts_new_runs_first_and_replaces_a_rerun_keeping_the_prose(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(
+        f"# Benchmarks\n\nWhat the figures mean.\n\n{report.RESULTS_START}\n"
+        f"{report.RESULTS_END}\n\n## Notes\n\nKept.\n"
+    )
+    report.record_run(docs, _block("python bench --a", "figures A1"))
+    report.record_run(docs, _block("python bench --b", "figures B"))
+    text = docs.read_text()
+    assert text.index("figures B") < text.index("figures A1")
+
+    report.record_run(docs, _block("python bench --a", "figures A2"))
+    text = docs.read_text()
+    assert "figures A1" not in text
+    assert text.index("figures A2") < text.index("figures B")
+    assert text.count("<!-- /run -->") == 2
+    assert "What the figures mean." in text and text.rstrip().endswith("Kept.")
+
+    report.record_run(docs, _block("python bench --a", "figures A3", commit="def5678"))
+    assert docs.read_text().count("<!-- /run -->") == 3
+
+
+def test_it_records_the_command_as_typed_from_the_repository():
+    argv = ["--entries", "1000", "--docs", "my file.md"]
+    assert (
+        command_line(argv) == "python benchmarks/resolve_load.py --entries 1000 --docs 'my file.md'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--database-url", "sqlite:///x.db"], "must be a postgres:// URL"),
+        (["--external-share", "0.9", "--missing-share", "0.2"], "between 0 and 1"),
+    ],
+)
+def test_it_refuses_bad_arguments_with_the_reason(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        parse_args(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
