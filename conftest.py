@@ -19,7 +19,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -40,7 +42,10 @@ def pytest_collection_modifyitems(config, items):
         if "postgres" in item.keywords and not on_postgres:
             reason = "needs PostgreSQL: set DATABASE_URL=postgres://… to run it"
             if IN_CI:
-                pytest.fail(f"CI=true but the test database is not PostgreSQL ({item.nodeid})", pytrace=False)
+                pytest.fail(
+                    f"CI=true but the test database is not PostgreSQL ({item.nodeid})",
+                    pytrace=False,
+                )
             item.add_marker(pytest.mark.skip(reason=reason))
         if "redis" in item.keywords and not have_redis:
             reason = "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 to run it"

@@ -49,7 +49,8 @@ class Entry(models.Model):
         default=True, help_text="Listed in search results. Unlisted entries still resolve."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    import_key = models.CharField(
+    # NULL rather than "" for entries not imported: the unique constraint ignores NULLs.
+    import_key = models.CharField(  # noqa: DJ001
         max_length=128,
         null=True,
         blank=True,
@@ -66,7 +67,9 @@ class Entry(models.Model):
         ordering = ["handle_canonical"]
         constraints = [
             models.UniqueConstraint(fields=["handle_canonical"], name="entry_handle_unique_ci"),
-            models.UniqueConstraint(fields=["handle_skeleton"], name="entry_handle_unique_skeleton"),
+            models.UniqueConstraint(
+                fields=["handle_skeleton"], name="entry_handle_unique_skeleton"
+            ),
             models.UniqueConstraint(fields=["import_key"], name="entry_import_key_unique"),
             models.CheckConstraint(
                 condition=~models.Q(handle_skeleton=""), name="entry_handle_skeleton_not_empty"
@@ -123,7 +126,9 @@ class Handle(models.Model):
     class Meta:
         ordering = ["kind", "key"]
         constraints = [
-            models.UniqueConstraint(fields=["entry", "kind", "key"], name="handle_unique_per_entry"),
+            models.UniqueConstraint(
+                fields=["entry", "kind", "key"], name="handle_unique_per_entry"
+            ),
             models.UniqueConstraint(
                 fields=["kind", "key"],
                 condition=models.Q(status="verified"),

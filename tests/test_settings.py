@@ -16,13 +16,17 @@ def load_settings(tmp_path, **env):
         "DEBUG", "SECRET_KEY", "DATABASE_URL", "SEARCH_BACKEND", "ALLOWED_HOSTS", "SITE_URL",
         "CELERY_BROKER_URL", "REDIS_URL", "MEILISEARCH_URL",
     }}
-    clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings", **env)
+    clean.update(
+        WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings", **env
+    )
     code = (
         "import django; from django.conf import settings; django.setup(); "
         "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
         "settings.SEARCH_BACKEND, ','.join(settings.ALLOWED_HOSTS))"
     )
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
 
 
 def test_it_defaults_to_sqlite_a_serverless_broker_and_the_database_search(tmp_path):

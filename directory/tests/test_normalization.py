@@ -80,14 +80,19 @@ def test_it_keeps_an_email_local_part_but_compares_it_case_insensitively():
 
 
 def test_it_refuses_reserved_atproto_tlds():
-    assert normalize_handle(HandleKind.ATPROTO, "Alice.bsky.social").canonical == "alice.bsky.social"
+    assert (
+        normalize_handle(HandleKind.ATPROTO, "Alice.bsky.social").canonical == "alice.bsky.social"
+    )
     with pytest.raises(NormalizationError):
         normalize_handle(HandleKind.ATPROTO, "alice.test")
 
 
 @pytest.mark.parametrize("lookalike", ["eIonmusk", "\u0435lonmusk", "e\u200blonmusk", "ELONMUSK"])
 def test_it_gives_look_alike_directory_handles_the_same_skeleton(lookalike):
-    assert normalize_directory_handle(lookalike).skeleton == normalize_directory_handle("elonmusk").skeleton
+    assert (
+        normalize_directory_handle(lookalike).skeleton
+        == normalize_directory_handle("elonmusk").skeleton
+    )
 
 
 def test_it_keeps_unrelated_handles_apart():
@@ -95,7 +100,9 @@ def test_it_keeps_unrelated_handles_apart():
     assert skeleton("maria") != skeleton("mario")
 
 
-@pytest.mark.parametrize("raw", ["\u200b\u200c\u200d", "\u2060\ufeff", "@", " ", "a", "x" * 31, "al ice", "-alice"])
+@pytest.mark.parametrize(
+    "raw", ["\u200b\u200c\u200d", "\u2060\ufeff", "@", " ", "a", "x" * 31, "al ice", "-alice"]
+)
 def test_it_refuses_bad_directory_handles(raw):
     with pytest.raises(NormalizationError):
         normalize_directory_handle(raw)
@@ -122,11 +129,21 @@ def test_it_normalizes_domains_dropping_a_trailing_dot():
         ("sips:alice@example.org", "sips:alice@example.org", "sips", "sip"),
         ("xmpp:Alice@Jabber.org/phone", "xmpp:alice@jabber.org", "xmpp", "xmpp"),
         ("matrix:u/alice:matrix.org", "matrix:u/alice:matrix.org", "matrix", "matrix"),
-        ("https://matrix.to/#/@alice:matrix.org", "https://matrix.to/#/@alice:matrix.org", "https", "matrix"),
+        (
+            "https://matrix.to/#/@alice:matrix.org",
+            "https://matrix.to/#/@alice:matrix.org",
+            "https",
+            "matrix",
+        ),
         ("mailto:Alice@Example.com", "mailto:Alice@example.com", "mailto", "email"),
         ("tel:+44-555-555-5555;ext=5555", "tel:+445555555555;ext=5555", "tel", "phone"),
         ("facetime:alice@example.com", "facetime:alice@example.com", "facetime", "facetime"),
-        ("facetime-audio:+14155550123", "facetime-audio:+14155550123", "facetime-audio", "facetime"),
+        (
+            "facetime-audio:+14155550123",
+            "facetime-audio:+14155550123",
+            "facetime-audio",
+            "facetime",
+        ),
         ("https://wa.me/14155550123", "https://wa.me/14155550123", "https", "whatsapp"),
         ("https://meet.jit.si/AliceRoom", "https://meet.jit.si/AliceRoom", "https", "jitsi"),
     ],
@@ -136,7 +153,9 @@ def test_it_normalizes_endpoint_uris(raw, uri, scheme, service):
     assert (endpoint.uri, endpoint.scheme, endpoint.service) == (uri, scheme, service)
 
 
-@pytest.mark.parametrize("raw", ["gopher:alice", "http://call.example/alice", "alice", "sip:nohost"])
+@pytest.mark.parametrize(
+    "raw", ["gopher:alice", "http://call.example/alice", "alice", "sip:nohost"]
+)
 def test_it_refuses_unsupported_endpoints(raw):
     with pytest.raises(NormalizationError):
         normalize_endpoint_uri(raw)
@@ -163,7 +182,9 @@ def test_it_reads_every_lookup_form(query, expected_kind):
     assert parsed.candidates[0].kind == expected_kind
 
 
-@pytest.mark.parametrize("query", ["@alice", "alice", "acct:alice@worldbook.example", "Alice@WorldBook.Example"])
+@pytest.mark.parametrize(
+    "query", ["@alice", "alice", "acct:alice@worldbook.example", "Alice@WorldBook.Example"]
+)
 def test_it_reads_directory_handle_lookups(query):
     parsed = parse_lookup(query, local_domain="worldbook.example")
     assert parsed.directory_handle is not None

@@ -13,11 +13,17 @@ pytestmark = pytest.mark.django_db
 
 def test_it_creates_an_entry_with_its_handle_forms():
     entry = services.entry_create(nickname="  Alice\u200b Liddell ", handle="@Alice")
-    assert (entry.nickname, entry.handle, entry.handle_canonical) == ("Alice Liddell", "Alice", "alice")
+    assert (entry.nickname, entry.handle, entry.handle_canonical) == (
+        "Alice Liddell",
+        "Alice",
+        "alice",
+    )
     assert entry.handle_skeleton == normalize_directory_handle("alice").skeleton
 
 
-@pytest.mark.parametrize("taken", ["elonmusk", "ELONMUSK", "eIonmusk", "\u0435lonmusk", "elon\u200bmusk"])
+@pytest.mark.parametrize(
+    "taken", ["elonmusk", "ELONMUSK", "eIonmusk", "\u0435lonmusk", "elon\u200bmusk"]
+)
 def test_it_refuses_a_handle_equal_to_or_looking_like_a_taken_one(taken):
     services.entry_create(nickname="Elon", handle="elonmusk")
     with pytest.raises(HandleTaken):
@@ -53,7 +59,9 @@ def test_the_database_allows_one_verified_owner_per_handle():
     theirs.refresh_from_db()
     assert theirs.status == Handle.Status.UNVERIFIED
     with pytest.raises(IntegrityError), transaction.atomic():
-        Handle.objects.filter(pk=theirs.pk).update(status=Handle.Status.VERIFIED, verified_at=mine.verified_at)
+        Handle.objects.filter(pk=theirs.pk).update(
+            status=Handle.Status.VERIFIED, verified_at=mine.verified_at
+        )
 
 
 def test_it_keeps_matrix_ids_that_differ_in_case_apart():
@@ -67,11 +75,18 @@ def test_it_keeps_matrix_ids_that_differ_in_case_apart():
 
 def test_it_adds_endpoints_in_normal_form_and_updates_the_same_uri():
     alice = services.entry_create(nickname="Alice", handle="alice")
-    first = services.endpoint_add(entry=alice, uri="sip:alice@Example.org", preference=10, label="desk")
+    first = services.endpoint_add(
+        entry=alice, uri="sip:alice@Example.org", preference=10, label="desk"
+    )
     second = services.endpoint_add(entry=alice, uri="SIP:alice@example.org", audience="verified")
     assert first.pk == second.pk
     second.refresh_from_db()
-    assert (second.uri, second.audience, second.voice, second.text) == ("sip:alice@example.org", "verified", True, False)
+    assert (second.uri, second.audience, second.voice, second.text) == (
+        "sip:alice@example.org",
+        "verified",
+        True,
+        False,
+    )
 
 
 def test_it_refuses_a_bad_audience_or_capability_without_writing():
@@ -96,7 +111,9 @@ def test_it_renames_an_entry_only_to_a_free_handle():
 def test_it_refuses_values_longer_than_their_column_without_writing():
     alice = services.entry_create(nickname="Alice", handle="alice")
     with pytest.raises(NormalizationError, match="too long"):
-        services.handle_add(entry=alice, kind=HandleKind.WEB, raw="https://example.com/" + "a" * 600)
+        services.handle_add(
+            entry=alice, kind=HandleKind.WEB, raw="https://example.com/" + "a" * 600
+        )
     with pytest.raises(NormalizationError, match="too long"):
         services.endpoint_add(entry=alice, uri="https://meet.jit.si/" + "a" * 2100)
     assert not Handle.objects.exists() and not Endpoint.objects.exists()
