@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     paths_file = work / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
 
+    # Other work on the machine competes for the same cores; the record says how much.
+    load_average = {"before the baseline": os.getloadavg()[0]}
     print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
     raw = drivers.run_raw_clients(
         dsn,
@@ -275,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
         drive(running.base_url, args.warmup)
         print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
+        load_average["before the HTTP run"] = os.getloadavg()[0]
         resolve = drive(running.base_url, args.duration)
+        load_average["after it"] = os.getloadavg()[0]
         if args.profile:
             print(f"Profiling for {args.profile} s …", file=sys.stderr)
             collapsed = work / "profile.txt"
@@ -294,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         software=software_versions(use_wrk),
         commit=report.git_commit(REPO_ROOT),
     )
-    body = render_body(args, load, resolve, raw, found_profile)
+    body = render_body(args, load, resolve, raw, found_profile, load_average)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
@@ -327,7 +331,7 @@ def check_answers(base_url: str, lookups) -> None:
         )
 
 
-def render_body(args, load, resolve, raw, found_profile) -> str:
+def render_body(args, load, resolve, raw, found_profile, load_average) -> str:
     """The run's figures in Markdown: the table, the target, the load, the server."""
     from benchmarks import report
 
@@ -353,6 +357,9 @@ def render_body(args, load, resolve, raw, found_profile) -> str:
         f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
         "throttle cache, throttles raised out of the way; clients and server share the "
         "machine.",
+        "Load average (1 min): "
+        + ", ".join(f"{value:.2f} {when}" for when, value in load_average.items())
+        + f" (on {len(os.sched_getaffinity(0))} cores).",
     ]
     if "429" in resolve.outcomes:
         lines.append("**Warning:** some requests were throttled (429); raise the rates.")

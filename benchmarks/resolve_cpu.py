@@ -1,0 +1,147 @@
+"""CPU cost of one resolve, layer by layer, measured in one process.
+
+    python benchmarks/resolve_cpu.py --requests 2000
+
+Runs after benchmarks/resolve_load.py has loaded its database (same ``--database-url``,
+same ``--seed``) and calls the resolve view through Django's full request handler
+(middleware, DRF, throttles on Redis, selector, serializer, JSON) without HTTP or
+gunicorn, then the layers alone. For each it reports CPU milliseconds per request (user +
+system time of this process, so other processes on the machine inflate it far less than
+they inflate latency), wall milliseconds, SQL queries and Redis commands per request.
+
+What it answers: how many requests per second per core the resolve stack can serve at
+best, whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.resolve_load import (  # noqa: E402  (needs the repository on sys.path)
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    RESOLVE_PATH,
+    server_environment,
+)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _redis_commands(client) -> int:
+    stats = client.info("commandstats")
+    return sum(int(v["calls"]) for v in stats.values())
+
+
+def measure(name: str, call: Callable[[int], object], requests: int, redis_client) -> str:
+    """One Markdown row: CPU and wall ms, queries and Redis commands per call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(min(200, requests)):
+        call(n)
+    redis_before = _redis_commands(redis_client)
+    with CaptureQueriesContext(connection) as queries:
+        wall, cpu = time.perf_counter(), _cpu()
+        for n in range(requests):
+            call(n)
+        cpu, wall = _cpu() - cpu, time.perf_counter() - wall
+    # INFO itself is one command.
+    redis_calls = _redis_commands(redis_client) - redis_before - 1
+    return (
+        f"| {name} | {1000 * cpu / requests:.2f} | {1000 * wall / requests:.2f} | "
+        f"{len(queries) / requests:.2f} | {max(redis_calls, 0) / requests:.2f} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="resolve_cpu.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="calls per layer")
+    parser.add_argument("--seed", type=int, default=1977, help="seed of the lookup mix")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    args = parser.parse_args(argv)
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
+    env_args = argparse.Namespace(database_url=args.database_url, redis_url=args.redis_url)
+    os.environ.update(server_environment(env_args))
+    # Queries are counted with Django's debug cursor; DEBUG stays off for everything else.
+    import django
+
+    django.setup()
+
+    import redis
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test import Client
+    from rest_framework.renderers import JSONRenderer
+
+    from benchmarks.synthetic import lookup_mix
+    from directory.api.lookup import ResolveApi, entry_card
+    from directory.exceptions import NotFound
+    from directory.selectors import entry_resolve
+
+    if not connection.introspection.table_names():
+        parser.error("the database is empty: run benchmarks/resolve_load.py first")
+    mix = [m for m in lookup_mix(2000, seed=args.seed) if m.found]
+    paths = [RESOLVE_PATH + quote(m.query, safe="@:") for m in mix]
+    client = Client(HTTP_HOST="127.0.0.1")
+    anonymous = AnonymousUser()
+    redis_client = redis.Redis.from_url(args.redis_url)
+    connection.force_debug_cursor = True
+
+    def request(n: int) -> None:
+        response = client.get(paths[n % len(paths)])
+        if response.status_code != 200:
+            raise RuntimeError(f"{paths[n % len(paths)]} answered {response.status_code}")
+
+    def selector(n: int) -> None:
+        try:
+            entry_resolve(mix[n % len(mix)].query, caller=anonymous)
+        except NotFound:
+            raise RuntimeError(f"{mix[n % len(mix)].query} did not resolve") from None
+
+    resolved = [entry_resolve(m.query, caller=anonymous) for m in mix[:200]]
+    renderer = JSONRenderer()
+
+    def serialize(n: int) -> None:
+        entry, matched = resolved[n % len(resolved)]
+        card = {**entry_card(entry, anonymous), "matched": matched}
+        renderer.render(ResolveApi.OutputSerializer(card).data)
+
+    rows = [
+        "| layer | CPU ms | wall ms | SQL queries | Redis commands |",
+        "|---|--:|--:|--:|--:|",
+        measure("whole request (Django handler, no HTTP)", request, args.requests, redis_client),
+    ]
+    throttles = ResolveApi.throttle_classes
+    ResolveApi.throttle_classes = []
+    try:
+        rows.append(
+            measure("whole request without throttles", request, args.requests, redis_client)
+        )
+    finally:
+        ResolveApi.throttle_classes = throttles
+    rows.append(measure("entry_resolve (selector + policy)", selector, args.requests, redis_client))
+    rows.append(measure("entry card + serializer + JSON", serialize, args.requests, redis_client))
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
