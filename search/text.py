@@ -224,9 +224,13 @@ def _marked_spans(text: str, query: ParsedQuery, *, whole: bool) -> list[tuple[i
         return []
     folded_spans: list[tuple[int, int]] = []
     if whole:
+        # Handles are shown with or without a leading "@" (``@alice@host``); either way the
+        # query may start the handle.
+        starts = (0, 1) if folded.startswith("@") else (0,)
         for key in query.whole:
-            if len(key) >= PREFIX_MIN_LENGTH and folded.startswith(key):
-                folded_spans.append((0, len(key)))
+            for start in starts:
+                if len(key) >= PREFIX_MIN_LENGTH and folded.startswith(key, start):
+                    folded_spans.append((start, start + len(key)))
     for start, run in _word_runs(folded):
         for offset, word in _words_of_run(run):
             for query_word in query.words:

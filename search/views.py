@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
+from directory.display import handle_display, service_name
 from directory.exceptions import WorldbookError
 from directory.models import Entry
 from search.documents import public_verified_handles
@@ -24,9 +25,10 @@ PAGE_MAX = 50
 
 @dataclass(frozen=True)
 class Badge:
-    """A verified external handle as the results show it."""
+    """A verified external handle as the results show it: the network's name and the handle
+    as people write it (directory.display), matches marked."""
 
-    kind: str
+    service: str
     value: SafeString
 
 
@@ -47,7 +49,10 @@ def _rows(entries: list[Entry], parsed: ParsedQuery) -> list[ResultRow]:
             nickname=highlight(entry.nickname, parsed),
             handle=highlight(entry.handle, parsed, whole=True),
             badges=[
-                Badge(handle.get_kind_display(), highlight(handle.canonical, parsed, whole=True))
+                Badge(
+                    service_name(handle.kind),
+                    highlight(handle_display(handle), parsed, whole=True),
+                )
                 for handle in public_verified_handles(entry)
             ],
         )

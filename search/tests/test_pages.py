@@ -37,7 +37,7 @@ def test_it_renders_results_with_links_badges_and_marks(client, make_entry):
     assert 'href="/@josen"' in html
     assert "<mark>José</mark> Núñez" in html
     assert "@<mark>Jose</mark>N" in html
-    assert "✓ <mark>jose</mark>n@mastodon.social" in html
+    assert "✓ Fediverse @<mark>jose</mark>n@mastodon.social" in html
     assert "unprovenjose" not in html
     assert "@nobody" not in html
 

@@ -118,6 +118,9 @@ def test_it_marks_the_whole_word_of_a_typo_and_a_handle_prefix():
     assert highlight("alice_smith", parse_query("@alice_s"), whole=True) == (
         "<mark>alice_s</mark>mith"
     )
+    assert highlight("@alice@host.example", parse_query("alice@ho"), whole=True) == (
+        "@<mark>alice@ho</mark>st.example"
+    )
 
 
 def test_it_escapes_everything_it_does_not_mark():
