@@ -12,7 +12,9 @@ from search.backends import get_backend
 class Command(BaseCommand):
     help = (
         "Index every listed entry afresh in the configured search backend and drop "
-        "unlisted, suspended and deleted ones from it."
+        "unlisted, suspended and deleted ones from it. Run it after a deployment that "
+        "changes how text is indexed (search.text): syncs skip entries whose document "
+        "did not change."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
