@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,34 @@ def cpu_model() -> str:
 def ram_gib() -> float:
     """Physical memory in GiB (POSIX ``sysconf``)."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(seconds: float = 3.0) -> float:
+    """The share (0–1) of all CPU time the machine spent busy over the next ``seconds``,
+    from /proc/stat (Linux). Sampled while the benchmark itself is idle, it says how
+    much other work competes for the cores."""
+    busy0, total0 = _cpu_jiffies()
+    time.sleep(seconds)
+    busy1, total1 = _cpu_jiffies()
+    return (busy1 - busy0) / max(total1 - total0, 1)
+
+
+def wait_until_quiet(*, threshold: float, timeout: float, sample: float = 3.0, say=print) -> float:
+    """Wait until the machine is busy less than ``threshold`` (0–1) over a ``sample``
+    of seconds, for at most ``timeout`` seconds. Returns the last busy share measured,
+    quiet or not."""
+    deadline = time.monotonic() + timeout
+    busy = cpu_busy(sample)
+    while busy >= threshold and time.monotonic() < deadline:
+        say(f"The machine is {busy:.0%} busy; waiting for it to quiet down …")
+        busy = cpu_busy(sample)
+    return busy
 
 
 def git_commit(repo: Path) -> str:

@@ -98,6 +98,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=5, help="seconds of HTTP warm-up")
     parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=10.0,
+        metavar="PERCENT",
+        help="before each measurement, wait until the machine is less busy than this",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait at most this long for a quiet machine (default: do not wait)",
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -234,8 +248,16 @@ def main(argv: list[str] | None = None) -> int:
     paths_file = work / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
 
-    # Other work on the machine competes for the same cores; the record says how much.
-    load_average = {"before the baseline": os.getloadavg()[0]}
+    # Other work on the machine competes for the same cores: wait for it to calm down
+    # (bounded), and record how busy the machine was just before each measurement.
+    def quiet() -> float:
+        return report.wait_until_quiet(
+            threshold=args.quiet_below / 100,
+            timeout=args.wait_quiet,
+            say=lambda text: print(text, file=sys.stderr),
+        )
+
+    busy_before = {"the baseline": quiet()}
     print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
     raw = drivers.run_raw_clients(
         dsn,
@@ -277,9 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
         drive(running.base_url, args.warmup)
         print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
-        load_average["before the HTTP run"] = os.getloadavg()[0]
+        busy_before["the HTTP run"] = quiet()
         resolve = drive(running.base_url, args.duration)
-        load_average["after it"] = os.getloadavg()[0]
         if args.profile:
             print(f"Profiling for {args.profile} s …", file=sys.stderr)
             collapsed = work / "profile.txt"
@@ -298,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         software=software_versions(use_wrk),
         commit=report.git_commit(REPO_ROOT),
     )
-    body = render_body(args, load, resolve, raw, found_profile, load_average)
+    body = render_body(args, load, resolve, raw, found_profile, busy_before)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
@@ -331,7 +352,7 @@ def check_answers(base_url: str, lookups) -> None:
         )
 
 
-def render_body(args, load, resolve, raw, found_profile, load_average) -> str:
+def render_body(args, load, resolve, raw, found_profile, busy_before) -> str:
     """The run's figures in Markdown: the table, the target, the load, the server."""
     from benchmarks import report
 
@@ -357,9 +378,9 @@ def render_body(args, load, resolve, raw, found_profile, load_average) -> str:
         f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
         "throttle cache, throttles raised out of the way; clients and server share the "
         "machine.",
-        "Load average (1 min): "
-        + ", ".join(f"{value:.2f} {when}" for when, value in load_average.items())
-        + f" (on {len(os.sched_getaffinity(0))} cores).",
+        "Other work on the machine (CPU busy while the benchmark was idle): "
+        + ", ".join(f"{value:.0%} before {when}" for when, value in busy_before.items())
+        + ".",
     ]
     if "429" in resolve.outcomes:
         lines.append("**Warning:** some requests were throttled (429); raise the rates.")

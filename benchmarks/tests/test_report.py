@@ -94,3 +94,24 @@ def test_it_refuses_bad_arguments_with_the_reason(argv, message, capsys):
         parse_args(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_it_sees_the_cores_a_spinning_process_takes():
+    import os
+    import subprocess
+    import sys
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        busy = report.cpu_busy(1.0)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy >= 0.8 / len(os.sched_getaffinity(0))
+
+
+def test_it_stops_waiting_for_a_quiet_machine_after_the_timeout():
+    said = []
+    busy = report.wait_until_quiet(threshold=0.0, timeout=0.5, sample=0.2, say=said.append)
+    assert 0.0 <= busy <= 1.0
+    assert 1 <= len(said) <= 5
