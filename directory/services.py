@@ -233,7 +233,9 @@ def handle_remove(*, handle: Handle) -> None:
 def _check_fits(model, field: str, value: str) -> None:
     limit = model._meta.get_field(field).max_length
     if len(value) > limit:
-        raise NormalizationError(f"That value is too long ({len(value)} characters; at most {limit}).")
+        raise NormalizationError(
+            f"That value is too long ({len(value)} characters; at most {limit})."
+        )
 
 
 def _capabilities(given: Iterable[str] | None, default: frozenset[str]) -> set[str]:
