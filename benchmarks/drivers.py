@@ -17,6 +17,7 @@ the server.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import queue
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cpu import CpuAccount, CpuShare
+
 LUA_SCRIPT = Path(__file__).with_name("resolve.lua")
 DIRECTORY = "directory"
 
@@ -44,7 +47,8 @@ class LatencySummary:
     (a resolve call, or a raw lookup's whole set of queries). ``outcomes`` counts
     HTTP statuses (``"200"``, ``"404"`` …) or, for the raw baseline, ``"found"`` and
     ``"missing"``; ``errors`` counts requests that got no answer (connect, read or
-    timeout errors).
+    timeout errors); ``cpu`` says how the machine's CPU time was shared during the
+    window, when it was measured.
     """
 
     label: str
@@ -57,6 +61,7 @@ class LatencySummary:
     max_ms: float
     outcomes: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    cpu: CpuShare | None = None
 
     @property
     def throughput(self) -> float:
@@ -72,6 +77,7 @@ class LatencySummary:
         seconds: float,
         outcomes: dict[str, int],
         errors: int = 0,
+        cpu: CpuShare | None = None,
     ) -> LatencySummary:
         """Summarize per-request latencies ``samples`` (seconds) measured over ``seconds``.
 
@@ -93,6 +99,7 @@ class LatencySummary:
             max_ms=max(samples) * 1000,
             outcomes=dict(outcomes),
             errors=errors,
+            cpu=cpu,
         )
 
 
@@ -121,10 +128,16 @@ def _run_processes(
     per_client: list[tuple],
     duration: float,
     *,
+    account: CpuAccount | None = None,
     setup_timeout: float = 120.0,
-) -> tuple[list[float], Counter, int]:
+) -> tuple[list[float], Counter, int, CpuShare | None]:
     """Run ``work(barrier, duration, *args)`` in one spawned process per ``per_client``
-    item; gather their latency samples, outcome counts and error counts."""
+    item; gather their latency samples, outcome counts and error counts.
+
+    The barrier is passed three times: when every client is ready (the window opens),
+    when every client has finished (it closes, before any connection is dropped), and
+    to let them go. ``account`` measures the CPU time of that window.
+    """
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(per_client) + 1)
     results = ctx.Queue()
@@ -138,11 +151,18 @@ def _run_processes(
     outcomes: Counter = Counter()
     errors = 0
     failures: list[str] = []
+    share = None
     try:
         try:
             barrier.wait(timeout=setup_timeout)
+            if account is not None:
+                account.start()
+            barrier.wait(timeout=duration + setup_timeout)
+            if account is not None:
+                share = account.stop()
+            barrier.wait(timeout=setup_timeout)
         except Exception:
-            failures.append("the clients did not all connect")
+            failures.append("the clients did not all run to the end")
         for _ in processes:
             try:
                 status, payload = results.get(timeout=duration + setup_timeout)
@@ -164,7 +184,13 @@ def _run_processes(
                 process.join()
     if failures:
         raise RuntimeError("; ".join(dict.fromkeys(failures)))
-    return samples, outcomes, errors
+    return samples, outcomes, errors, share
+
+
+def _finish(barrier: Any) -> None:
+    """A client's end of the window: wait for all, then for the parent's account."""
+    barrier.wait()
+    barrier.wait()
 
 
 # --------------------------------------------------------------------------------------
@@ -250,6 +276,7 @@ def _raw_client(
             found = raw_lookup(cursor, sql, kind, key)
             samples.append(time.perf_counter() - started)
             outcomes["found" if found else "missing"] += 1
+        _finish(barrier)
     return samples, outcomes, 0
 
 
@@ -261,17 +288,21 @@ def run_raw_clients(
     clients: int,
     duration: float,
     seed: int,
+    account: CpuAccount | None = None,
 ) -> LatencySummary:
     """Measure ``clients`` concurrent raw lookups against PostgreSQL for ``duration`` s.
 
     Input: a libpq ``dsn``, the statements, the ``(kind, key)`` lookups to draw from at
-    random. Output: a :class:`LatencySummary`. Raises ``RuntimeError`` when a client
-    fails (the database refused a connection, a statement failed).
+    random, and optionally a CPU ``account`` for the window. Output: a
+    :class:`LatencySummary`. Raises ``RuntimeError`` when a client fails (the database
+    refused a connection, a statement failed).
     """
     per_client = [(dsn, sql, lookups, seed * 1000 + n) for n in range(clients)]
-    samples, outcomes, errors = _run_processes(_raw_client, per_client, duration)
+    samples, outcomes, errors, share = _run_processes(
+        _raw_client, per_client, duration, account=account
+    )
     return LatencySummary.from_samples(
-        "raw PostgreSQL lookup", clients, samples, duration, dict(outcomes), errors
+        "raw PostgreSQL lookup", clients, samples, duration, dict(outcomes), errors, share
     )
 
 
@@ -292,6 +323,7 @@ def run_wrk(
     threads: int,
     seed: int,
     timeout: int = 10,
+    account: CpuAccount | None = None,
 ) -> LatencySummary:
     """Drive ``base_url`` with wrk over the paths in ``paths_file`` (one a line).
 
@@ -317,13 +349,17 @@ def run_wrk(
         str(paths_file),
         str(seed),
     ]
+    if account is not None:
+        account.start()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=duration + 120, check=False
     )
+    share = account.stop() if account is not None else None
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_RESULT ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout}")
-    return summary_from_wrk(json.loads(line[len("WRK_RESULT ") :]), clients)
+    summary = summary_from_wrk(json.loads(line[len("WRK_RESULT ") :]), clients)
+    return dataclasses.replace(summary, cpu=share)
 
 
 def summary_from_wrk(result: dict[str, Any], clients: int) -> LatencySummary:
@@ -374,11 +410,18 @@ def _http_client(
                 continue
             samples.append(time.perf_counter() - started)
             outcomes[str(response.status_code)] += 1
+        _finish(barrier)
     return samples, outcomes, errors
 
 
 def run_http_clients(
-    base_url: str, paths: list[str], *, clients: int, duration: float, seed: int
+    base_url: str,
+    paths: list[str],
+    *,
+    clients: int,
+    duration: float,
+    seed: int,
+    account: CpuAccount | None = None,
 ) -> LatencySummary:
     """Drive ``base_url`` with ``clients`` Python client processes (httpx) for
     ``duration`` seconds over ``paths``; the fallback when wrk is not installed.
@@ -387,7 +430,15 @@ def run_http_clients(
     ``RuntimeError`` when a client fails to start.
     """
     per_client = [(base_url, paths, seed * 1000 + n) for n in range(clients)]
-    samples, outcomes, errors = _run_processes(_http_client, per_client, duration)
+    samples, outcomes, errors, share = _run_processes(
+        _http_client, per_client, duration, account=account
+    )
     return LatencySummary.from_samples(
-        "resolve over HTTP (httpx clients)", clients, samples, duration, dict(outcomes), errors
+        "resolve over HTTP (httpx clients)",
+        clients,
+        samples,
+        duration,
+        dict(outcomes),
+        errors,
+        share,
     )

@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import subprocess
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,34 +63,6 @@ def ram_gib() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
-def _cpu_jiffies() -> tuple[int, int]:
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
-def cpu_busy(seconds: float = 3.0) -> float:
-    """The share (0–1) of all CPU time the machine spent busy over the next ``seconds``,
-    from /proc/stat (Linux). Sampled while the benchmark itself is idle, it says how
-    much other work competes for the cores."""
-    busy0, total0 = _cpu_jiffies()
-    time.sleep(seconds)
-    busy1, total1 = _cpu_jiffies()
-    return (busy1 - busy0) / max(total1 - total0, 1)
-
-
-def wait_until_quiet(*, threshold: float, timeout: float, sample: float = 3.0, say=print) -> float:
-    """Wait until the machine is busy less than ``threshold`` (0–1) over a ``sample``
-    of seconds, for at most ``timeout`` seconds. Returns the last busy share measured,
-    quiet or not."""
-    deadline = time.monotonic() + timeout
-    busy = cpu_busy(sample)
-    while busy >= threshold and time.monotonic() < deadline:
-        say(f"The machine is {busy:.0%} busy; waiting for it to quiet down …")
-        busy = cpu_busy(sample)
-    return busy
-
-
 def git_commit(repo: Path) -> str:
     """The short commit hash of ``repo``'s HEAD, marked ``+changes`` when the project's
     tracked files differ from it; ``unknown`` outside a git checkout."""
@@ -117,10 +88,11 @@ def _figures(summary: LatencySummary) -> str:
     answers = ", ".join(f"{k}: {v}" for k, v in summary.outcomes.items())
     if summary.errors:
         answers += f", no answer: {summary.errors}"
+    others = f"{summary.cpu.others:.0%}" if summary.cpu is not None else "–"
     return (
         f"| {summary.label} | {summary.clients} | {summary.requests} | "
         f"{summary.throughput:.0f} | {summary.p50_ms:.1f} | {summary.p95_ms:.1f} | "
-        f"{summary.p99_ms:.1f} | {summary.max_ms:.1f} | {answers} |"
+        f"{summary.p99_ms:.1f} | {summary.max_ms:.1f} | {answers} | {others} |"
     )
 
 
@@ -132,13 +104,14 @@ def results_table(resolve: LatencySummary, raw: LatencySummary) -> str:
     """A Markdown table of both runs and their ratios (resolve ÷ raw)."""
     return "\n".join(
         [
-            "| path | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | answers |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+            "| path | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | answers "
+            "| other work |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|",
             _figures(resolve),
             _figures(raw),
             f"| resolve ÷ raw | | | {_ratio(resolve.throughput, raw.throughput)} | "
             f"{_ratio(resolve.p50_ms, raw.p50_ms)} | {_ratio(resolve.p95_ms, raw.p95_ms)} | "
-            f"{_ratio(resolve.p99_ms, raw.p99_ms)} | | |",
+            f"{_ratio(resolve.p99_ms, raw.p99_ms)} | | | |",
         ]
     )
 

@@ -210,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
 
+    import psycopg
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from benchmarks import profiling, report, server, synthetic
+    from benchmarks import cpu, profiling, report, server, synthetic
     from directory.models import Endpoint, Entry, Handle
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -248,16 +249,23 @@ def main(argv: list[str] | None = None) -> int:
     paths_file = work / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
 
-    # Other work on the machine competes for the same cores: wait for it to calm down
-    # (bounded), and record how busy the machine was just before each measurement.
-    def quiet() -> float:
-        return report.wait_until_quiet(
-            threshold=args.quiet_below / 100,
-            timeout=args.wait_quiet,
-            say=lambda text: print(text, file=sys.stderr),
-        )
+    # Other work on the machine competes for the same cores. Optionally wait for it to
+    # calm down (bounded); in any case account for the CPU time of every measured window.
+    def quiet() -> None:
+        if args.wait_quiet > 0:
+            cpu.wait_until_quiet(
+                threshold=args.quiet_below / 100,
+                timeout=args.wait_quiet,
+                say=lambda text: print(text, file=sys.stderr),
+            )
 
-    busy_before = {"the baseline": quiet()}
+    watcher = psycopg.connect(dsn, autocommit=True)
+    account = cpu.CpuAccount(
+        cpu.own_processes(
+            lambda: database_backends(watcher), lambda: local_redis_pid(args.redis_url)
+        )
+    )
+    quiet()
     print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
     raw = drivers.run_raw_clients(
         dsn,
@@ -266,11 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.concurrency,
         duration=args.duration,
         seed=args.seed,
+        account=account,
     )
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and drivers.wrk_available())
 
-    def drive(base_url: str, seconds: int) -> drivers.LatencySummary:
+    def drive(base_url: str, seconds: int, account=None) -> drivers.LatencySummary:
         if use_wrk:
             return drivers.run_wrk(
                 base_url,
@@ -279,9 +288,15 @@ def main(argv: list[str] | None = None) -> int:
                 duration=seconds,
                 threads=len(os.sched_getaffinity(0)),
                 seed=args.seed,
+                account=account,
             )
         return drivers.run_http_clients(
-            base_url, paths, clients=args.concurrency, duration=seconds, seed=args.seed
+            base_url,
+            paths,
+            clients=args.concurrency,
+            duration=seconds,
+            seed=args.seed,
+            account=account,
         )
 
     found_profile = None
@@ -298,15 +313,16 @@ def main(argv: list[str] | None = None) -> int:
         check_answers(running.base_url, mix[:200])
         print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
         drive(running.base_url, args.warmup)
+        quiet()
         print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
-        busy_before["the HTTP run"] = quiet()
-        resolve = drive(running.base_url, args.duration)
+        resolve = drive(running.base_url, args.duration, account)
         if args.profile:
             print(f"Profiling for {args.profile} s …", file=sys.stderr)
             collapsed = work / "profile.txt"
             with profiling.record(running.pid, collapsed, duration=args.profile):
                 drive(running.base_url, args.profile)
             found_profile = profiling.breakdown(collapsed)
+    watcher.close()
 
     machine = report.Machine(
         cpus=len(os.sched_getaffinity(0)),
@@ -319,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         software=software_versions(use_wrk),
         commit=report.git_commit(REPO_ROOT),
     )
-    body = render_body(args, load, resolve, raw, found_profile, busy_before)
+    body = render_body(args, load, resolve, raw, found_profile)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
@@ -352,7 +368,7 @@ def check_answers(base_url: str, lookups) -> None:
         )
 
 
-def render_body(args, load, resolve, raw, found_profile, busy_before) -> str:
+def render_body(args, load, resolve, raw, found_profile) -> str:
     """The run's figures in Markdown: the table, the target, the load, the server."""
     from benchmarks import report
 
@@ -378,9 +394,9 @@ def render_body(args, load, resolve, raw, found_profile, busy_before) -> str:
         f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
         "throttle cache, throttles raised out of the way; clients and server share the "
         "machine.",
-        "Other work on the machine (CPU busy while the benchmark was idle): "
-        + ", ".join(f"{value:.0%} before {when}" for when, value in busy_before.items())
-        + ".",
+        '"Other work" is the share of all the machine\'s CPU time that went to processes '
+        "outside the benchmark (not its clients, server, database backends or Redis) "
+        "during the measured window.",
     ]
     if "429" in resolve.outcomes:
         lines.append("**Warning:** some requests were throttled (429); raise the rates.")
@@ -401,6 +417,26 @@ def config_name(path: Path) -> str:
         return str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return path.name
+
+
+def database_backends(conn) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to ``conn``'s database."""
+    rows = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def local_redis_pid(url: str) -> list[int]:
+    """The Redis server's process id when it runs on this machine (loopback)."""
+    import redis
+
+    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return []
+    try:
+        return [int(redis.Redis.from_url(url).info("server")["process_id"])]
+    except redis.RedisError:
+        return []
 
 
 def redis_version(url: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
 from benchmarks import report
+from benchmarks.cpu import CpuShare
 from benchmarks.drivers import LatencySummary
 from benchmarks.resolve_load import command_line, parse_args
 
@@ -35,12 +37,14 @@ def _block(command: str, body: str, commit: str = "abc1234") -> str:
     return report.run_block(command=command, machine=machine, when=when, title="t", body=body)
 
 
-def test_it_tables_both_paths_with_their_ratios():
-    table = report.results_table(_summary("resolve", 2000, 40.0), _summary("raw", 10000, 4.0))
+def test_it_tables_both_paths_with_their_ratios_and_the_competing_work():
+    resolve = dataclasses.replace(_summary("resolve", 2000, 40.0), cpu=CpuShare(0.7, 0.25))
+    table = report.results_table(resolve, _summary("raw", 10000, 4.0))
     rows = table.splitlines()
+    assert rows[2].endswith("| 25% |") and rows[3].endswith("| – |")
     assert rows[2].startswith("| resolve | 16 | 2000 | 200 | 10.0 | 20.0 | 40.0 | 80.0 |")
     assert rows[3].startswith("| raw | 16 | 10000 | 1000 |")
-    assert rows[4] == "| resolve ÷ raw | | | 0.20× | 10.00× | 10.00× | 10.00× | | |"
+    assert rows[4] == "| resolve ÷ raw | | | 0.20× | 10.00× | 10.00× | 10.00× | | | |"
 
 
 def test_it_records_a_run_in_a_new_file(tmp_path):
@@ -94,24 +98,3 @@ def test_it_refuses_bad_arguments_with_the_reason(argv, message, capsys):
         parse_args(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
-
-
-def test_it_sees_the_cores_a_spinning_process_takes():
-    import os
-    import subprocess
-    import sys
-
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        busy = report.cpu_busy(1.0)
-    finally:
-        spinner.kill()
-        spinner.wait()
-    assert busy >= 0.8 / len(os.sched_getaffinity(0))
-
-
-def test_it_stops_waiting_for_a_quiet_machine_after_the_timeout():
-    said = []
-    busy = report.wait_until_quiet(threshold=0.0, timeout=0.5, sample=0.2, say=said.append)
-    assert 0.0 <= busy <= 1.0
-    assert 1 <= len(said) <= 5
