@@ -37,6 +37,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import drivers  # noqa: E402  (needs the repository on sys.path)
+from benchmarks.variants import VARIANTS  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/worldbook_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -64,6 +65,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--preload", action="store_true", help="gunicorn --preload (load the app before forking)"
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="gunicorn --max-requests (default: the config's; 0 never recycles workers)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        choices=sorted(VARIANTS),
+        default=[],
+        help="measure the server with this change to the settings (repeatable)",
+    )
     parser.add_argument(
         "--gunicorn-config",
         type=Path,
@@ -170,6 +187,9 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         GUNICORN_ACCESS_LOG="/dev/null",
     )
     env.setdefault("WORLDBOOK_VAR_DIR", str(Path(tempfile.gettempdir()) / "worldbook-bench"))
+    if getattr(args, "variant", None):
+        env["DJANGO_SETTINGS_MODULE"] = "benchmarks.variant_settings"
+        env["BENCH_VARIANTS"] = ",".join(args.variant)
     return env
 
 
@@ -309,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         config=args.gunicorn_config if args.gunicorn_config.exists() else None,
         log=work / "gunicorn.log",
         ready_path=RESOLVE_PATH + quote(first_found.query, safe="@:"),
+        extra=gunicorn_flags(args),
     ) as running:
         check_answers(running.base_url, mix[:200])
         print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
@@ -339,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
+        + "".join(f", {change}" for change in args.variant)
+        + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
     )
     block = report.run_block(
         command=command_line(argv), machine=machine, when=report.now(), title=title, body=body
@@ -348,6 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         report.record_run(args.docs, block)
         print(f"Recorded in {args.docs}.", file=sys.stderr)
     return 0
+
+
+def gunicorn_flags(args: argparse.Namespace) -> list[str]:
+    """gunicorn options beyond the worker settings, from ``--preload``/``--max-requests``."""
+    flags = ["--preload"] if args.preload else []
+    if args.max_requests is not None:
+        flags += ["--max-requests", str(args.max_requests)]
+    return flags
 
 
 def check_answers(base_url: str, lookups) -> None:
@@ -393,7 +424,9 @@ def render_body(args, load, resolve, raw, found_profile) -> str:
         f"Server: gunicorn, {args.workers} {args.worker_class} workers × {args.threads} "
         f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
         "throttle cache, throttles raised out of the way; clients and server share the "
-        "machine.",
+        "machine."
+        + (f" gunicorn flags: `{' '.join(gunicorn_flags(args))}`." if gunicorn_flags(args) else ""),
+        *(f"Variant: **{name}**: {VARIANTS[name]}." for name in args.variant),
         '"Other work" is the share of all the machine\'s CPU time that went to processes '
         "outside the benchmark (not its clients, server, database backends or Redis) "
         "during the measured window.",

@@ -47,6 +47,7 @@ def gunicorn(
     worker_class: str = "sync",
     threads: int = 1,
     config: Path | None = None,
+    extra: list[str] | None = None,
     ready_path: str = "/",
     startup_timeout: float = 60.0,
 ) -> Iterator[RunningServer]:
@@ -54,7 +55,7 @@ def gunicorn(
 
     Inputs: the full process environment ``env`` (settings are read from it), the
     worker count, class and threads, a gunicorn ``config`` file (the flags given here
-    override it), the error ``log`` path, and ``ready_path``, fetched
+    override it), ``extra`` gunicorn flags, the error ``log`` path, and ``ready_path``, fetched
     until it answers without a 5xx to decide the server is up. Yields a
     :class:`RunningServer`. Raises ``RuntimeError`` with the log's tail when gunicorn
     exits or does not answer within ``startup_timeout`` seconds. On exit the master gets
@@ -83,6 +84,7 @@ def gunicorn(
     ]
     if config is not None:
         command[3:3] = ["--config", str(config)]
+    command += extra or []
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
