@@ -29,8 +29,9 @@ def schedule_entry_sync(entry_id: int) -> None:
     The task re-reads the entry, so it indexes what was committed, or removes the entry
     from the index when it is gone, suspended or unlisted. Several changes to one entry in
     one transaction (an import adds a dozen handles and endpoints) enqueue one task: a
-    callback that is still pending (not yet run) for the entry is reused. Django drops the callbacks of
-    a rolled-back savepoint from ``run_on_commit``, so a dropped one is never relied on.
+    callback that is still pending (not yet run) for the entry is reused. Django drops the
+    callbacks of a rolled-back savepoint from ``run_on_commit``, so a dropped one is never
+    relied on.
     """
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
