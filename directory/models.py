@@ -48,6 +48,10 @@ class Entry(models.Model):
     discoverable = models.BooleanField(
         default=True, help_text="Listed in search results. Unlisted entries still resolve."
     )
+    findable_by_number = models.BooleanField(
+        default=True,
+        help_text="Lookups of a phone number this entry retired may forward to it.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # NULL rather than "" for entries not imported: the unique constraint ignores NULLs.
     import_key = models.CharField(  # noqa: DJ001
