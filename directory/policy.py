@@ -2,22 +2,38 @@
 
 Every surface (resolve, entry detail, search results, web pages, vCard, WebFinger) asks
 these functions, so no surface can reveal what another hides.
+
+What a caller is, for the policy: anonymous (no one signed in, or a calling app using
+its client credentials), signed in, *verified* (their own active entry holds a verified
+handle), a *contact* of an entry (the entry's owner saved one of the caller's active
+entries) and the entry's *owner*. The facts about a caller that need the database are
+read once per caller object and kept on it, so a request that shows many endpoints makes
+at most one query for each.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import Contact
 from directory.models import Endpoint, Entry, Handle
+from directory.normalization import HandleKind
+
+# Handles of these kinds may be phone numbers (E.164); see handle_answers_lookup.
+PHONE_HANDLE_KINDS = frozenset({HandleKind.WHATSAPP, HandleKind.SIGNAL})
+
+
+def _signed_in(caller) -> bool:
+    return bool(caller and caller.is_authenticated)
 
 
 def caller_is_owner(entry: Entry, caller) -> bool:
-    return bool(caller and caller.is_authenticated and entry.owner_id == caller.pk)
+    return _signed_in(caller) and entry.owner_id == caller.pk
 
 
 def caller_is_verified(caller) -> bool:
     """True when the caller's own entry holds at least one verified handle."""
-    if not caller or not caller.is_authenticated:
+    if not _signed_in(caller):
         return False
     cached = getattr(caller, "_worldbook_verified", None)
     if cached is None:
@@ -28,6 +44,34 @@ def caller_is_verified(caller) -> bool:
     return cached
 
 
+def caller_contact_of(caller) -> frozenset[int]:
+    """The ids of the entries whose owners saved one of ``caller``'s active entries.
+
+    Input: a user (possibly anonymous) or ``None``. Output: a frozenset of ``Entry`` ids
+    (empty for anonymous callers). One query per caller object, kept on it; a suspended
+    entry of the caller earns nothing, as with :func:`caller_is_verified`.
+    """
+    if not _signed_in(caller):
+        return frozenset()
+    cached = getattr(caller, "_worldbook_contact_of", None)
+    if cached is None:
+        cached = frozenset(
+            Contact.objects.filter(
+                saved__owner=caller, saved__status=Entry.Status.ACTIVE
+            ).values_list("owner_id", flat=True)
+        )
+        caller._worldbook_contact_of = cached
+    return cached
+
+
+def caller_forget(caller) -> None:
+    """Drop what :func:`caller_is_verified` and :func:`caller_contact_of` kept on
+    ``caller``; services that change those facts call it for the account they change."""
+    for name in ("_worldbook_verified", "_worldbook_contact_of"):
+        if caller is not None and hasattr(caller, name):
+            delattr(caller, name)
+
+
 def entry_visible_to(entry: Entry | None, caller=None) -> bool:
     """Whether ``caller`` may know that ``entry`` exists. Suspended entries are hidden
     from everyone but their owner."""
@@ -36,12 +80,29 @@ def entry_visible_to(entry: Entry | None, caller=None) -> bool:
     return entry.status == Entry.Status.ACTIVE or caller_is_owner(entry, caller)
 
 
+def handle_answers_lookup(handle: Handle, caller=None) -> bool:
+    """Whether a lookup by ``handle`` may find its entry for ``caller``.
+
+    Input: a claimed handle (its ``entry`` loaded) and the caller. Only a verified
+    handle answers. A phone-number handle (E.164 WhatsApp or Signal number, which no
+    surface shows anyone but the owner) answers only when the entry is findable by
+    number (``Entry.findable_by_number``); otherwise the lookup fails exactly as for a
+    number nobody holds. The owner always finds their own entry.
+    """
+    if handle.status != Handle.Status.VERIFIED:
+        return False
+    if handle.kind in PHONE_HANDLE_KINDS and handle.canonical.startswith("+"):
+        return handle.entry.findable_by_number or caller_is_owner(handle.entry, caller)
+    return True
+
+
 def endpoint_visible_to(endpoint: Endpoint, caller=None) -> bool:
     """Whether ``caller`` (a user, possibly anonymous) may see and use ``endpoint``.
 
     ``everyone``: anyone; ``signed_in``: any signed-in person; ``verified``: callers whose
-    own entry has a verified handle; ``contacts``: people the owner saved (until contacts
-    exist, only the owner); ``nobody``: only the owner.
+    own entry has a verified handle; ``contacts``: callers the owner saved (the endpoint's
+    entry saved one of the caller's active entries); ``nobody``: only the owner, who sees
+    every endpoint of their entry.
     """
     entry = endpoint.entry
     if caller_is_owner(entry, caller):
@@ -50,16 +111,20 @@ def endpoint_visible_to(endpoint: Endpoint, caller=None) -> bool:
     if audience == Endpoint.Audience.EVERYONE:
         return True
     if audience == Endpoint.Audience.SIGNED_IN:
-        return bool(caller and caller.is_authenticated)
+        return _signed_in(caller)
     if audience == Endpoint.Audience.VERIFIED:
         return caller_is_verified(caller)
+    if audience == Endpoint.Audience.CONTACTS:
+        return endpoint.entry_id in caller_contact_of(caller)
     return False
 
 
 def visible_endpoints(entry: Entry, caller=None) -> list[Endpoint]:
     """The entry's endpoints ``caller`` may use, in preference order.
 
-    Uses ``entry.endpoints`` (prefetch it to avoid a query per entry).
+    Uses ``entry.endpoints`` (prefetch it to avoid a query per entry); whatever the
+    number of endpoints, at most one query each for the caller's verified handles and
+    contacts (kept on ``caller`` for the rest of the request).
     """
     caller = caller or AnonymousUser()
     endpoints = sorted(entry.endpoints.all(), key=lambda e: (e.preference, e.pk))

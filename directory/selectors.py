@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from directory.exceptions import Forbidden, NotFound
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import normalize_directory_handle, parse_lookup
-from directory.policy import caller_is_owner, entry_visible_to
+from directory.policy import caller_is_owner, entry_visible_to, handle_answers_lookup
 
 
 def _related() -> tuple[Prefetch, Prefetch]:
@@ -44,8 +44,10 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
     Input: ``query`` in any form :func:`directory.normalization.parse_lookup` reads.
     Output: ``(entry, matched)`` where ``matched`` says what matched (``"@alice"`` or
     ``"fediverse:alice@mastodon.social"``). Matches the directory handle or a *verified*
-    external handle only: an unverified claim never answers. Raises :class:`NotFound`
-    (missing and hidden alike) and :class:`NormalizationError` for unreadable input.
+    external handle only: an unverified claim never answers, nor does a phone number
+    whose entry is not findable by number (:func:`directory.policy.handle_answers_lookup`).
+    Raises :class:`NotFound` (missing, hidden and not allowed alike) and
+    :class:`NormalizationError` for unreadable input.
     """
     parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
     if parsed.directory_handle is not None:
@@ -70,6 +72,9 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
         if handle is None:
             continue
         entry = handle.entry
+        if not handle_answers_lookup(handle, caller):
+            # A number its holder keeps unfindable answers as if nobody held it.
+            continue
         if entry_visible_to(entry, caller):
             prefetch_related_objects([entry], *_related())
             return entry, f"{handle.kind}:{handle.canonical}"
