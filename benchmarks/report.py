@@ -65,7 +65,8 @@ def ram_gib() -> float:
 
 def git_commit(repo: Path) -> str:
     """The short commit hash of ``repo``'s HEAD, marked ``+changes`` when the project's
-    tracked files differ from it; ``unknown`` outside a git checkout."""
+    tracked files differ from it (docs/ aside: recording a run changes them); ``unknown``
+    outside a git checkout."""
     try:
         head = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
@@ -74,7 +75,17 @@ def git_commit(repo: Path) -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "-C",
+                str(repo),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)docs",
+            ],
             capture_output=True,
             text=True,
             check=True,
