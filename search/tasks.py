@@ -36,3 +36,27 @@ def sync_entry(self, entry_id: int) -> None:
             full_jitter=True,
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(bind=True, name="search.remove_entries", acks_late=True, max_retries=RETRY_MAX)
+def remove_entries(self, entry_ids: list[int]) -> None:
+    """Remove the entries ``entry_ids`` (deleted ones, typically) from the search index.
+
+    Calls the backend's ``remove_entry`` for each id; removing an id the index does not
+    hold does nothing, so a retry or a second delivery is harmless. Transient errors are
+    retried as :func:`sync_entry` retries them.
+    """
+    from search.backends import get_backend
+
+    backend = get_backend()
+    try:
+        for entry_id in entry_ids:
+            backend.remove_entry(entry_id)
+    except backend.transient_errors as exc:
+        countdown = get_exponential_backoff_interval(
+            factor=RETRY_FACTOR_SECONDS,
+            retries=self.request.retries,
+            maximum=RETRY_CEILING_SECONDS,
+            full_jitter=True,
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 
+from accounts import data_api
 from directory.api import views
 
 app_name = "api"
@@ -23,6 +24,9 @@ v1 = [
         views.EndpointApi.as_view(),
         name="entry-endpoint",
     ),
+    path("me", data_api.MeApi.as_view(), name="me"),
+    path("me/export", data_api.MeExportApi.as_view(), name="me-export"),
+    path("me/export.vcf", data_api.MeExportVcardApi.as_view(), name="me-export-vcard"),
 ]
 
 urlpatterns = [

@@ -135,8 +135,17 @@ class DatabaseBackend(SearchBackend):
                 self._write([document])
 
     def remove_entry(self, entry_id: int) -> None:
-        """See :meth:`SearchBackend.remove_entry`."""
-        SearchDocument.objects.filter(pk=entry_id).delete()
+        """See :meth:`SearchBackend.remove_entry`.
+
+        Also prunes the typo dictionary of words no posting uses any more: the entry's
+        nickname and handle words would otherwise stay in it, and removal is how a deleted
+        account leaves the index (its document may already be gone with the entry's row).
+        The prune reads the whole dictionary, which removals, being rare, can afford.
+        """
+        alias = router.db_for_write(SearchDocument)
+        with transaction.atomic(using=alias):
+            SearchDocument.objects.filter(pk=entry_id).delete()
+        self._prune_variants(alias)
 
     def rebuild(self, progress: Progress | None = None, *, batch_size: int = 500) -> int:
         """See :meth:`SearchBackend.rebuild`.

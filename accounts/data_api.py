@@ -1,0 +1,139 @@
+"""Data-rights API: ``GET /api/v1/me/export``, ``GET /api/v1/me/export.vcf``,
+``DELETE /api/v1/me``.
+
+Only the person themself may call these, signed in with their password (HTTP Basic or a
+session); a calling app holding an OAuth2 token for them is refused (403), whatever its
+scopes: handing over all of someone's data, or erasing them, is not an app's to do.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.data_rights import account_delete, account_export, account_export_vcard
+from directory.api.schema import problem_responses
+from directory.vcard_export import VCARD_CONTENT_TYPE
+
+
+class SignedInAsThemself(BasePermission):
+    """The caller signed in with the account's own password (Basic or session), not
+    through a token an app holds for them."""
+
+    message = "Only the person, signed in with their password, may do this."
+
+    def has_permission(self, request: Request, view) -> bool:
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and isinstance(
+                request.successful_authenticator, (BasicAuthentication, SessionAuthentication)
+            )
+        )
+
+
+def export_filename(user, extension: str) -> str:
+    """The download's file name: ``worldbook-{username}.{extension}``."""
+    return f"worldbook-{user.get_username()}.{extension}"
+
+
+class MeExportApi(APIView):
+    """Everything Worldbook holds about the caller, as JSON."""
+
+    permission_classes = [SignedInAsThemself]
+
+    @extend_schema(
+        operation_id="me_export",
+        summary="Export my data (JSON)",
+        description="Everything Worldbook holds about the signed-in person, in the "
+        "`worldbook.export` format version 1 (see `accounts.data_rights.account_export`): "
+        "account, entries with handles in every status and endpoints of every audience, "
+        "contacts saved (and how many saved them), second factors, audit events, OAuth2 "
+        "apps and grants. No secrets, nothing of other people. Records an audit event.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The export document."),
+            **problem_responses(401, 403),
+        },
+    )
+    def get(self, request: Request, version: str) -> Response:
+        export = account_export(user=request.user, request=request)
+        return Response(
+            export,
+            headers={
+                "Content-Disposition": content_disposition_header(
+                    True, export_filename(request.user, "json")
+                )
+            },
+        )
+
+
+class MeExportVcardApi(APIView):
+    """The caller's entries as vCard 4.0."""
+
+    permission_classes = [SignedInAsThemself]
+
+    @extend_schema(
+        operation_id="me_export_vcard",
+        summary="Export my entries (vCard)",
+        description="The signed-in person's entries as vCard 4.0 (RFC 6350), the owner's "
+        "view: every endpoint, whatever its audience. Records an audit event.",
+        responses={
+            (200, "text/vcard"): OpenApiResponse(OpenApiTypes.STR, description="vCards."),
+            **problem_responses(401, 403),
+        },
+    )
+    def get(self, request: Request, version: str) -> HttpResponse:
+        response = HttpResponse(
+            account_export_vcard(user=request.user, request=request),
+            content_type=VCARD_CONTENT_TYPE,
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            True, export_filename(request.user, "vcf")
+        )
+        return response
+
+
+class MeApi(APIView):
+    """The caller's account."""
+
+    permission_classes = [SignedInAsThemself]
+
+    class InputSerializer(serializers.Serializer):
+        password = serializers.CharField(
+            trim_whitespace=False,
+            style={"input_type": "password"},
+            help_text="The account's current password, to confirm the deletion.",
+        )
+
+        class Meta:
+            ref_name = "AccountDeleteInput"
+
+    @extend_schema(
+        operation_id="me_destroy",
+        summary="Delete my account",
+        description="Deletes the account in one transaction: entries, handles, endpoints, "
+        "contacts in both directions, second factors, OAuth2 apps and tokens, sessions. "
+        "Audit events about the person keep only action and time. The search index drops "
+        "the entries after commit. A wrong password answers 403 `password-not-confirmed` "
+        "and counts toward the sign-in limits.",
+        request=InputSerializer,
+        responses={204: None, **problem_responses(400, 401, 403)},
+    )
+    def delete(self, request: Request, version: str) -> Response:
+        given = MeApi.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        account_delete(
+            user=request.user, password=given.validated_data["password"], request=request
+        )
+        if request.session.session_key is not None:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
