@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/", include("directory.api.urls")),
     # Sign-in and sign-out links of the browsable API.
     path("api-auth/", include("rest_framework.urls")),
-    path("account/data", include("accounts.data_urls")),
+    path("account/", include("accounts.data_urls")),
     path("", include("search.urls")),
     path("", include("directory.web_urls")),
 ]
