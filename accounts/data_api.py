@@ -8,7 +8,6 @@ scopes: handing over all of someone's data, or erasing them, is not an app's to 
 
 from __future__ import annotations
 
-from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.data_rights import account_delete, account_export, account_export_vcard
+from accounts.data_views import export_filename, forget_session
 from directory.api.schema import problem_responses
 from directory.vcard_export import VCARD_CONTENT_TYPE
 
@@ -39,11 +39,6 @@ class SignedInAsThemself(BasePermission):
                 request.successful_authenticator, (BasicAuthentication, SessionAuthentication)
             )
         )
-
-
-def export_filename(user, extension: str) -> str:
-    """The download's file name: ``worldbook-{username}.{extension}``."""
-    return f"worldbook-{user.get_username()}.{extension}"
 
 
 class MeExportApi(APIView):
@@ -134,6 +129,5 @@ class MeApi(APIView):
         account_delete(
             user=request.user, password=given.validated_data["password"], request=request
         )
-        if request.session.session_key is not None:
-            logout(request._request)
+        forget_session(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

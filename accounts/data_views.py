@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.data_api import export_filename
 from accounts.data_rights import (
     PasswordNotConfirmed,
     account_delete,
@@ -29,6 +28,21 @@ class AccountDeleteForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Enter it again to confirm that you want everything deleted.",
     )
+
+
+def export_filename(user, extension: str) -> str:
+    """The download's file name: ``worldbook-{username}.{extension}``."""
+    return f"worldbook-{user.get_username()}.{extension}"
+
+
+def forget_session(request: HttpRequest) -> None:
+    """Sign the request out after its account was deleted.
+
+    Not ``logout()``: its ``user_logged_out`` signal would write a sign-out event naming
+    the account that no longer exists.
+    """
+    request.session.flush()
+    request.user = AnonymousUser()
 
 
 def _attachment(body: bytes | str, content_type: str, filename: str) -> HttpResponse:
@@ -84,7 +98,7 @@ def delete_page(request: HttpRequest) -> HttpResponse:
         except PasswordNotConfirmed as exc:
             form.add_error("password", exc.detail)
         else:
-            logout(request)
+            forget_session(request)
             return render(request, "accounts/deleted.html")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/delete.html", {"form": form}, status=status)

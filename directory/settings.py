@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "oauth2_provider",
+    "accounts.calling_apps",
     "directory",
     "accounts",
     "search",
@@ -170,9 +172,11 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Basic first: DRF answers a missing login with the first class's challenge, and only
-    # Basic has one (401 + WWW-Authenticate, RFC 9110 §11.6.1); Session alone gives 403.
+    # OAuth2 first: DRF answers a missing login with the first class's challenge (401 +
+    # WWW-Authenticate, RFC 9110 §11.6.1), and this one offers Basic and Bearer both;
+    # Session alone would give 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.oauth.OAuth2Authentication",
         "rest_framework.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -192,13 +196,17 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "accounts.throttling.ClientRateThrottle",
+        "accounts.throttling.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": envstr("THROTTLE_ANON", "600/min"),
         "user": envstr("THROTTLE_USER", "1200/min"),
         "resolve": envstr("THROTTLE_RESOLVE", "600/min"),
         "search": envstr("THROTTLE_SEARCH", "300/min"),
+        # Per address, whatever client or account calls from it (several may share one).
+        "resolve_ip": envstr("THROTTLE_RESOLVE_IP", "1200/min"),
+        "search_ip": envstr("THROTTLE_SEARCH_IP", "600/min"),
     },
 }
 
@@ -212,11 +220,37 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Calling apps authenticate as OAuth2 clients (django-oauth-toolkit's extension).
+    "OAUTH2_FLOWS": ["clientCredentials", "authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": f"{SITE_URL}/o/authorize/",
+    "OAUTH2_TOKEN_URL": f"{SITE_URL}/o/token/",
+    "OAUTH2_REFRESH_URL": f"{SITE_URL}/o/token/",
     # Entries and handles both have a "status"; each choice set gets a name of its own.
     "ENUM_NAME_OVERRIDES": {
         "EntryStatusEnum": "directory.models.Entry.Status",
         "HandleStatusEnum": "directory.models.Handle.Status",
     },
+}
+
+# Calling apps are OAuth2 clients (django-oauth-toolkit, RFC 6749). Access tokens live
+# minutes, refresh tokens are replaced at each use, and the authorization-code flow needs
+# PKCE (RFC 7636) for every client.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "calling_apps.CallingApp"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "lookup": "Look people up: resolve handles, read entries, search the directory",
+        "contacts:read": "Read your contacts",
+        "entry:write": "Change your entry (nickname, handles, endpoints) and your contacts",
+    },
+    "DEFAULT_SCOPES": ["lookup"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_ACCESS_TOKEN_SECONDS", 900),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ERROR_RESPONSE_WITH_SCOPES": True,
+    "OAUTH2_VALIDATOR_CLASS": "accounts.calling_apps.validators.AuditingOAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "accounts.calling_apps.scopes.CallingAppScopes",
 }
 
 AUTH_PASSWORD_VALIDATORS = [

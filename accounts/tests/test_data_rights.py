@@ -9,6 +9,7 @@ conftest), so the search index holds Quillonia before she deletes her account.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import vobject
@@ -18,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
@@ -33,6 +35,8 @@ from search.models import SearchDocument, SearchTerm, TermVariant
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple 42"
+# OAuth2 apps and tokens are exported and deleted when django-oauth-toolkit is installed.
+OAUTH = apps.is_installed("oauth2_provider")
 
 QUILLONIA = {
     "username": "quillonia",
@@ -92,7 +96,37 @@ def people(built):
     audit_record(action=AuditEvent.Action.SIGN_IN, user=bob, method="password")
     TOTPDevice.objects.create(user=quillonia, name="Phone authenticator")
     StaticDevice.objects.create(user=quillonia, name="Backup codes")
+    if OAUTH:
+        make_oauth(quillonia, bob, charlie)
     return {"quillonia": quillonia, "entry": entry, "bob": bob, "charlie": charlie}
+
+
+def make_oauth(quillonia: User, bob: User, charlie: User) -> None:
+    """Quillonia registered an app Charlie uses, and let Bob's app act for her."""
+    from oauth2_provider.models import get_access_token_model, get_application_model
+
+    application, token = get_application_model(), get_access_token_model()
+    expires = timezone.now() + timedelta(hours=1)
+    hers = application.objects.create(
+        user=quillonia,
+        name="Quillonia Dialer",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://dialer.example/quillonia/callback",
+    )
+    bobs = application.objects.create(
+        user=bob,
+        name="Bob Phone",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://phone.example/callback",
+    )
+    token.objects.create(
+        user=quillonia, application=bobs, token="t-1", scope="lookup contacts:read", expires=expires
+    )
+    token.objects.create(
+        user=charlie, application=hers, token="t-2", scope="lookup", expires=expires
+    )
 
 
 def signed_in(user: User) -> APIClient:
@@ -142,6 +176,10 @@ def test_it_exports_every_kind_of_data_about_the_person(people):
         ("sign_in", {"method": "password"})
     ]
     assert set(export["apps"]) == {"applications", "tokens", "grants"}
+    if OAUTH:
+        assert [a["name"] for a in export["apps"]["applications"]] == ["Quillonia Dialer"]
+        [token] = export["apps"]["tokens"]
+        assert (token["application"], token["scope"]) == ("Bob Phone", ["lookup", "contacts:read"])
     json.dumps(export)  # the document is plain JSON
 
 
@@ -174,6 +212,7 @@ def test_it_exports_no_secret(people):
     text = json.dumps(account_export(user=people["quillonia"]))
     assert totp.key not in text
     assert people["quillonia"].password not in text
+    assert '"t-1"' not in text  # the token string she gave Bob's app
 
 
 def test_it_exports_the_entries_as_vcards_with_every_endpoint(people):
@@ -331,6 +370,8 @@ def test_it_leaves_no_row_and_no_index_document_naming_the_deleted_person(people
         q["private_endpoint"],
         "fairweather",  # a word of the nickname, kept apart in the typo dictionary
     ]
+    if OAUTH:
+        names.append("https://dialer.example/quillonia/callback")
     moderator = User.objects.create_user(username="moderator", password=PASSWORD)
     LogEntry.objects.create(
         user=moderator,
@@ -341,10 +382,9 @@ def test_it_leaves_no_row_and_no_index_document_naming_the_deleted_person(people
         change_message="Suspended for review",
     )
     audit_record(action=AuditEvent.Action.POLICY_CHANGED, user=quillonia, handle=f"@{q['handle']}")
-    client = APIClient()
-    assert client.login(username=q["username"], password=PASSWORD)
+    client = signed_in(quillonia)
     # Signed in elsewhere too: that session must go as well.
-    assert APIClient().login(username=q["username"], password=PASSWORD)
+    signed_in(quillonia)
     assert Session.objects.count() == 2
 
     # The index held her, so an empty index afterwards is not vacuous.
@@ -363,6 +403,11 @@ def test_it_leaves_no_row_and_no_index_document_naming_the_deleted_person(people
     assert Session.objects.count() == 0
     assert not Contact.objects.filter(saved_id=entry.pk).exists()
     assert not TOTPDevice.objects.filter(user_id=quillonia.pk).exists()
+    if OAUTH:
+        from oauth2_provider.models import get_access_token_model
+
+        # Her grant to Bob's app, and Charlie's token for her app, went with her.
+        assert list(get_access_token_model().objects.values_list("token", flat=True)) == []
     # Her past events stay as bare facts; the deletion itself is recorded without her.
     kept = AuditEvent.objects.filter(user=None).exclude(action="account_deleted")
     assert {"sign_in", "policy_changed"} <= set(kept.values_list("action", flat=True))

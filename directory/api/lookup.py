@@ -2,7 +2,8 @@
 
 Reads go through :mod:`directory.selectors` and :mod:`directory.policy`, so a caller
 sees of an entry exactly what the contact policy lets them see, here as on every other
-surface. Anyone may call these; signing in only widens which endpoints are shown.
+surface. Anyone may call these; signing in only widens which endpoints are shown. A
+calling app's OAuth2 token needs the ``lookup`` scope.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from accounts.oauth import LOOKUP
 from directory.api.schema import ENTRY_HANDLE, RETRY_AFTER, problem_responses
 from directory.api.serializers import EndpointSerializer, EntrySerializer, HandleSerializer
 from directory.display import handles_for
@@ -116,6 +118,7 @@ _ALICE_ENDPOINTS = [
 class ResolveApi(APIView):
     """Resolve any handle form to the entry that answers for it."""
 
+    permission_classes = [LOOKUP]
     throttle_scope = "resolve"
 
     class InputSerializer(serializers.Serializer):
@@ -174,6 +177,8 @@ class ResolveApi(APIView):
 class EntryDetailApi(APIView):
     """Read one entry by its directory handle."""
 
+    permission_classes = [LOOKUP]
+
     @extend_schema(
         operation_id="entry_retrieve",
         summary="Read an entry",
@@ -217,6 +222,7 @@ def _page_url(url: str, page: int) -> str:
 class SearchApi(APIView):
     """Search the directory by nickname or handle."""
 
+    permission_classes = [LOOKUP]
     throttle_scope = "search"
 
     class InputSerializer(serializers.Serializer):

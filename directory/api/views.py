@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.oauth import ENTRY_WRITE, SCOPE_ENTRY_WRITE, SCOPE_LOOKUP, TokenHasScopeOrSession
 from directory.api.lookup import EntryDetailApi, ResolveApi, SearchApi
 from directory.api.owner import (
     EndpointAddApi,
@@ -49,25 +50,28 @@ __all__ = [
 class EntryApi(EntryDetailApi, EntryUpdateApi, EntryDeleteApi):
     """``/entries/{handle}``: anyone reads; the owner changes and deletes."""
 
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    permission_classes = [
+        IsAuthenticatedOrReadOnly,
+        TokenHasScopeOrSession([SCOPE_LOOKUP], write_scopes=[SCOPE_ENTRY_WRITE]),
+    ]
 
 
 class HandlesApi(HandleListApi, HandleAddApi):
     """``/entries/{handle}/handles``: the owner lists and claims handles."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
 
 class EndpointsApi(EndpointListApi, EndpointAddApi):
     """``/entries/{handle}/endpoints``: the owner lists and adds endpoints."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
 
 class EndpointApi(EndpointUpdateApi, EndpointRemoveApi):
     """``/entries/{handle}/endpoints/{id}``: the owner changes and deletes an endpoint."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
 
 @extend_schema(exclude=True)
