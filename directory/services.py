@@ -100,8 +100,10 @@ def entry_update(
     nickname: str | None = None,
     handle: str | None = None,
     discoverable: bool | None = None,
+    findable_by_number: bool | None = None,
 ) -> Entry:
-    """Change an entry's nickname, directory handle or discoverability.
+    """Change an entry's nickname, directory handle or discoverability (listed in
+    search: ``discoverable``; found by a phone number: ``findable_by_number``).
 
     Only the given fields change. Raises as :func:`entry_create` does.
     """
@@ -120,6 +122,9 @@ def entry_update(
     if discoverable is not None:
         entry.discoverable = discoverable
         fields.append("discoverable")
+    if findable_by_number is not None:
+        entry.findable_by_number = findable_by_number
+        fields.append("findable_by_number")
     if fields:
         try:
             with transaction.atomic():

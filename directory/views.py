@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
+from accounts.models import Contact
 from directory.display import (
     endpoint_display,
     entry_api_url,
@@ -130,6 +131,16 @@ def _not_found_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _save_contact_context(entry: Entry, user) -> dict:
+    """What the entry page's "save contact" button needs: whether a signed-in visitor
+    (not the owner) has an entry to save with, and whether one of theirs saved it."""
+    if not user.is_authenticated or caller_is_owner(entry, user):
+        return {"can_save_contact": False, "saved_as_contact": False}
+    own = list(Entry.objects.filter(owner=user).values_list("pk", flat=True))
+    saved = bool(own) and Contact.objects.filter(owner_id__in=own, saved=entry).exists()
+    return {"can_save_contact": bool(own), "saved_as_contact": saved}
+
+
 @require_safe
 @rate_limited(_page_too_many)
 def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
@@ -162,6 +173,7 @@ def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
     ]
     handles = handles_for(entry, request.user)
     context = {
+        **_save_contact_context(entry, request.user),
         "entry": entry,
         "is_owner": is_owner,
         "is_suspended": entry.status != Entry.Status.ACTIVE,

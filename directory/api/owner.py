@@ -1,7 +1,6 @@
 """Owner operations: an account manages its own entries, handles and endpoints.
 
-Every operation needs a signed-in caller (Basic or session authentication, or an OAuth2
-token acting for the person with the ``entry:write`` scope) and starts
+Every operation needs a signed-in caller (Basic or session authentication) and starts
 from :func:`directory.selectors.entry_get_for_owner`, which refuses everyone but the
 owner: a missing entry, and a suspended one the caller does not own, answer 404 alike;
 a visible entry owned by someone else answers 403, since its existence is public.
@@ -12,6 +11,7 @@ index after it commits.
 from __future__ import annotations
 
 import phonenumbers
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.oauth import ENTRY_WRITE
+from accounts.contact_policy import policy_update
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, LOCATION, problem_responses
 from directory.api.serializers import (
@@ -60,6 +60,8 @@ ENDPOINT_ID = OpenApiParameter(
     "endpoint_id", int, OpenApiParameter.PATH, description="The endpoint's `id`."
 )
 OWNER_PROBLEMS = (400, 401, 403, 404)
+# Entry fields that are part of the contact policy: changed through policy_update.
+POLICY_FIELDS = ("discoverable", "findable_by_number")
 
 
 def _normalized(field: str, call, *args, **kwargs):
@@ -122,7 +124,7 @@ class DirectoryHandleField(serializers.CharField):
 class EntryCreateApi(APIView):
     """Create an entry owned by the caller."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
         nickname = NicknameField(help_text="The display name people search for.")
@@ -169,14 +171,22 @@ class EntryCreateApi(APIView):
 class EntryUpdateApi(APIView):
     """Change the caller's entry."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
         nickname = NicknameField(required=False)
         handle = DirectoryHandleField(
             required=False, help_text="A new directory handle; the old one is released."
         )
-        discoverable = serializers.BooleanField(required=False)
+        discoverable = serializers.BooleanField(
+            required=False, help_text="Listed in search results."
+        )
+        findable_by_number = serializers.BooleanField(
+            required=False,
+            help_text="Found by a lookup of a phone number the entry holds as a verified "
+            "WhatsApp or Signal handle (or has retired). When false, such a lookup "
+            "answers 404 as for a number nobody holds.",
+        )
 
         class Meta:
             ref_name = "EntryUpdate"
@@ -185,7 +195,9 @@ class EntryUpdateApi(APIView):
         operation_id="entry_update",
         summary="Change an entry",
         description="Changes the given fields only. Owner only: 403 for someone else's "
-        "visible entry, 404 for a missing one or a suspended one the caller does not own.",
+        "visible entry, 404 for a missing one or a suspended one the caller does not own. "
+        "A change to `discoverable` or `findable_by_number` is recorded as a "
+        "`policy_changed` audit event.",
         parameters=[ENTRY_HANDLE],
         request=InputSerializer,
         responses={200: OwnerEntrySerializer, **problem_responses(*OWNER_PROBLEMS, 409)},
@@ -194,15 +206,18 @@ class EntryUpdateApi(APIView):
         entry = entry_get_for_owner(handle, user=request.user)
         given = EntryUpdateApi.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        with errors_on("handle", HandleTaken):
-            entry = entry_update(entry=entry, **given.validated_data)
+        fields = dict(given.validated_data)
+        policy = {k: fields.pop(k) for k in POLICY_FIELDS if k in fields}
+        with transaction.atomic(), errors_on("handle", HandleTaken):
+            entry = entry_update(entry=entry, **fields)
+            policy_update(entry=entry, user=request.user, request=request, **policy)
         return Response(OwnerEntrySerializer(entry).data)
 
 
 class EntryDeleteApi(APIView):
     """Delete the caller's entry."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="entry_destroy",
@@ -221,7 +236,7 @@ class EntryDeleteApi(APIView):
 class HandleListApi(APIView):
     """The handles the caller's entry claims, in every verification state."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="entry_handles_list",
@@ -237,7 +252,7 @@ class HandleListApi(APIView):
 class HandleAddApi(APIView):
     """Claim an external handle for the caller's entry."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HandleKind.CHOICES)
@@ -286,7 +301,7 @@ class HandleAddApi(APIView):
 class HandleRemoveApi(APIView):
     """Drop a handle the caller's entry claims."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="entry_handles_destroy",
@@ -306,7 +321,7 @@ class HandleRemoveApi(APIView):
 class EndpointListApi(APIView):
     """The caller's entry's endpoints, whoever their audience."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="entry_endpoints_list",
@@ -345,7 +360,7 @@ class EndpointSettingsSerializer(serializers.Serializer):
 class EndpointAddApi(APIView):
     """Add an endpoint to the caller's entry."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(EndpointSettingsSerializer):
         uri = serializers.CharField(
@@ -416,7 +431,7 @@ def _owned_endpoint(entry: Entry, endpoint_id: int) -> Endpoint:
 class EndpointUpdateApi(APIView):
     """Change an endpoint's audience, preference, label or capabilities."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(EndpointSettingsSerializer):
         class Meta:
@@ -426,7 +441,8 @@ class EndpointUpdateApi(APIView):
         operation_id="entry_endpoints_partial_update",
         summary="Change an endpoint",
         description="Changes the given settings only. To change the URI, add the new "
-        "endpoint and delete the old one.",
+        "endpoint and delete the old one. A change of `audience` is recorded as a "
+        "`policy_changed` audit event.",
         parameters=[ENTRY_HANDLE, ENDPOINT_ID],
         request=InputSerializer,
         responses={200: OwnerEndpointSerializer, **problem_responses(*OWNER_PROBLEMS)},
@@ -436,14 +452,23 @@ class EndpointUpdateApi(APIView):
         endpoint = _owned_endpoint(entry, endpoint_id)
         given = EndpointUpdateApi.InputSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        endpoint = endpoint_update(endpoint=endpoint, **given.validated_data)
+        fields = dict(given.validated_data)
+        with transaction.atomic():
+            if "audience" in fields:
+                policy_update(
+                    entry=entry,
+                    user=request.user,
+                    request=request,
+                    audiences={endpoint.pk: fields.pop("audience")},
+                )
+            endpoint = endpoint_update(endpoint=endpoint, **fields)
         return Response(OwnerEndpointSerializer(endpoint).data)
 
 
 class EndpointRemoveApi(APIView):
     """Delete an endpoint of the caller's entry."""
 
-    permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="entry_endpoints_destroy",

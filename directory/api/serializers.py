@@ -38,6 +38,10 @@ class OwnerEntrySerializer(EntrySerializer):
     discoverable = serializers.BooleanField(
         help_text="Listed in search results. Unlisted entries still resolve."
     )
+    findable_by_number = serializers.BooleanField(
+        help_text="Found by a lookup of a phone number it holds as a verified WhatsApp "
+        "or Signal handle (or has retired)."
+    )
     status = serializers.ChoiceField(
         choices=Entry.Status.choices,
         help_text="`suspended` entries are hidden from everyone but their owner.",

@@ -27,6 +27,7 @@ v1 = [
     path("me", data_api.MeApi.as_view(), name="me"),
     path("me/export", data_api.MeExportApi.as_view(), name="me-export"),
     path("me/export.vcf", data_api.MeExportVcardApi.as_view(), name="me-export-vcard"),
+    path("", include("accounts.contacts_api_urls")),
 ]
 
 urlpatterns = [

@@ -23,6 +23,10 @@ OPERATIONS = {
     ("/api/v1/entries/{handle}/endpoints", "post"),
     ("/api/v1/entries/{handle}/endpoints/{endpoint_id}", "patch"),
     ("/api/v1/entries/{handle}/endpoints/{endpoint_id}", "delete"),
+    ("/api/v1/contacts", "get"),
+    ("/api/v1/contacts", "post"),
+    ("/api/v1/contacts/import", "post"),
+    ("/api/v1/contacts/{handle}", "delete"),
 }
 
 
