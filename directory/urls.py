@@ -9,6 +9,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # OAuth2 for calling apps (authorize, token, revoke, introspect), and their developers.
+    path("o/", include("accounts.calling_apps.oauth_urls")),
+    path("account/apps/", include("accounts.calling_apps.urls")),
     path("api/", include("directory.api.urls")),
     # Sign-in and sign-out links of the browsable API.
     path("api-auth/", include("rest_framework.urls")),

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -119,6 +120,7 @@ class ResolveApi(APIView):
     """Resolve any handle form to the entry that answers for it."""
 
     permission_classes = [LOOKUP]
+    permission_classes = [AllowAny, LOOKUP]
     throttle_scope = "resolve"
 
     class InputSerializer(serializers.Serializer):
@@ -177,6 +179,8 @@ class ResolveApi(APIView):
 class EntryDetailApi(APIView):
     """Read one entry by its directory handle."""
 
+    permission_classes = [AllowAny, LOOKUP]
+
     permission_classes = [LOOKUP]
 
     @extend_schema(
@@ -223,6 +227,7 @@ class SearchApi(APIView):
     """Search the directory by nickname or handle."""
 
     permission_classes = [LOOKUP]
+    permission_classes = [AllowAny, LOOKUP]
     throttle_scope = "search"
 
     class InputSerializer(serializers.Serializer):

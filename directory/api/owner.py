@@ -1,6 +1,7 @@
 """Owner operations: an account manages its own entries, handles and endpoints.
 
-Every operation needs a signed-in caller (Basic or session authentication) and starts
+Every operation needs a signed-in caller (Basic or session authentication, or an OAuth2
+token acting for the person with the ``entry:write`` scope) and starts
 from :func:`directory.selectors.entry_get_for_owner`, which refuses everyone but the
 owner: a missing entry, and a suspended one the caller does not own, answer 404 alike;
 a visible entry owned by someone else answers 403, since its existence is public.
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.contact_policy import policy_update
+from accounts.oauth import ENTRY_WRITE
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, LOCATION, problem_responses
 from directory.api.serializers import (
@@ -124,7 +126,7 @@ class DirectoryHandleField(serializers.CharField):
 class EntryCreateApi(APIView):
     """Create an entry owned by the caller."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(serializers.Serializer):
         nickname = NicknameField(help_text="The display name people search for.")
@@ -171,7 +173,7 @@ class EntryCreateApi(APIView):
 class EntryUpdateApi(APIView):
     """Change the caller's entry."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(serializers.Serializer):
         nickname = NicknameField(required=False)
@@ -217,7 +219,7 @@ class EntryUpdateApi(APIView):
 class EntryDeleteApi(APIView):
     """Delete the caller's entry."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     @extend_schema(
         operation_id="entry_destroy",
@@ -236,7 +238,7 @@ class EntryDeleteApi(APIView):
 class HandleListApi(APIView):
     """The handles the caller's entry claims, in every verification state."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     @extend_schema(
         operation_id="entry_handles_list",
@@ -252,7 +254,7 @@ class HandleListApi(APIView):
 class HandleAddApi(APIView):
     """Claim an external handle for the caller's entry."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HandleKind.CHOICES)
@@ -301,7 +303,7 @@ class HandleAddApi(APIView):
 class HandleRemoveApi(APIView):
     """Drop a handle the caller's entry claims."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     @extend_schema(
         operation_id="entry_handles_destroy",
@@ -321,7 +323,7 @@ class HandleRemoveApi(APIView):
 class EndpointListApi(APIView):
     """The caller's entry's endpoints, whoever their audience."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     @extend_schema(
         operation_id="entry_endpoints_list",
@@ -360,7 +362,7 @@ class EndpointSettingsSerializer(serializers.Serializer):
 class EndpointAddApi(APIView):
     """Add an endpoint to the caller's entry."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(EndpointSettingsSerializer):
         uri = serializers.CharField(
@@ -431,7 +433,7 @@ def _owned_endpoint(entry: Entry, endpoint_id: int) -> Endpoint:
 class EndpointUpdateApi(APIView):
     """Change an endpoint's audience, preference, label or capabilities."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(EndpointSettingsSerializer):
         class Meta:
@@ -468,7 +470,7 @@ class EndpointUpdateApi(APIView):
 class EndpointRemoveApi(APIView):
     """Delete an endpoint of the caller's entry."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     @extend_schema(
         operation_id="entry_endpoints_destroy",
