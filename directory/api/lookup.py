@@ -119,7 +119,6 @@ _ALICE_ENDPOINTS = [
 class ResolveApi(APIView):
     """Resolve any handle form to the entry that answers for it."""
 
-    permission_classes = [LOOKUP]
     permission_classes = [AllowAny, LOOKUP]
     throttle_scope = "resolve"
 
@@ -181,8 +180,6 @@ class EntryDetailApi(APIView):
 
     permission_classes = [AllowAny, LOOKUP]
 
-    permission_classes = [LOOKUP]
-
     @extend_schema(
         operation_id="entry_retrieve",
         summary="Read an entry",
@@ -226,7 +223,6 @@ def _page_url(url: str, page: int) -> str:
 class SearchApi(APIView):
     """Search the directory by nickname or handle."""
 
-    permission_classes = [LOOKUP]
     permission_classes = [AllowAny, LOOKUP]
     throttle_scope = "search"
 
