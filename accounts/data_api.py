@@ -2,7 +2,7 @@
 ``DELETE /api/v1/me``.
 
 Only the person themself may call these, signed in with their password (HTTP Basic or a
-session); a calling app holding an OAuth2 token for them is refused (403), whatever its
+session); an OAuth2 bearer token an app holds for them is not accepted (401), whatever its
 scopes: handing over all of someone's data, or erasing them, is not an app's to do.
 """
 
@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,27 +24,15 @@ from accounts.data_views import export_filename, forget_session
 from directory.api.schema import problem_responses
 from directory.vcard_export import VCARD_CONTENT_TYPE
 
-
-class SignedInAsThemself(BasePermission):
-    """The caller signed in with the account's own password (Basic or session), not
-    through a token an app holds for them."""
-
-    message = "Only the person, signed in with their password, may do this."
-
-    def has_permission(self, request: Request, view) -> bool:
-        return bool(
-            request.user
-            and request.user.is_authenticated
-            and isinstance(
-                request.successful_authenticator, (BasicAuthentication, SessionAuthentication)
-            )
-        )
+# Password-backed sign-in only: a bearer token an app holds is not looked at here.
+PERSON_AUTHENTICATION = [BasicAuthentication, SessionAuthentication]
 
 
 class MeExportApi(APIView):
     """Everything Worldbook holds about the caller, as JSON."""
 
-    permission_classes = [SignedInAsThemself]
+    authentication_classes = PERSON_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="me_export",
@@ -74,7 +62,8 @@ class MeExportApi(APIView):
 class MeExportVcardApi(APIView):
     """The caller's entries as vCard 4.0."""
 
-    permission_classes = [SignedInAsThemself]
+    authentication_classes = PERSON_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="me_export_vcard",
@@ -100,7 +89,8 @@ class MeExportVcardApi(APIView):
 class MeApi(APIView):
     """The caller's account."""
 
-    permission_classes = [SignedInAsThemself]
+    authentication_classes = PERSON_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
         password = serializers.CharField(

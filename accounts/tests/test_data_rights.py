@@ -122,7 +122,11 @@ def make_oauth(quillonia: User, bob: User, charlie: User) -> None:
         redirect_uris="https://phone.example/callback",
     )
     token.objects.create(
-        user=quillonia, application=bobs, token="t-1", scope="lookup contacts:read", expires=expires
+        user=quillonia,
+        application=bobs,
+        token="t-1",
+        scope="lookup contacts:read entry:write",
+        expires=expires,
     )
     token.objects.create(
         user=charlie, application=hers, token="t-2", scope="lookup", expires=expires
@@ -179,7 +183,10 @@ def test_it_exports_every_kind_of_data_about_the_person(people):
     if OAUTH:
         assert [a["name"] for a in export["apps"]["applications"]] == ["Quillonia Dialer"]
         [token] = export["apps"]["tokens"]
-        assert (token["application"], token["scope"]) == ("Bob Phone", ["lookup", "contacts:read"])
+        assert (token["application"], token["scope"]) == (
+            "Bob Phone",
+            ["lookup", "contacts:read", "entry:write"],
+        )
     json.dumps(export)  # the document is plain JSON
 
 
@@ -244,14 +251,21 @@ def test_it_asks_for_sign_in_before_exporting_over_the_api():
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_it_refuses_the_export_to_a_caller_not_signed_in_with_the_password(people):
+@pytest.mark.skipif(not OAUTH, reason="needs django-oauth-toolkit")
+def test_it_refuses_an_app_acting_for_the_person(people):
     client = APIClient()
-    # A credential other than the password or a session, as an app's token would be.
-    client.force_authenticate(people["quillonia"])
-    for method, path in (("get", "/api/v1/me/export"), ("delete", "/api/v1/me")):
+    # The token Quillonia gave Bob's app (see make_oauth), with every scope there is.
+    client.credentials(HTTP_AUTHORIZATION="Bearer t-1")
+    assert client.get("/api/v1/resolve", {"handle": "@quillfair"}).status_code == 200
+    for method, path in (
+        ("get", "/api/v1/me/export"),
+        ("get", "/api/v1/me/export.vcf"),
+        ("delete", "/api/v1/me"),
+    ):
         response = getattr(client, method)(path, {"password": PASSWORD}, format="json")
-        assert response.status_code == 403
+        assert response.status_code == 401, path
     assert User.objects.filter(pk=people["quillonia"].pk).exists()
+    assert not AuditEvent.objects.filter(action="data_exported").exists()
 
 
 def test_it_offers_the_downloads_on_the_data_page(people, client):

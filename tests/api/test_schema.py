@@ -27,6 +27,9 @@ OPERATIONS = {
     ("/api/v1/contacts", "post"),
     ("/api/v1/contacts/import", "post"),
     ("/api/v1/contacts/{handle}", "delete"),
+    ("/api/v1/me", "delete"),
+    ("/api/v1/me/export", "get"),
+    ("/api/v1/me/export.vcf", "get"),
 }
 
 
