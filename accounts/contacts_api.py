@@ -32,6 +32,7 @@ from accounts.contacts import (
     contacts_list,
     import_size_check,
 )
+from accounts.oauth import CONTACTS
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, problem_responses
 from directory.api.serializers import EntrySerializer, ProblemSerializer
@@ -87,7 +88,7 @@ class ContactSerializer(serializers.Serializer):
 class ContactListApi(APIView):
     """List the caller's contacts."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CONTACTS]
 
     @extend_schema(
         operation_id="contacts_list",
@@ -106,7 +107,7 @@ class ContactListApi(APIView):
 class ContactSaveApi(APIView):
     """Save an entry in the caller's address book."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CONTACTS]
 
     class InputSerializer(serializers.Serializer):
         handle = serializers.CharField(
@@ -151,13 +152,13 @@ class ContactSaveApi(APIView):
 class ContactsApi(ContactListApi, ContactSaveApi):
     """``/contacts``: the caller lists and saves contacts."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CONTACTS]
 
 
 class ContactApi(APIView):
     """``/contacts/{handle}``: remove a contact."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CONTACTS]
 
     @extend_schema(
         operation_id="contacts_destroy",
@@ -196,7 +197,7 @@ class ImportProblemSerializer(serializers.Serializer):
 class ContactImportApi(APIView):
     """Import a vCard file into the caller's address book."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CONTACTS]
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
