@@ -1,0 +1,161 @@
+"""The developer pages under /account/apps: register an app, see its keys, delete it; the
+apps a person allowed, and revoking them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.hashers import check_password
+
+from accounts.calling_apps.models import CallingApp
+from accounts.models import AuditEvent
+from tests.api.conftest import UserFactory
+from tests.oauth.conftest import (
+    REDIRECT_URI,
+    RESOLVE_URL,
+    Client,
+    bearer,
+    client_credentials_token,
+    user_token,
+)
+
+pytestmark = pytest.mark.django_db
+
+APPS = "/account/apps/"
+
+
+def register_page(client, **fields):
+    form = {
+        "name": "Dialer",
+        "client_type": "confidential",
+        "grant_types": ["client-credentials", "authorization-code"],
+        "redirect_uris": REDIRECT_URI,
+        **fields,
+    }
+    return client.post(APPS + "new", form)
+
+
+def shown(response, css_class: str) -> str:
+    match = re.search(rf'<code class="{css_class}">([^<]+)</code>', response.content.decode())
+    assert match, response.content
+    return match.group(1)
+
+
+def test_it_sends_a_visitor_to_sign_in(client):
+    response = client.get(APPS)
+
+    assert response.status_code == 302
+    assert "next=/account/apps/" in response["Location"]
+
+
+def test_it_registers_an_app_and_shows_its_secret_once(client, dave, alice):
+    client.force_login(dave)
+
+    created = register_page(client)
+
+    assert created.status_code == 201
+    assert "no-store" in created["Cache-Control"]
+    app = CallingApp.objects.get(user=dave)
+    assert shown(created, "client-id") == app.client_id
+    secret = shown(created, "client-secret")
+    assert app.client_secret != secret and check_password(secret, app.client_secret)
+    assert app.grant_types == ["authorization-code", "client-credentials"]
+    assert app.redirect_uris == REDIRECT_URI
+    event = AuditEvent.objects.get(action=AuditEvent.Action.APP_REGISTERED)
+    assert event.user == dave and event.data["app"] == app.client_id
+
+    detail = client.get(f"{APPS}{app.pk}")
+    assert app.client_id in detail.content.decode()
+    assert secret not in detail.content.decode()
+
+    token = client_credentials_token(Client(app, secret))
+    assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 200
+
+
+def test_it_refuses_client_credentials_for_a_public_client(client, dave):
+    client.force_login(dave)
+
+    response = register_page(client, client_type="public")
+
+    assert response.status_code == 200
+    assert "Only a confidential client" in response.content.decode()
+    assert not CallingApp.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.APP_REGISTERED).exists()
+
+
+def test_it_needs_a_redirect_uri_for_the_authorization_code(client, dave):
+    client.force_login(dave)
+
+    response = register_page(client, grant_types=["authorization-code"], redirect_uris="")
+
+    assert response.status_code == 200
+    assert "needs a redirect URI" in response.content.decode()
+    assert not CallingApp.objects.exists()
+
+
+def test_it_refuses_a_redirect_uri_that_is_not_a_url(client, dave):
+    client.force_login(dave)
+
+    response = register_page(client, redirect_uris="not a url")
+
+    assert response.status_code == 200
+    assert not CallingApp.objects.exists()
+
+
+def test_it_lists_only_the_apps_a_developer_registered(client, dave, server_app):
+    charlie = UserFactory(username="charlie")
+    client.force_login(charlie)
+
+    listing = client.get(APPS)
+
+    assert server_app.app.client_id not in listing.content.decode()
+    assert client.get(f"{APPS}{server_app.app.pk}").status_code == 404
+    assert client.post(f"{APPS}{server_app.app.pk}/delete").status_code == 404
+    assert CallingApp.objects.filter(pk=server_app.app.pk).exists()
+
+
+def test_it_deletes_an_app_with_its_tokens(client, dave, server_app, alice):
+    token = client_credentials_token(server_app)
+    client.force_login(dave)
+    assert client.get(f"{APPS}{server_app.app.pk}/delete").status_code == 405
+
+    response = client.post(f"{APPS}{server_app.app.pk}/delete")
+
+    assert response.status_code == 302
+    assert not CallingApp.objects.filter(pk=server_app.app.pk).exists()
+    assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 401
+
+
+def test_it_lets_a_person_revoke_an_app_they_allowed(client, bob, phone_app, alice):
+    token = user_token(bob, phone_app, scope="lookup")
+    client.force_login(bob)
+    assert phone_app.app.name in client.get(APPS).content.decode()
+
+    response = client.post(f"{APPS}authorized/{phone_app.app.pk}/revoke")
+
+    assert response.status_code == 302
+    assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 401
+    refreshed = client.post(
+        "/o/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": phone_app.app.client_id,
+        },
+    )
+    assert refreshed.status_code == 400
+    assert "You have not allowed any app" in client.get(APPS).content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.TOKEN_REVOKED)
+    assert event.user == bob and event.data["app"] == phone_app.app.client_id
+
+
+def test_it_revokes_only_the_tokens_of_the_person_who_asks(client, bob, phone_app, alice):
+    charlie = UserFactory(username="charlie")
+    token = user_token(bob, phone_app, scope="lookup")
+    client.force_login(charlie)
+
+    client.post(f"{APPS}authorized/{phone_app.app.pk}/revoke")
+
+    assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 200
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_REVOKED).exists()
