@@ -20,11 +20,14 @@ from django.contrib.sessions.models import Session
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts import data_rights
+from accounts.contact_policy import policy_update
+from accounts.contacts import contact_save
 from accounts.data_rights import PasswordNotConfirmed, account_delete, account_export
 from accounts.models import AuditEvent, Contact, User
 from accounts.services import audit_record
@@ -89,13 +92,14 @@ def people(built):
         charlie, charlie_entry = make_person(
             "charlie", "charlie.chaplin@example.com", "Charlie Chaplin", "charliec"
         )
-    Contact.objects.create(owner=entry, saved=bob_entry, note="met at the conference")
-    Contact.objects.create(owner=bob_entry, saved=entry)
-    Contact.objects.create(owner=charlie_entry, saved=entry)
+    contact_save(owner=entry, saved=bob_entry, note="met at the conference")
+    contact_save(owner=bob_entry, saved=entry)
+    contact_save(owner=charlie_entry, saved=entry)
     audit_record(action=AuditEvent.Action.SIGN_IN, user=quillonia, method="password")
     audit_record(action=AuditEvent.Action.SIGN_IN, user=bob, method="password")
     TOTPDevice.objects.create(user=quillonia, name="Phone authenticator")
     StaticDevice.objects.create(user=quillonia, name="Backup codes")
+    EmailDevice.objects.create(user=quillonia, name="Email codes", email=q["email"])
     if OAUTH:
         make_oauth(quillonia, bob, charlie)
     return {"quillonia": quillonia, "entry": entry, "bob": bob, "charlie": charlie}
@@ -174,6 +178,7 @@ def test_it_exports_every_kind_of_data_about_the_person(people):
     }
     assert sorted(f["name"] for f in export["second_factors"]) == [
         "Backup codes",
+        "Email codes",
         "Phone authenticator",
     ]
     assert [(e["action"], e["data"]) for e in export["audit_events"]] == [
@@ -395,7 +400,8 @@ def test_it_leaves_no_row_and_no_index_document_naming_the_deleted_person(people
         action_flag=CHANGE,
         change_message="Suspended for review",
     )
-    audit_record(action=AuditEvent.Action.POLICY_CHANGED, user=quillonia, handle=f"@{q['handle']}")
+    with built():
+        policy_update(entry=entry, user=quillonia, findable_by_number=False)
     client = signed_in(quillonia)
     # Signed in elsewhere too: that session must go as well.
     signed_in(quillonia)
