@@ -261,7 +261,7 @@ def contacts_import_vcard(
     into entries; the owner's own entry is never saved.
 
     Output: a :class:`ContactImport`. Raises :class:`FileTooLarge` past the size limit
-    and :class:`VCardSyntaxError` (with the line) when the file holds no card at all.
+    and :class:`VCardSyntaxError` (with the line) when no card in the file can be read.
     Runs in one transaction: an error leaves the address book as it was.
     """
     import_size_check(len(data))
@@ -276,8 +276,11 @@ def contacts_import_vcard(
             report.problems.append((exc.line, exc.reason))
             continue
         cards.append(_card_keys(card, block.line, region))
-    if not cards and not report.problems:
-        raise VCardSyntaxError("The file holds no vCard (no BEGIN:VCARD line).", line=1)
+    if not cards:
+        line, reason = min(report.problems, default=(1, "no BEGIN:VCARD line"))
+        raise VCardSyntaxError(
+            f"The file holds no card that can be read (line {line}: {reason}).", line=line
+        )
     by_handle, by_directory_handle = _entries_for(cards, user)
     for card in cards:
         entries = {by_handle[k].pk: by_handle[k] for k in card.handles if k in by_handle}
