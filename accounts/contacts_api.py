@@ -1,7 +1,9 @@
 """The contacts API: a signed-in person's address book, ``/api/v1/contacts``.
 
 Every operation acts for one entry of the caller: the one named by ``?as=<handle>``, or
-the caller's first (oldest) entry. Errors are RFC 9457 problem documents.
+the caller's first (oldest) entry. A calling app acting for the person needs the OAuth2
+scope ``contacts:read`` to list contacts and ``entry:write`` to change them; a token from
+client credentials acts for no one and is refused. Errors are RFC 9457 problem documents.
 """
 
 from __future__ import annotations
