@@ -8,6 +8,9 @@ class User(AbstractUser):
     """A person's account. Signs in with email and password; never with a phone number."""
 
     email = models.EmailField("email address", blank=True)
+    email_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person followed the confirmation link."
+    )
 
     class Meta:
         db_table = "accounts_user"

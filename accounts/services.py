@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 
@@ -40,3 +43,40 @@ def audit_record(
         ip_address=client_ip(request),
         data=data,
     )
+
+
+
+def user_sign_up(*, email: str, password: str, request: HttpRequest | None = None):
+    """Create a person's account from an email address and a password (no phone number).
+
+    Inputs: ``email`` (already validated; stored as given, compared case-insensitively),
+    ``password`` (already checked by the password validators). Output: the new user, whose
+    username is the lowercased email address and whose email is not yet confirmed. Writes
+    a ``sign_up`` audit event in the same transaction. Raises ``IntegrityError`` when the
+    address was taken meanwhile.
+    """
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=email.lower(), email=email, password=password
+        )
+        audit_record(action=AuditEvent.Action.SIGN_UP, user=user, request=request)
+    return user
+
+
+def user_confirm_email(*, user, request: HttpRequest | None = None) -> bool:
+    """Mark ``user.email`` confirmed (compare-and-set, so two clicks confirm once).
+
+    Output: True when this call confirmed it and wrote an ``email_confirmed`` audit event,
+    False when it already was confirmed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            get_user_model()
+            .objects.filter(pk=user.pk, email_confirmed_at=None)
+            .update(email_confirmed_at=now)
+        )
+        if changed:
+            user.email_confirmed_at = now
+            audit_record(action=AuditEvent.Action.EMAIL_CONFIRMED, user=user, request=request)
+    return bool(changed)

@@ -6,6 +6,7 @@ Every variable is documented in README.md ("Configuration"). Bad values raise
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +36,8 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", _si
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [f"{_site.scheme}://{_site.netloc}"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site that requires a verified second factor (django_otp.admin.OTPAdminSite).
+    "accounts.apps.WorldbookAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp_webauthn",
+    "axes",
     "oauth2_provider",
     "accounts.calling_apps",
     "directory",
@@ -65,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "directory.urls"
@@ -95,6 +101,7 @@ except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
 if _db["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL")
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     # WAL and IMMEDIATE transactions let the web process and the worker share the file.
@@ -106,7 +113,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so a real worker process can see what a test committed.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test-worldbook.sqlite3")}
     # The search term index lists covering columns that only PostgreSQL uses.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 else:
     _db.setdefault("OPTIONS", {})
     _db["CONN_HEALTH_CHECKS"] = True
@@ -274,7 +281,53 @@ STATICFILES_DIRS = [BASE_DIR / "directory" / "static"]
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", f"worldbook@{WORLDBOOK_DOMAIN}")
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "home"
+
+# Sign-in: axes first, so a locked-out username and address pair is refused before any
+# password is checked; then email-or-username with a password; then passkeys.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailOrUsernameBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",
+]
+# Brute-force limits on sign-in, kept in the database (django-axes): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is refused
+# until AXES_COOLOFF_TIME has passed since the last failure.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+# Successful sign-ins are audit events already (accounts.AuditEvent).
+AXES_DISABLE_ACCESS_LOG = True
+# Second factors (django-otp): after each wrong code a device refuses every code, the
+# right one included, for FACTOR × 2^(failures − 1) seconds; the failure count is kept in
+# the device's row, so the delay survives restarts and holds across processes.
+OTP_TOTP_THROTTLE_FACTOR = 2
+OTP_STATIC_THROTTLE_FACTOR = 2
+OTP_EMAIL_THROTTLE_FACTOR = 2
+OTP_TOTP_ISSUER = "Worldbook"
+OTP_EMAIL_SUBJECT = "Your Worldbook sign-in code"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "accounts/email/otp_code.txt"
+OTP_EMAIL_TOKEN_VALIDITY = 600
+# Passkeys (django-otp-webauthn, W3C WebAuthn Level 3). The relying party ID is the site's
+# host name; browsers accept it only over HTTPS or on localhost, and never for an IP
+# address, so elsewhere the passkey pages say passkeys are unavailable.
+PASSKEYS_AVAILABLE = _site.scheme == "https" or _site.hostname == "localhost"
+OTP_WEBAUTHN_RP_ID = _site.hostname
+OTP_WEBAUTHN_RP_NAME = "Worldbook"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+# Passkeys are a second factor here; sign-in always starts with the password form, so the
+# database-kept limits above apply to every sign-in.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+if not PASSKEYS_AVAILABLE:
+    SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E031")
+# Seconds an email confirmation link stays valid.
+EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
 
 # Requests per client address to each public page (entry page, vCard, WebFinger), counted
 # in the cache by django-ratelimit: "<count>/<s|min|h|d>".

@@ -12,9 +12,12 @@ urlpatterns = [
     # OAuth2 for calling apps (authorize, token, revoke, introspect), and their developers.
     path("o/", include("accounts.calling_apps.oauth_urls")),
     path("account/apps/", include("accounts.calling_apps.urls")),
+    # Passkey ceremonies, in the namespace django-otp-webauthn's script looks up.
+    path("account/passkeys/", include("accounts.passkeys")),
+    path("account/", include("accounts.urls")),
     path("api/", include("directory.api.urls")),
     # Sign-in and sign-out links of the browsable API.
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include("accounts.drf_urls")),
     path("account/", include("accounts.data_urls")),
     path("account/", include("accounts.contacts_urls")),
     path("", include("search.urls")),

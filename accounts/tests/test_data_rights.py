@@ -438,3 +438,16 @@ def test_it_leaves_no_row_and_no_index_document_naming_the_deleted_person(people
     assert Entry.objects.filter(handle="bob").exists()
     assert AuditEvent.objects.filter(user=people["bob"]).exists()
     assert SearchDocument.objects.filter(entry__handle="bob").exists()
+
+
+def test_it_purges_removed_entries_from_the_index_twice_over(people):
+    from search.tasks import remove_entries
+
+    entry = people["entry"]
+    assert TermVariant.objects.filter(term="fairweather").exists()
+    remove_entries.delay([entry.pk])
+    remove_entries.delay([entry.pk])  # a second delivery changes nothing
+    assert not SearchDocument.objects.filter(pk=entry.pk).exists()
+    assert not TermVariant.objects.filter(term="fairweather").exists()
+    # Words another indexed entry still uses stay in the typo dictionary.
+    assert TermVariant.objects.filter(term="bobbington").exists()

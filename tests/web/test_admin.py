@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
 from pytest_django.asserts import assertContains
 
 from directory.models import Endpoint, Entry, Handle
@@ -16,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client: Client, django_user_model) -> Client:
+    """A superuser whose session passed a second factor, as the admin requires."""
     root = django_user_model.objects.create_superuser("root", "root@example.org", "root-pw-1")
+    device = StaticDevice.objects.create(user=root, name="Backup codes")
     client.force_login(root)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 
