@@ -151,7 +151,7 @@ class ResolveApi(APIView):
         "entry and a missing one get the same 404. Rate-limited per client (scope "
         "`resolve`); the limit is for fairness, not security.",
         parameters=[InputSerializer, RETRY_AFTER],
-        responses={200: OutputSerializer, **problem_responses(400, 404, 429)},
+        responses={200: OutputSerializer, **problem_responses(400, 401, 403, 404, 429)},
         examples=[
             OpenApiExample(
                 "Resolved through a verified fediverse handle",
@@ -186,7 +186,7 @@ class EntryDetailApi(APIView):
         description="The entry with this directory handle, its handles and the endpoints "
         "this caller may use. A suspended entry and a missing one get the same 404.",
         parameters=[ENTRY_HANDLE, RETRY_AFTER],
-        responses={200: EntryCardSerializer, **problem_responses(404, 429)},
+        responses={200: EntryCardSerializer, **problem_responses(401, 403, 404, 429)},
         examples=[
             OpenApiExample(
                 "An entry",
@@ -258,7 +258,7 @@ class SearchApi(APIView):
         "entries appear. Rate-limited per client (scope `search`); the limit is for "
         "fairness, not security.",
         parameters=[InputSerializer, RETRY_AFTER],
-        responses={200: OutputSerializer, **problem_responses(400, 404, 429)},
+        responses={200: OutputSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, version: str) -> Response:
         query = SearchApi.InputSerializer(data=request.query_params)

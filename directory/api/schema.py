@@ -17,14 +17,18 @@ _PROBLEMS = {
         "handle: This field is required.",
     ),
     401: (
-        "Sign-in required (Basic or session authentication).",
+        "Sign-in required (Basic or session authentication, or an OAuth2 bearer token "
+        "acting for the person), or the bearer token is unknown, expired or revoked "
+        "(`WWW-Authenticate: Bearer error=\"invalid_token\"`, RFC 6750 §3.1).",
         "unauthenticated",
         "Authentication required",
         "Authentication credentials were not provided.",
     ),
     403: (
         "Signed in, but not the owner of this entry (the entry is visible, so saying so "
-        "reveals nothing), or the entry is suspended and cannot be changed.",
+        "reveals nothing), or the entry is suspended and cannot be changed; or the OAuth2 "
+        "token lacks the operation's scope (`insufficient_scope`, RFC 6750 §3.1) or acts "
+        "for no person (client credentials).",
         "forbidden",
         "Forbidden",
         "Only the owner of this entry may manage it.",
