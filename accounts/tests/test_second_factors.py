@@ -3,6 +3,7 @@ backup codes and passkeys; each change audited."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -12,9 +13,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import AuditEvent
-from accounts.tests.conftest import password_step, totp_code
+from accounts.tests.authenticator import SoftAuthenticator
+from accounts.tests.conftest import PASSWORD, password_step, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -146,4 +149,62 @@ def test_after_the_password_step_a_passkey_ceremony_begins_for_that_account(
 
     assert response.status_code == 200
     assert response.json()["rpId"] == "worldbook.example"
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.fixture
+def passkey_site(settings):
+    settings.OTP_WEBAUTHN_RP_ID = "worldbook.example"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://worldbook.example"]
+    return SoftAuthenticator("worldbook.example", "https://worldbook.example")
+
+
+def _ceremony(client, step: str, answer) -> dict:
+    begin = client.post(reverse(f"otp_webauthn:credential-{step}-begin"))
+    assert begin.status_code == 200
+    response = client.post(
+        reverse(f"otp_webauthn:credential-{step}-complete"),
+        json.dumps(answer(begin.json())),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_passkey_registers_and_then_serves_as_the_second_step(client, alice, passkey_site):
+    client.force_login(alice)
+    _ceremony(client, "registration", passkey_site.create)
+
+    assert WebAuthnCredential.objects.get(user=alice).confirmed
+    assert _added(alice) == ["passkey"]
+    client.post(reverse("accounts:logout"))
+
+    assert password_step(client, alice.email)["Location"].startswith(
+        reverse("accounts:login-verify")
+    )
+    assert "_auth_user_id" not in client.session
+    _ceremony(client, "authentication", passkey_site.get)
+
+    assert client.session["_auth_user_id"] == str(alice.pk)
+    assert client.get(reverse("accounts:home")).context["user"].is_verified()
+
+
+def test_a_passkey_of_another_account_does_not_finish_the_sign_in(
+    client, alice, django_user_model, passkey_site
+):
+    bob = django_user_model.objects.create_user("bob@example.org", "bob@example.org", PASSWORD)
+    client.force_login(bob)
+    _ceremony(client, "registration", passkey_site.create)
+    client.post(reverse("accounts:logout"))
+    TOTPDevice.objects.create(user=alice, name="Authenticator app", confirmed=True)
+    password_step(client, alice.email)
+
+    begin = client.post(reverse("otp_webauthn:credential-authentication-begin")).json()
+    response = client.post(
+        reverse("otp_webauthn:credential-authentication-complete"),
+        json.dumps(passkey_site.get(begin)),
+        content_type="application/json",
+    )
+
+    assert response.status_code >= 400
     assert "_auth_user_id" not in client.session
