@@ -72,10 +72,13 @@ def complete_sign_in(request: HttpRequest, user, device) -> None:
 
 
 def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
-    """django-axes lockout answer (``AXES_LOCKOUT_CALLABLE``): 429 with a page that says
-    when to try again, without saying whether the account exists."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+    """django-axes lockout answer (``AXES_LOCKOUT_CALLABLE``): 429 with a ``Retry-After``
+    (RFC 9110 §10.2.3) and a page that says when to try again, without saying whether the
+    account exists."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    answer = render(request, "accounts/locked_out.html", {"minutes": seconds // 60}, status=429)
+    answer["Retry-After"] = str(seconds)
+    return answer
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -3,6 +3,7 @@ database for passwords (django-axes) and for codes (django-otp throttling); audi
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -61,6 +62,7 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused(client, alice,
 
     locked = password_step(client, alice.email, password="guess")
     assert locked.status_code == 429
+    assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert AccessAttempt.objects.get().failures_since_start == 5
 
     refused = password_step(client, alice.email)
@@ -207,8 +209,6 @@ def test_sign_out_ends_the_session_and_is_audited(client, alice):
 
 
 def test_the_api_still_takes_basic_auth_with_the_request_axes_needs(client, alice):
-    import base64
-
     credentials = base64.b64encode(f"{alice.username}:{PASSWORD}".encode()).decode()
     response = client.post(
         "/api/v1/entries",
@@ -218,3 +218,19 @@ def test_the_api_still_takes_basic_auth_with_the_request_axes_needs(client, alic
     )
 
     assert response.status_code == 201
+
+
+def test_the_lock_holds_for_the_apis_basic_auth_too(client, alice):
+    def basic(password: str) -> dict[str, str]:
+        token = base64.b64encode(f"{alice.username}:{password}".encode()).decode()
+        return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+    for _ in range(5):
+        client.get("/api/v1/entries/nobody", **basic("guess"))
+
+    refused = client.get("/api/v1/entries/nobody", **basic(PASSWORD))
+    elsewhere = client.get("/api/v1/entries/nobody", REMOTE_ADDR="192.0.2.7", **basic(PASSWORD))
+
+    assert refused.status_code == 401
+    assert refused["Content-Type"] == "application/problem+json"
+    assert elsewhere.status_code == 404
