@@ -3,8 +3,9 @@
 Olive owns the entry under test, ``@olive``, with one endpoint per audience. The callers,
 one of each kind the policy tells apart:
 
-- ``anonymous``: no one signed in (a calling app using its client credentials is
-  anonymous too: its requests carry no person);
+- ``anonymous``: no one signed in;
+- ``app``: a calling app with a client-credentials token (OAuth2, RFC 6749 §4.4), which
+  acts for no person and so counts as anonymous;
 - ``signed_in``: Sam, signed in, with no entry of his own;
 - ``verified``: Vera, whose own entry has a verified handle;
 - ``contact``: Cora, whose entry Olive saved (Cora has no verified handle);
@@ -13,18 +14,22 @@ one of each kind the policy tells apart:
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
+from accounts.calling_apps.models import CallingApp
+from accounts.calling_apps.services import GRANT_CLIENT_CREDENTIALS, app_register
 from accounts.contacts import contact_save
 from directory.models import Endpoint
 from directory.services import endpoint_add, entry_create, handle_add, handle_mark_verified
 
 DOMAIN = "worldbook.example"
 SITE_URL = f"https://{DOMAIN}"
-CALLERS = ("anonymous", "signed_in", "verified", "contact", "owner")
+CALLERS = ("anonymous", "app", "signed_in", "verified", "contact", "owner")
 AUDIENCES = tuple(Endpoint.Audience.values)
 
 
@@ -50,7 +55,7 @@ def _site(settings):
 
 @pytest.fixture
 def people(django_user_model, django_capture_on_commit_callbacks):
-    """The five callers and Olive's entry; the search index holds what was committed."""
+    """The callers and Olive's entry; the search index holds what was committed."""
     with django_capture_on_commit_callbacks(execute=True):
         users = {
             name: django_user_model.objects.create_user(name, f"{name}@example.org", "pw")
@@ -72,6 +77,7 @@ def people(django_user_model, django_capture_on_commit_callbacks):
         "entry": olive,
         "users": {
             "anonymous": None,
+            "app": "app",
             "signed_in": users["sam"],
             "verified": users["vera"],
             "contact": users["cora"],
@@ -80,7 +86,32 @@ def people(django_user_model, django_capture_on_commit_callbacks):
     }
 
 
+def app_token() -> str:
+    """Register a calling app and get a client-credentials token (scope ``lookup``)
+    from the token endpoint, as the app itself would."""
+    developer = get_user_model().objects.create_user("dev", "dev@example.org", "pw")
+    registration = app_register(
+        developer=developer,
+        name="Dialer",
+        client_type=CallingApp.CLIENT_CONFIDENTIAL,
+        grant_types={GRANT_CLIENT_CREDENTIALS},
+        redirect_uris=[],
+    )
+    credentials = f"{registration.app.client_id}:{registration.client_secret}"
+    response = Client().post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "scope": "lookup"},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(credentials.encode()).decode(),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
 def client_as(user) -> Client:
+    """A client for ``user``: ``None`` for no one, ``"app"`` for a calling app's
+    client-credentials token, else a signed-in person."""
+    if user == "app":
+        return Client(headers={"Authorization": f"Bearer {app_token()}"})
     client = Client()
     if user is not None:
         client.force_login(user)

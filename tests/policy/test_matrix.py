@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 # Who may see and use an endpoint of each audience (DESIGN: "Audience / contact policy").
 SEES = {
-    "everyone": {"anonymous", "signed_in", "verified", "contact", "owner"},
+    "everyone": {"anonymous", "app", "signed_in", "verified", "contact", "owner"},
     "signed_in": {"signed_in", "verified", "contact", "owner"},
     "verified": {"verified", "owner"},
     "contacts": {"contact", "owner"},
