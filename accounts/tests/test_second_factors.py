@@ -208,3 +208,31 @@ def test_a_passkey_of_another_account_does_not_finish_the_sign_in(
 
     assert response.status_code >= 400
     assert "_auth_user_id" not in client.session
+
+
+def test_the_pages_load_the_passkey_scripts_where_passkeys_can_work(
+    client, alice, passkey_site, settings
+):
+    settings.PASSKEYS_AVAILABLE = True
+    client.force_login(alice)
+    add_page = client.get(reverse("accounts:passkey-add")).content.decode()
+    _ceremony(client, "registration", passkey_site.create)
+    client.post(reverse("accounts:logout"))
+    password_step(client, alice.email)
+
+    verify_page = client.get(reverse("accounts:login-verify")).content.decode()
+
+    assert 'id="passkey-register-button"' in add_page
+    assert "otp_webauthn_register.js" in add_page
+    assert 'id="passkey-verification-button"' in verify_page
+    assert reverse("otp_webauthn:credential-authentication-begin") in verify_page
+
+
+def test_without_https_the_passkey_page_says_why_and_loads_no_script(client, alice, settings):
+    settings.PASSKEYS_AVAILABLE = False
+    client.force_login(alice)
+
+    page = client.get(reverse("accounts:passkey-add")).content.decode()
+
+    assert "HTTPS" in page
+    assert "otp_webauthn_register.js" not in page
