@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -260,11 +261,15 @@ def contacts_import_vcard(
     ``acct:alice@{WORLDBOOK_DOMAIN}``). Cards that match nothing are reported, never made
     into entries; the owner's own entry is never saved.
 
-    Output: a :class:`ContactImport`. Raises :class:`FileTooLarge` past the size limit
-    and :class:`VCardSyntaxError` (with the line) when no card in the file can be read.
+    Output: a :class:`ContactImport`. Raises :class:`FileTooLarge` past the size limit,
+    :class:`NormalizationError` for an unknown region and :class:`VCardSyntaxError` (with
+    the line) when no card in the file can be read.
     Runs in one transaction: an error leaves the address book as it was.
     """
     import_size_check(len(data))
+    region = region.upper() if region else None
+    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise NormalizationError(f"{region!r} is not a region code (ISO 3166-1 alpha-2).")
     book = read_vcard_file(data)
     report = ContactImport()
     report.problems = [(p.line, p.reason) for p in book.problems]

@@ -28,6 +28,7 @@ def _signed_in(caller) -> bool:
 
 
 def caller_is_owner(entry: Entry, caller) -> bool:
+    """True when ``caller`` is signed in and owns ``entry`` (no query)."""
     return _signed_in(caller) and entry.owner_id == caller.pk
 
 
@@ -62,14 +63,6 @@ def caller_contact_of(caller) -> frozenset[int]:
         )
         caller._worldbook_contact_of = cached
     return cached
-
-
-def caller_forget(caller) -> None:
-    """Drop what :func:`caller_is_verified` and :func:`caller_contact_of` kept on
-    ``caller``; services that change those facts call it for the account they change."""
-    for name in ("_worldbook_verified", "_worldbook_contact_of"):
-        if caller is not None and hasattr(caller, name):
-            delattr(caller, name)
 
 
 def entry_visible_to(entry: Entry | None, caller=None) -> bool:

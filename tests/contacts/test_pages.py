@@ -127,3 +127,11 @@ def test_the_upload_form_asks_for_a_file(users, alice):
 
     assert response.status_code == 400
     assert b"Choose a vCard file" in response.content
+
+
+def test_the_upload_form_refuses_an_unknown_region(users, alice, bob):
+    response = _upload(web_as(users["alice"]), vcard("FN:Bob\nTEL:(415) 555-0111"), region="QQ")
+
+    assert response.status_code == 400
+    assert b"is not a region code" in response.content
+    assert not Contact.objects.exists()
