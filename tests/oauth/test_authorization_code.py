@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import AuditEvent
 from directory.models import Entry
 from tests.api.conftest import assert_problem
 from tests.oauth.conftest import (
@@ -118,3 +119,18 @@ def test_it_replaces_the_refresh_token_at_each_use(bob, phone_app, client):
     replayed = client.post(TOKEN_URL, refresh)
     assert replayed.status_code == 400
     assert replayed.json()["error"] == "invalid_grant"
+
+
+def test_it_records_the_grant_but_not_each_refresh(bob, phone_app, client):
+    token = user_token(bob, phone_app, scope="lookup")
+    client.post(
+        TOKEN_URL,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": phone_app.app.client_id,
+        },
+    )
+
+    granted = AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_GRANTED)
+    assert [(event.user, event.data["scope"]) for event in granted] == [(bob, "lookup")]

@@ -67,3 +67,20 @@ def test_it_lets_only_the_app_that_holds_a_token_revoke_it(bob, alice, phone_app
 
     assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 200
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_REVOKED).exists()
+
+
+def test_it_tells_the_app_whether_a_token_is_active(server_app, client):
+    token = client_credentials_token(server_app)
+
+    answer = client.post(
+        "/o/introspect/", {"token": token["access_token"]}, HTTP_AUTHORIZATION=server_app.basic
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["active"] is True
+    assert answer.json()["scope"] == "lookup"
+    assert answer.json()["client_id"] == server_app.app.client_id
+    unknown = client.post(
+        "/o/introspect/", {"token": "made-up"}, HTTP_AUTHORIZATION=server_app.basic
+    )
+    assert unknown.json() == {"active": False}
