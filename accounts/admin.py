@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 
 
 @admin.register(User)
@@ -31,3 +31,24 @@ class WorldbookUserAdmin(UserAdmin):
     @admin.display(description="entries", ordering="_entry_count")
     def entry_count(self, user: User) -> int:
         return user._entry_count
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail for moderators: read-only, since audit events are append-only."""
+
+    list_display = ("created_at", "action", "user", "actor", "ip_address")
+    list_filter = ("action",)
+    list_select_related = ("user", "actor")
+    search_fields = ("user__username", "user__email", "ip_address")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

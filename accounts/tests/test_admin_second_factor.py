@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import AuditEvent
 from accounts.tests.conftest import password_step, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,25 @@ def test_the_admin_has_no_sign_in_form_of_its_own(client, moderator):
 
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_moderators_read_the_audit_trail_but_cannot_change_it(client, moderator):
+    device = TOTPDevice.objects.create(user=moderator, name="Authenticator app", confirmed=True)
+    password_step(client, moderator.email, password="wrong")
+    password_step(client, moderator.email)
+    client.post(reverse("accounts:login-verify"), {"code": totp_code(device)})
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).get()
+
+    listing = client.get(reverse("admin:accounts_auditevent_changelist"))
+    detail = client.get(reverse("admin:accounts_auditevent_change", args=[event.pk]))
+    deleted = client.post(
+        reverse("admin:accounts_auditevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+
+    assert listing.status_code == 200
+    assert "Sign-in failed" in listing.content.decode()
+    assert detail.status_code == 200
+    assert "Save" not in detail.content.decode()
+    assert deleted.status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert client.get(reverse("admin:accounts_auditevent_add")).status_code == 403
