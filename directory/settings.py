@@ -201,8 +201,8 @@ REST_FRAMEWORK = {
     # can change, so a limit that must hold against an attacker is kept in the database.
     # Views name their scope with ``throttle_scope`` ("resolve", "search").
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttling.AnonRateThrottle",
+        "accounts.throttling.CallerRateThrottle",
         "accounts.throttling.ClientRateThrottle",
         "accounts.throttling.AddressRateThrottle",
     ],

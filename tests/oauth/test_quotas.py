@@ -95,3 +95,19 @@ def test_it_counts_a_signed_in_person_apart_from_their_address(
     assert client.get(*LOOKUPS[0]).status_code == 429
     client.logout()
     assert client.get(*LOOKUPS[0]).status_code == 200
+
+
+def test_it_counts_an_app_as_itself_not_as_an_anonymous_address(
+    redis_cache, rates, dave, alice, client
+):
+    rates(anon="1/min", user="2/min")
+    first = bearer(client_credentials_token(register(dave, "client-credentials")))
+    second = bearer(client_credentials_token(register(dave, "client-credentials")))
+    entry = "/api/v1/entries/alice"
+
+    assert client.get(entry).status_code == 200
+    assert_problem(client.get(entry), 429, "rate-limited")
+    assert first.get(entry).status_code == 200
+    assert first.get(entry).status_code == 200
+    assert_problem(first.get(entry), 429, "rate-limited")
+    assert second.get(entry).status_code == 200
