@@ -19,9 +19,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.data_rights import account_delete, account_export, account_export_vcard
+from accounts.data_rights import (
+    PasswordTriesExhausted,
+    account_delete,
+    account_export,
+    account_export_vcard,
+)
 from accounts.data_views import export_filename, forget_session
 from directory.api.schema import problem_responses
+from directory.exceptions import problem, problem_response
 from directory.vcard_export import VCARD_CONTENT_TYPE
 
 # Password-backed sign-in only: a bearer token an app holds is not looked at here.
@@ -109,15 +115,21 @@ class MeApi(APIView):
         "contacts in both directions, second factors, OAuth2 apps and tokens, sessions. "
         "Audit events about the person keep only action and time. The search index drops "
         "the entries after commit. A wrong password answers 403 `password-not-confirmed` "
-        "and counts toward the sign-in limits.",
+        "and counts toward the sign-in lock; once it holds, 429 with `Retry-After`.",
         request=InputSerializer,
-        responses={204: None, **problem_responses(400, 401, 403)},
+        responses={204: None, **problem_responses(400, 401, 403, 429)},
     )
     def delete(self, request: Request, version: str) -> Response:
         given = MeApi.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        account_delete(
-            user=request.user, password=given.validated_data["password"], request=request
-        )
+        try:
+            account_delete(
+                user=request.user, password=given.validated_data["password"], request=request
+            )
+        except PasswordTriesExhausted as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            return problem_response(
+                problem(exc.status, exc.title, exc.detail, exc.slug), headers, request=request
+            )
         forget_session(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,9 +15,11 @@ What the export leaves out, and why:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import authenticate
 from django.contrib.contenttypes.models import ContentType
@@ -29,7 +31,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Contact, User
 from accounts.services import audit_record
-from directory.exceptions import Forbidden
+from directory.exceptions import Forbidden, WorldbookError
 from directory.models import Endpoint, Entry, Handle
 from directory.vcard_export import entry_vcard
 
@@ -42,6 +44,26 @@ class PasswordNotConfirmed(Forbidden):
 
     slug = "password-not-confirmed"
     title = "The password is not correct"
+
+
+class PasswordTriesExhausted(WorldbookError):
+    """Too many wrong passwords: the sign-in brute-force lock holds the account.
+
+    ``retry_after``: seconds until the lock ends (the lock's cool-off), or ``None``.
+    """
+
+    status = 429
+    slug = "rate-limited"
+    title = "Too many wrong passwords"
+
+    def __init__(self, detail: str = "", *, retry_after: int | None = None):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def _lock_seconds() -> int | None:
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    return int(cooloff.total_seconds()) if isinstance(cooloff, timedelta) else None
 
 
 def _when(value) -> str | None:
@@ -282,7 +304,8 @@ def account_delete(*, user: User, password: str, request: HttpRequest | None = N
     ``search.remove_entries`` task purges the deleted entries from the search index.
 
     Output: the number of entries deleted. Raises :class:`PasswordNotConfirmed` (HTTP 403)
-    for a wrong password; any error rolls the whole deletion back.
+    for a wrong password, :class:`PasswordTriesExhausted` (HTTP 429) once the sign-in lock
+    holds the account; any error rolls the whole deletion back.
     """
     # Checked before the transaction opens, so a failed guess the brute-force limits
     # record is not rolled back with the refused deletion.
@@ -291,6 +314,10 @@ def account_delete(*, user: User, password: str, request: HttpRequest | None = N
     else:
         found = authenticate(request, username=user.get_username(), password=password)
         confirmed = found is not None and found.pk == user.pk
+        if not confirmed and getattr(request, "axes_locked_out", False):
+            raise PasswordTriesExhausted(
+                "Too many wrong passwords: try again later.", retry_after=_lock_seconds()
+            )
     if not confirmed:
         raise PasswordNotConfirmed("Enter the account's current password to delete it.")
     return _account_delete(user_id=user.pk)

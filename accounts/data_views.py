@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.data_rights import (
     PasswordNotConfirmed,
+    PasswordTriesExhausted,
     account_delete,
     account_export,
     account_export_vcard,
@@ -88,17 +89,18 @@ def delete_page(request: HttpRequest) -> HttpResponse:
     """``/account/data/delete``: GET shows the confirmation form; POST with the right
     password deletes the account (:func:`accounts.data_rights.account_delete`), signs out
     and shows that it is done. A wrong password shows the form again, with the error,
-    status 400; nothing is deleted."""
+    status 403 (429 once the sign-in lock holds); nothing is deleted."""
     form = AccountDeleteForm(request.POST or None)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             account_delete(
                 user=request.user, password=form.cleaned_data["password"], request=request
             )
-        except PasswordNotConfirmed as exc:
+        except (PasswordNotConfirmed, PasswordTriesExhausted) as exc:
             form.add_error("password", exc.detail)
+            status = exc.status
         else:
             forget_session(request)
             return render(request, "accounts/deleted.html")
-    status = 400 if request.method == "POST" else 200
     return render(request, "accounts/delete.html", {"form": form}, status=status)

@@ -315,7 +315,7 @@ def test_it_shows_the_form_again_after_a_wrong_password_on_the_page(people, clie
     client.force_login(people["quillonia"])
     assert client.get(reverse("data_rights:delete")).status_code == 200
     response = client.post(reverse("data_rights:delete"), {"password": "not it"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert b"current password to delete it" in response.content
     assert User.objects.filter(pk=people["quillonia"].pk).exists()
 
@@ -451,3 +451,18 @@ def test_it_purges_removed_entries_from_the_index_twice_over(people):
     assert not TermVariant.objects.filter(term="fairweather").exists()
     # Words another indexed entry still uses stay in the typo dictionary.
     assert TermVariant.objects.filter(term="bobbington").exists()
+
+
+@pytest.mark.skipif(not apps.is_installed("axes"), reason="needs django-axes")
+def test_it_counts_wrong_passwords_toward_the_sign_in_lock(people, settings):
+    client = signed_in(people["quillonia"])
+    for tries in range(1, settings.AXES_FAILURE_LIMIT + 1):
+        response = client.delete("/api/v1/me", {"password": "guess"}, format="json")
+        # The guess that reaches the limit is the one that locks.
+        assert response.status_code == (429 if tries == settings.AXES_FAILURE_LIMIT else 403)
+    # Locked: even the right password no longer deletes anything.
+    response = client.delete("/api/v1/me", {"password": PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert response.json()["type"].endswith("/rate-limited")
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert User.objects.filter(pk=people["quillonia"].pk).exists()
