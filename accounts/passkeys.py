@@ -44,6 +44,17 @@ class PasskeyAuthenticationBegin(_PendingUserMixin, BeginCredentialAuthenticatio
 class PasskeyAuthenticationComplete(_PendingUserMixin, CompleteCredentialAuthenticationView):
     """Checks the browser's assertion; signs the pending account in, verified (JSON)."""
 
+    def handle_exception(self, exc):
+        user = self.get_user()
+        if user is not None and isinstance(exc, exceptions.OTPWebAuthnApiError):
+            audit_record(
+                action=AuditEvent.Action.SECOND_FACTOR_FAILED,
+                user=user,
+                request=self.request,
+                kind="passkey",
+            )
+        return super().handle_exception(exc)
+
     def complete_auth(self, device):
         user = self.get_user()
         if device.user_id != user.pk:

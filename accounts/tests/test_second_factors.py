@@ -208,6 +208,8 @@ def test_a_passkey_of_another_account_does_not_finish_the_sign_in(
 
     assert response.status_code >= 400
     assert "_auth_user_id" not in client.session
+    failed = alice.audit_events.get(action=AuditEvent.Action.SECOND_FACTOR_FAILED)
+    assert failed.data == {"kind": "passkey"}
 
 
 def test_the_pages_load_the_passkey_scripts_where_passkeys_can_work(
