@@ -128,7 +128,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/sign_in.html",
-        {"form": form, "next": request.GET.get(REDIRECT_FIELD_NAME, "")},
+        {
+            "form": form,
+            "next": request.POST.get(REDIRECT_FIELD_NAME)
+            or request.GET.get(REDIRECT_FIELD_NAME, ""),
+        },
         status=_status(form),
     )
 
@@ -145,8 +149,8 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and request.POST.get("action") == "email":
         for device in email_devices:
-            device.generate_challenge()
-        messages.info(request, "We emailed you a code.")
+            # django-otp's answer: "sent by email", or how long its cooldown still runs.
+            messages.info(request, device.generate_challenge())
         form = CodeForm()
     elif request.method == "POST" and form.is_valid():
         device = otp.code_verify(user=user, code=form.cleaned_data["code"], request=request)

@@ -234,3 +234,20 @@ def test_the_lock_holds_for_the_apis_basic_auth_too(client, alice):
     assert refused.status_code == 401
     assert refused["Content-Type"] == "application/problem+json"
     assert elsewhere.status_code == 404
+
+
+def test_a_second_email_code_within_the_cooldown_is_not_sent(client, alice, mailoutbox):
+    EmailDevice.objects.create(user=alice, name="Email codes", confirmed=True)
+    password_step(client, alice.email)
+
+    client.post(VERIFY, {"action": "email"})
+    page = client.post(VERIFY, {"action": "email"}, follow=True)
+
+    assert len(mailoutbox) == 1
+    assert "cooldown" in page.content.decode()
+
+
+def test_a_wrong_password_keeps_the_page_to_go_back_to(client, alice):
+    response = password_step(client, alice.email, password="wrong", next="/search?q=x")
+
+    assert response.context["next"] == "/search?q=x"
