@@ -35,6 +35,10 @@ def _search_api(client):
     return client.get("/api/v1/search", {"q": "Olive"})
 
 
+def _search_page(client):
+    return client.get("/search", {"q": "Olive"})
+
+
 def _web_page(client):
     return client.get("/@olive")
 
@@ -51,6 +55,7 @@ SURFACES = {
     "resolve": _resolve,
     "entry_api": _entry_api,
     "search_api": _search_api,
+    "search_page": _search_page,
     "web_page": _web_page,
     "vcard": _vcard,
     "webfinger": _webfinger,
@@ -58,7 +63,7 @@ SURFACES = {
 
 
 def expected(surface: str, audience: str, caller: str) -> bool:
-    if surface == "search_api":
+    if surface in ("search_api", "search_page"):
         # Search results list who matches, never how to reach them.
         return False
     if surface == "webfinger":
