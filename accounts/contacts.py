@@ -37,6 +37,7 @@ from directory.webfinger import resource_handle
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
 NOTE_MAX = Contact._meta.get_field("note").max_length
 _PHONE_KINDS = (HandleKind.WHATSAPP, HandleKind.SIGNAL)
+_FORM_OVERHEAD = 64 * 1024
 
 
 class FileTooLarge(WorldbookError):
@@ -54,6 +55,22 @@ def import_size_check(size: int) -> None:
         raise FileTooLarge(
             f"The file has {size} bytes; at most {IMPORT_MAX_BYTES} "
             f"({IMPORT_MAX_BYTES // (1024 * 1024)} MiB) are accepted."
+        )
+
+
+def upload_size_check(content_length: str | None) -> None:
+    """Refuse a request whose body (``Content-Length``, RFC 9110 §8.6) cannot hold a file
+    within the limit, before any of it is read: the body may exceed the file by the
+    multipart framing and the form's other fields, allowed for with 64 KiB. Raises
+    :class:`FileTooLarge`."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return
+    if length > IMPORT_MAX_BYTES + _FORM_OVERHEAD:
+        raise FileTooLarge(
+            f"The request has {length} bytes; a file of at most {IMPORT_MAX_BYTES} "
+            f"({IMPORT_MAX_BYTES // (1024 * 1024)} MiB) is accepted."
         )
 
 

@@ -33,6 +33,7 @@ from accounts.contacts import (
     contacts_import_vcard,
     contacts_list,
     import_size_check,
+    upload_size_check,
 )
 from accounts.oauth import CONTACTS
 from directory.api.lookup import errors_on
@@ -254,6 +255,8 @@ class ContactImportApi(APIView):
         },
     )
     def post(self, request: Request, version: str) -> Response:
+        # Before anything reads the body (a session's CSRF check parses the form).
+        upload_size_check(request.META.get("CONTENT_LENGTH"))
         owner = _acting(request)
         given = ContactImportApi.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

@@ -24,6 +24,7 @@ from accounts.contacts import (
     contacts_import_vcard,
     contacts_list,
     import_size_check,
+    upload_size_check,
 )
 from directory.exceptions import WorldbookError
 from directory.models import Endpoint, Entry
@@ -115,9 +116,10 @@ def contacts_import_view(request: HttpRequest) -> HttpResponse:
     """``POST /account/contacts/import`` (multipart: ``file``, optional ``region`` and
     ``as``): import a vCard file into the address book and show what matched."""
     try:
+        upload_size_check(request.META.get("CONTENT_LENGTH"))
         owner = acting_entry(user=request.user, handle=request.POST.get("as"))
     except WorldbookError as exc:
-        return _error_page(request, exc, "No address book")
+        return _error_page(request, exc, "Not imported")
     context = _contacts_context(request, owner)
     upload = request.FILES.get("file")
     region = request.POST.get("region", "").strip().upper() or None

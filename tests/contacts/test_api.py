@@ -141,3 +141,12 @@ def test_it_refuses_an_upload_without_a_file(users, alice):
     response = api_as(users["alice"]).post(f"{URL}/import", {}, format="multipart")
 
     assert "file" in assert_problem(response, 400, "invalid-request")["errors"]
+
+
+def test_it_refuses_a_request_body_far_over_the_limit_before_reading_it(users, alice):
+    data = vcard("FN:Bob", "NOTE:" + "x" * (IMPORT_MAX_BYTES + 200_000))
+
+    response = _upload(api_as(users["alice"]), data)
+
+    body = assert_problem(response, 413, "file-too-large")
+    assert body["detail"].startswith("The request has")
