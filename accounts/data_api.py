@@ -13,12 +13,13 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import PasswordOnlyBasicAuthentication
 from accounts.data_rights import (
     PasswordTriesExhausted,
     account_delete,
@@ -31,7 +32,7 @@ from directory.exceptions import problem, problem_response
 from directory.vcard_export import VCARD_CONTENT_TYPE
 
 # Password-backed sign-in only: a bearer token an app holds is not looked at here.
-PERSON_AUTHENTICATION = [BasicAuthentication, SessionAuthentication]
+PERSON_AUTHENTICATION = [PasswordOnlyBasicAuthentication, SessionAuthentication]
 
 
 class MeExportApi(APIView):

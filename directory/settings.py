@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     # Session alone would give 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.oauth.OAuth2Authentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "accounts.authentication.PasswordOnlyBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
