@@ -53,3 +53,18 @@ def test_the_nav_offers_sign_in_and_sign_up_then_the_account(client, alice):
     client.force_login(alice)
     page = client.get(reverse("home")).content.decode()
     assert f'href="{HOME}"' in page
+
+
+def test_it_links_every_page_a_person_manages(client, alice):
+    entry_create(nickname="Alice Liddell", handle="alice", owner=alice)
+    client.force_login(alice)
+
+    html = client.get(HOME).content.decode()
+
+    for url in (
+        reverse("contacts:policy", args=["alice"]),
+        reverse("contacts:list"),
+        reverse("calling_apps:list"),
+        reverse("data_rights:page"),
+    ):
+        assert f'href="{url}"' in html
