@@ -81,6 +81,9 @@ def gunicorn(
         str(log),
         "--log-level",
         "warning",
+        # gunicorn's control socket sits at one path per user account by default, shared
+        # with any other gunicorn running; a benchmark has no use for it.
+        "--no-control-socket",
     ]
     if config is not None:
         command[3:3] = ["--config", str(config)]

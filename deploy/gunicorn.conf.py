@@ -6,6 +6,7 @@ Used by ``deploy/run``, the systemd unit and the compose file:
 
 import multiprocessing
 import os
+from pathlib import Path
 
 
 def _int(name: str, default: int) -> int:
@@ -46,3 +47,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(D)sus'
 # Only a proxy on these addresses may set X-Forwarded-Proto / X-Forwarded-For.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
 proc_name = "worldbook-web"
+# gunicorn's control socket (for gunicornc) defaults to one path per user account, which
+# every gunicorn of that account would share; each deployment keeps its own in its folder.
+_var_dir = Path(
+    os.environ.get("WORLDBOOK_VAR_DIR", "").strip()
+    or Path(__file__).resolve().parent.parent / "var"
+)
+control_socket = str(_var_dir / "gunicorn.ctl")
