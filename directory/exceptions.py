@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
@@ -137,6 +138,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, WorldbookError):
         return problem_response(
             problem(exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors),
+            request=request,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            problem(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                "Request too large",
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "request-too-large",
+            ),
             request=request,
         )
     if isinstance(exc, DjangoValidationError):

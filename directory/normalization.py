@@ -110,8 +110,12 @@ def skeleton(text: str) -> str:
     ``"elonmusk"``. Invisible characters are dropped first. The digit classes of UTS #39
     (``1``≡``l``, ``0``≡``O``) apply, as they should for identifiers. The result is a
     comparison key, never shown to people.
+
+    ``disarm`` leaves out one prototype of Unicode's confusables.txt that matters for
+    Latin names, ``m`` → ``rn`` (so ``elonrnusk`` looks like ``elonmusk``); it is applied
+    after the fold, when every m-like character has become ``m``.
     """
-    return disarm.skeleton_key(clean_display(text), digit_policy="tr39")
+    return disarm.skeleton_key(clean_display(text), digit_policy="tr39").replace("m", "rn")
 
 
 # --------------------------------------------------------------------------------------
@@ -140,8 +144,10 @@ def normalize_directory_handle(raw: str) -> DirectoryHandle:
     """Validate and normalize a directory handle such as ``@alice`` or ``alice``.
 
     Rules: 2–30 characters after cleaning; letters and digits of any script, plus ``.``,
-    ``_`` and ``-`` (not first or last); not ending in ``.vcf``. A handle made only of
-    invisible characters is refused. Raises :class:`NormalizationError` with the reason.
+    ``_`` and ``-`` (not first or last); not ending in ``.vcf``; not digits alone (that
+    reads as a phone number). A handle made only of invisible characters is refused.
+    The skeleton ignores the separators, so ``elon.musk`` and ``elon_musk`` collide with
+    ``elonmusk``. Raises :class:`NormalizationError` with the reason.
     """
     text = clean_display(raw.strip())
     if text.startswith("@"):
@@ -167,7 +173,10 @@ def normalize_directory_handle(raw: str) -> DirectoryHandle:
         raise NormalizationError("A handle cannot end in '.vcf'.")
     if unicodedata.category(text[0]) == "Mn":
         raise NormalizationError("A handle cannot start with a combining mark.")
-    return DirectoryHandle(display=text, canonical=text.casefold(), skeleton=skeleton(text))
+    bare = "".join(ch for ch in text if ch not in _DIRECTORY_HANDLE_PUNCT)
+    if all(unicodedata.category(ch) == "Nd" for ch in bare):
+        raise NormalizationError("A handle needs a letter: digits alone read as a phone number.")
+    return DirectoryHandle(display=text, canonical=text.casefold(), skeleton=skeleton(bare))
 
 
 # --------------------------------------------------------------------------------------
@@ -532,6 +541,11 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
     if lowered.startswith("at://"):
         return LookupQuery(None, (normalize_handle(HandleKind.ATPROTO, text),))
     if lowered.startswith(("https://", "http://")):
+        parts = _urlsplit(text)
+        path = parts.path.strip("/")
+        if (parts.hostname or "").lower() == local_domain.lower() and path.startswith("@"):
+            # This directory's own entry page: https://<our domain>/@alice
+            return LookupQuery(normalize_directory_handle(unquote(path)), ())
         return LookupQuery(None, tuple(_profile_candidates(text)))
     if text.startswith("@") and ":" in text and "@" not in text[1:]:
         return LookupQuery(None, (normalize_handle(HandleKind.MATRIX, text),))
@@ -751,6 +765,7 @@ def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> Normalized
             "telegram": {"voice", "video", "text"},
             "matrix": {"voice", "video", "text"},
         }.get(service, {"voice", "video"})
+        _check_uri_characters(uri, raw)
         return NormalizedEndpoint(uri, EndpointScheme.HTTPS, service, frozenset(caps))
     else:
         raise NormalizationError(
@@ -758,7 +773,22 @@ def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> Normalized
             f"({', '.join(EndpointScheme.ALL)})."
         )
     service, caps = _SCHEME_DEFAULTS[scheme]
+    _check_uri_characters(uri, raw)
     return NormalizedEndpoint(uri, scheme, service, caps)
+
+
+# Characters RFC 3986 never allows unencoded in a URI (space, quotes, angle brackets,
+# backslash, caret, backquote, braces, bar) and control characters. Non-ASCII letters
+# are let through: RFC 3987 IRIs and RFC 6531 addresses hold them.
+_NOT_IN_URI = re.compile(r'[\s"<>\\^`{|}\x00-\x1f\x7f]')
+
+
+def _check_uri_characters(uri: str, raw: str) -> None:
+    bad = _NOT_IN_URI.search(uri)
+    if bad:
+        raise NormalizationError(
+            f"{raw!r} is not a valid URI: {bad.group()!r} must be percent-encoded."
+        )
 
 
 def endpoint_href(uri: str) -> str:

@@ -50,15 +50,25 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
     :class:`NormalizationError` for unreadable input.
     """
     parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
+    # A bare dotted name (``example.org``) may be a directory handle or a domain: the
+    # verified domain answers first, so nobody can take over a proved domain by naming a
+    # directory handle after it.
+    found = _resolve_external(parsed.candidates, caller)
+    if found is not None:
+        return found
     if parsed.directory_handle is not None:
-        try:
-            entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
-        except NotFound:
-            if not parsed.candidates:
-                raise
-        else:
-            return entry, f"@{entry.handle}"
-    for candidate in parsed.candidates:
+        entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
+        return entry, f"@{entry.handle}"
+    raise NotFound("No entry answers to that handle.")
+
+
+def _resolve_external(candidates, caller) -> tuple[Entry, str] | None:
+    """The entry a verified external handle among ``candidates`` names for ``caller``.
+
+    Candidates are tried in order; the first verified handle decides (a hidden entry or
+    a number kept unfindable ends the search with ``None``, as if nobody held it).
+    """
+    for candidate in candidates:
         # The entry comes in the handle's query, and its handles and endpoints are
         # fetched only once the policy lets the caller see it: three queries for a hit,
         # one for a hidden entry.
@@ -79,7 +89,7 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
             prefetch_related_objects([entry], *_related())
             return entry, f"{handle.kind}:{handle.canonical}"
         break
-    raise NotFound("No entry answers to that handle.")
+    return None
 
 
 def entry_get_for_owner(handle: str, *, user, require_active: bool = True) -> Entry:

@@ -8,6 +8,7 @@ search index update after the transaction commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,8 +16,10 @@ from django.utils import timezone
 from directory.exceptions import ConflictError, HandleTaken, NormalizationError
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import (
+    HandleKind,
     clean_display,
     normalize_directory_handle,
+    normalize_domain,
     normalize_endpoint_uri,
     normalize_handle,
     skeleton,
@@ -36,13 +39,50 @@ def _clean_nickname(nickname: str) -> str:
     return text
 
 
+# Names people would take for the service itself, its pages or its staff. Compared by
+# skeleton, so look-alikes (``adrnin``, ``supp0rt``) are reserved too.
+RESERVED_DIRECTORY_HANDLES = frozenset(
+    """
+    abuse about account accounts admin administrator api app apps auth billing contact
+    contacts directory docs help hostmaster info legal login logout mod moderator
+    moderators news noc ns null official owner password postmaster privacy root search
+    security settings signin signout signup staff static status support sysadmin system
+    team terms undefined verify webfinger webmaster well-known worldbook www
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _reserved_skeletons() -> frozenset[str]:
+    return frozenset(
+        normalize_directory_handle(name).skeleton for name in RESERVED_DIRECTORY_HANDLES
+    )
+
+
 def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None = None) -> None:
     """Raise :class:`HandleTaken` when ``raw`` equals or looks like a taken handle.
 
     Input: a directory handle as typed. Compares case-insensitively and by UTS #39
-    skeleton. Raises :class:`NormalizationError` for an invalid handle.
+    skeleton, against taken and reserved handles; a dotted handle may not be a domain
+    (or AT Protocol handle) another entry has verified, since resolve reads
+    ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
     """
     wanted = normalize_directory_handle(raw)
+    if wanted.skeleton in _reserved_skeletons():
+        raise HandleTaken(f"@{wanted.display} is reserved.")
+    if "." in wanted.canonical:
+        try:
+            as_domain = normalize_domain(wanted.canonical)
+        except NormalizationError:
+            as_domain = None
+        if as_domain and Handle.objects.filter(
+            kind__in=(HandleKind.DOMAIN, HandleKind.ATPROTO),
+            key=as_domain,
+            status=Handle.Status.VERIFIED,
+        ).exclude(entry_id=exclude_entry_id).exists():
+            raise HandleTaken(
+                f"@{wanted.display} is a domain another entry has proved it owns."
+            )
     clash = (
         Entry.objects.filter(handle_canonical=wanted.canonical)
         | Entry.objects.filter(handle_skeleton=wanted.skeleton)

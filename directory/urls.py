@@ -4,11 +4,22 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# The documentation pages are read-only; OPTIONS on them has no template to render.
+READ_ONLY = ["get", "head"]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", SpectacularAPIView.as_view(http_method_names=READ_ONLY), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=READ_ONLY),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", http_method_names=READ_ONLY),
+        name="api-redoc",
+    ),
     # OAuth2 for calling apps (authorize, token, revoke, introspect), and their developers.
     path("o/", include("accounts.calling_apps.oauth_urls")),
     path("account/apps/", include("accounts.calling_apps.urls")),

@@ -72,7 +72,10 @@ def resource_handle(resource: str | None) -> str:
             raise NotFound("This server holds no information about that resource.")
         return unquote(user)
     if scheme in ("http", "https"):
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # an unclosed IPv6 bracket: https://[::1
+            raise MalformedResource(f"{text[:200]!r} is not a well-formed URL.") from None
         site = urlsplit(settings.SITE_URL)
         same_site = (parts.scheme.lower(), parts.netloc.lower()) == (
             site.scheme.lower(),

@@ -195,3 +195,17 @@ def test_it_reads_a_dotted_name_as_a_directory_handle_and_a_domain():
     parsed = parse_lookup("alice.smith", local_domain="worldbook.example")
     assert parsed.directory_handle.canonical == "alice.smith"
     assert [c.kind for c in parsed.candidates] == [HandleKind.DOMAIN, HandleKind.ATPROTO]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        'https://evil.example/"><script>alert(1)</script>',
+        "https://evil.example/a b",
+        'sip:"><svg/onload=alert(1)>@x.org',
+        "https://meet.jit.si/a{b}",
+    ],
+)
+def test_it_refuses_endpoint_uris_with_characters_a_uri_cannot_hold(raw):
+    with pytest.raises(NormalizationError, match="percent-encoded"):
+        normalize_endpoint_uri(raw)

@@ -117,3 +117,31 @@ def test_it_refuses_values_longer_than_their_column_without_writing():
     with pytest.raises(NormalizationError, match="too long"):
         services.endpoint_add(entry=alice, uri="https://meet.jit.si/" + "a" * 2100)
     assert not Handle.objects.exists() and not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("lookalike", ["elonrnusk", "elon-musk", "elon.musk", "elon_musk"])
+def test_it_refuses_handles_that_differ_only_by_rn_for_m_or_separators(lookalike):
+    services.entry_create(nickname="Elon", handle="elonmusk")
+    with pytest.raises(HandleTaken, match="looks too much like"):
+        services.entry_create(nickname="Not Elon", handle=lookalike)
+
+
+@pytest.mark.parametrize("reserved", ["admin", "Support", "adrnin", "r00t", "worldbook"])
+def test_it_refuses_reserved_handles_and_their_look_alikes(reserved):
+    with pytest.raises(HandleTaken, match="reserved"):
+        services.entry_create(nickname="Staff", handle=reserved)
+
+
+def test_it_refuses_a_handle_of_digits_alone():
+    with pytest.raises(NormalizationError, match="phone number"):
+        services.entry_create(nickname="Number", handle="5551234")
+
+
+def test_it_refuses_a_directory_handle_that_is_another_entrys_verified_domain():
+    owner = services.entry_create(nickname="Books", handle="books")
+    services.handle_mark_verified(
+        handle=services.handle_add(entry=owner, kind=HandleKind.DOMAIN, raw="bücher.example")
+    )
+    with pytest.raises(HandleTaken, match="domain"):
+        services.entry_create(nickname="Squatter", handle="xn--bcher-kva.example")
+    services.entry_create(nickname="Fine", handle="other.example")

@@ -180,3 +180,20 @@ def test_the_browsable_api_shows_errors_as_html_labelled_as_html(anonymous):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_it_answers_413_to_a_body_over_the_upload_limit(client, alice_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client.force_login(alice_user)
+    response = client.post(
+        "/api/v1/entries",
+        '{"nickname": "' + "x" * 5000 + '"}',
+        content_type="application/json",
+    )
+    assert_problem(response, 413)
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/api/schema/"])
+def test_the_documentation_pages_refuse_options_rather_than_fail(client, path):
+    assert client.options(path).status_code == 405
+    assert client.get(path).status_code == 200

@@ -105,7 +105,17 @@ def test_it_reads_a_percent_encoded_unicode_handle(client: Client, bob_user):
     assert jrd["subject"] == f"acct:алиса@{DOMAIN}"
 
 
-@pytest.mark.parametrize("query", ["", "?resource=", "?resource=alice", "?resource=acct:alice"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?resource=",
+        "?resource=alice",
+        "?resource=acct:alice",
+        "?resource=https://[::1",
+        "?resource=http://[zz]/@a",
+    ],
+)
 def test_it_answers_400_to_a_missing_or_malformed_resource(client: Client, query):
     response = client.get(URL + query)
 
