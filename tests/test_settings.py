@@ -33,7 +33,26 @@ def test_it_defaults_to_sqlite_a_serverless_broker_and_the_database_search(tmp_p
     result = load_settings(tmp_path)
     assert result.returncode == 0, result.stderr
     engine, broker, backend, _hosts = result.stdout.split()
-    assert (engine, broker, backend) == ("django.db.backends.sqlite3", "filesystem://", "database")
+    assert (engine, broker, backend) == (
+        "django.db.backends.sqlite3", "filesystem://localhost//", "database"
+    )
+
+
+def test_it_queues_a_task_on_the_default_broker_without_a_warning(tmp_path):
+    # The message lands in this test's own broker folder (tmp_path/broker), read by no one.
+    clean = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
+    clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+    code = (
+        "import django; django.setup(); from directory.celery import app; "
+        "app.send_task('worldbook.settings_test'); print(app.connection_for_write().transport_cls)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "filesystem"
+    assert len(list((tmp_path / "broker").iterdir())) == 1
+    assert "WARNING" not in result.stderr, result.stderr
 
 
 def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
