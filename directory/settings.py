@@ -132,7 +132,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files, not memory: every gunicorn worker and the Celery worker must count against the
+    # same rate limits, which a per-process cache would multiply by the number of processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Celery. With no broker configured, a file-system broker under VAR_DIR needs no server
 # and still runs a real worker and beat. It names its host, which the folders ignore, so that

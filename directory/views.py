@@ -2,8 +2,8 @@
 
 Each view reads through :mod:`directory.selectors`, which applies the contact policy, and
 answers a hidden entry exactly as a missing one. The views are rate-limited per client
-address with ``django-ratelimit`` (counters in the Django cache, so shared between
-processes when the cache is Redis).
+address with ``django-ratelimit`` (counters in the Django cache, which the processes
+share: Redis, or files under the var folder).
 """
 
 from __future__ import annotations

@@ -84,3 +84,17 @@ def test_it_fails_loudly_on_bad_values(tmp_path, env, message):
     result = load_settings(tmp_path, **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_it_shares_the_default_cache_between_processes(tmp_path):
+    # Rate limits count in the cache: each gunicorn worker is a process of its own.
+    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
+    clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+    setup = "import django; django.setup(); from django.core.cache import cache; "
+    for code in ("cache.set('hits', 7, 60)", "print(cache.get('hits'))"):
+        result = subprocess.run(
+            [sys.executable, "-c", setup + code],
+            cwd=ROOT, env=clean, capture_output=True, text=True,
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "7"
