@@ -6,6 +6,7 @@ Every variable is documented in README.md ("Configuration"). Bad values raise
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -340,6 +341,13 @@ EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
 # Requests per client address to each public page (entry page, vCard, WebFinger), counted
 # in the cache by django-ratelimit: "<count>/<s|min|h|d>".
 PUBLIC_RATE_LIMIT = envstr("THROTTLE_PUBLIC", "300/min")
+# Wrong API Basic credentials per client address before its Basic requests get 429, whatever
+# the username: "<count>/<n><s|min|h|d>" (django-ratelimit's form, e.g. "20/10min").
+BASIC_AUTH_FAILURES_PER_IP = envstr("BASIC_AUTH_FAILURES_PER_IP", "20/10min")
+if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", BASIC_AUTH_FAILURES_PER_IP):
+    raise ImproperlyConfigured(
+        f"BASIC_AUTH_FAILURES_PER_IP must look like 20/10min, not {BASIC_AUTH_FAILURES_PER_IP!r}"
+    )
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _site.scheme == "https")

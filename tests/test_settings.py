@@ -78,6 +78,7 @@ def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
         ({"SEARCH_BACKEND": "meilisearch"}, "needs MEILISEARCH_URL"),
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be"),
         ({"SITE_URL": "ftp://x"}, "SITE_URL must be"),
+        ({"BASIC_AUTH_FAILURES_PER_IP": "20 per 10 minutes"}, "BASIC_AUTH_FAILURES_PER_IP"),
     ],
 )
 def test_it_fails_loudly_on_bad_values(tmp_path, env, message):

@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 
 from accounts.tests.conftest import PASSWORD
 
@@ -37,3 +38,44 @@ def test_it_refuses_a_password_alone_once_the_account_has_a_second_factor(
         assert response.status_code == 401
         assert response["Content-Type"].startswith("application/problem+json")
         assert "second factor" in response.json()["detail"]
+
+
+class CountingHasher(MD5PasswordHasher):
+    """Counts the passwords it hashes, to show which requests never reach a hash."""
+
+    hashed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+def test_it_answers_429_to_an_address_that_keeps_sending_wrong_credentials(
+    client, alice, settings
+):
+    settings.BASIC_AUTH_FAILURES_PER_IP = "5/10min"
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    CountingHasher.hashed = 0
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+
+    statuses = [
+        client.get(
+            "/api/v1/me/export", HTTP_AUTHORIZATION=basic(f"ghost{n}", "wrong"), **attacker
+        ).status_code
+        for n in range(8)
+    ]
+    hashed_by_failures = CountingHasher.hashed
+    refused = client.get(
+        "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **attacker
+    )
+    other = client.get(
+        "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), REMOTE_ADDR="198.51.100.7"
+    )
+
+    assert statuses == [401] * 5 + [429] * 3
+    assert hashed_by_failures == 5
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert 1 <= int(refused["Retry-After"]) <= 600
+    assert CountingHasher.hashed == hashed_by_failures + 1
+    assert other.status_code == 200, other.content
