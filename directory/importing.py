@@ -41,6 +41,8 @@ from directory.vcards import CardBlock, VCardSyntaxError, parse_card, read_vcard
 CREATED = "created"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
+# The reason a card that cannot be read is counted under among the skipped cards.
+UNREADABLE = "cannot be read (reported above with its line)"
 
 FALLBACK_HANDLE = "contact"
 _HANDLE_ATTEMPTS = 1000
@@ -69,14 +71,20 @@ class ImportReport:
     """What an import did.
 
     Counts: ``files`` named, ``files_unreadable`` (missing, unreadable, or holding no
-    vCard), ``cards_read`` (parsed), ``created``/``updated``/``unchanged`` entries.
-    ``cards_skipped`` and ``properties_skipped`` count reasons (one line each in the
-    summary); ``problems`` lists unreadable files and cards and failed cards with their
-    lines; ``property_notes`` lists each skipped property with its line.
+    vCard); ``cards_found``, each ``BEGIN:VCARD`` opening a card, with or without its
+    ``END:VCARD``; ``cards_read``, the cards found less those that cannot be read (no
+    ``END:VCARD``, a line off the vCard grammar, an unknown ``VERSION``);
+    ``created``/``updated``/``unchanged`` entries. ``cards_skipped`` counts the cards
+    found that made no entry change, by reason (one line each in the summary), the cards
+    that cannot be read among them, so that ``cards_found == created + updated +
+    unchanged + skipped``. ``properties_skipped`` counts skipped properties by reason;
+    ``problems`` lists unreadable files and cards and failed cards with their lines, and
+    ``property_notes`` each skipped property with its line, both in file and line order.
     """
 
     files: int = 0
     files_unreadable: int = 0
+    cards_found: int = 0
     cards_read: int = 0
     created: int = 0
     updated: int = 0
@@ -86,14 +94,25 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     property_notes: list[Problem] = field(default_factory=list)
 
+    @property
+    def skipped(self) -> int:
+        """Cards found that made no entry change, those that cannot be read included."""
+        return sum(self.cards_skipped.values())
+
     def summary_lines(self) -> list[str]:
-        """The summary as lines of text, for the command line."""
+        """The summary as lines of text, for the command line. The counts add up: cards
+        found = created + updated + unchanged + skipped; cards read = cards found less
+        those that cannot be read (counted among the skipped)."""
+        unreadable = self.cards_found - self.cards_read
         lines = [
             f"Files: {self.files} ({self.files_unreadable} unreadable)",
-            f"Cards read: {self.cards_read}",
+            f"Cards found: {self.cards_found} = {self.created} created + {self.updated} "
+            f"updated + {self.unchanged} unchanged + {self.skipped} skipped",
+            f"Cards read: {self.cards_read} ({self.cards_found} found less {unreadable} "
+            "that cannot be read)",
             f"Entries: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged",
-            f"Cards skipped: {sum(self.cards_skipped.values())}",
+            f"Cards skipped: {self.skipped}",
         ]
         lines += [f"  {n:>5}  {reason}" for reason, n in self.cards_skipped.most_common()]
         lines.append(f"Properties skipped: {sum(self.properties_skipped.values())}")
@@ -237,7 +256,9 @@ class VCardImport:
     Inputs: ``region`` for national phone numbers (ISO 3166-1 alpha-2, validated by
     :func:`validate_region`); ``on_problem``, called with each :class:`Problem` as it
     is found (unreadable file or card, failed card); ``on_property``, called with each
-    skipped property. Use :meth:`import_file` per file, then read :attr:`report`.
+    skipped property. Both are called in file and line order (a card's own problem, at
+    its ``BEGIN:VCARD`` line, before its properties). Use :meth:`import_file` per file,
+    then read :attr:`report`.
     """
 
     def __init__(
@@ -257,6 +278,10 @@ class VCardImport:
         problem = Problem(path, line, message)
         self.report.problems.append(problem)
         self._on_problem(problem)
+
+    def _property_note(self, note: Problem) -> None:
+        self.report.property_notes.append(note)
+        self._on_property(note)
 
     def import_file(
         self,
@@ -280,33 +305,54 @@ class VCardImport:
             self._problem(shown, None, f"cannot read the file: {exc.strerror or exc}")
             return
         vcard_file = read_vcard_file(data)
-        for problem in vcard_file.problems:
-            self._problem(shown, problem.line, problem.reason)
-            if problem.lost_card:
-                report.cards_skipped["cannot be read (reported above with its line)"] += 1
+        report.cards_found += vcard_file.cards_found
+        # Problems of the file as a whole (a card without END:VCARD, stray text) are told
+        # where their line falls among the cards', so the output reads in line order.
+        pending = sorted(vcard_file.problems, key=lambda problem: problem.line)
+
+        def tell_pending(before: int | None) -> None:
+            while pending and (before is None or pending[0].line < before):
+                problem = pending.pop(0)
+                if problem.lost_card:
+                    report.cards_skipped[UNREADABLE] += 1
+                self._problem(shown, problem.line, problem.reason)
+
         if not vcard_file.blocks:
+            tell_pending(None)
             report.files_unreadable += 1
             self._problem(shown, None, "no vCard in the file (no BEGIN:VCARD … END:VCARD)")
             return
         for block in wrap(vcard_file.blocks, len(vcard_file.blocks), Path(path).name):
+            tell_pending(block.line)
             self._import_block(shown, block)
+        tell_pending(None)
 
     def _import_block(self, shown: str, block: CardBlock) -> None:
+        """Import one card, then tell its problem and skipped properties in line order."""
+        notes: list[Problem] = []
+        problem = self._import_card(shown, block, notes)
+        told = notes if problem is None else [problem, *notes]
+        for item in sorted(told, key=lambda item: item.line or 0):
+            if item is problem:
+                self._problem(item.path, item.line, item.message)
+            else:
+                self._property_note(item)
+
+    def _import_card(self, shown: str, block: CardBlock, notes: list[Problem]) -> Problem | None:
+        """Count one card in the report; returns its problem, if any, and adds the notes
+        about its skipped properties to ``notes``."""
         report = self.report
         try:
             card = parse_card(block)
         except VCardSyntaxError as exc:
-            report.cards_skipped["cannot be read (reported above with its line)"] += 1
-            self._problem(shown, exc.line, f"card not imported: {exc.reason}")
-            return
+            report.cards_skipped[UNREADABLE] += 1
+            return Problem(shown, exc.line, f"card not imported: {exc.reason}")
         report.cards_read += 1
         try:
             plan = plan_card(card, region=self.region)
             for skipped in plan.skipped:
                 report.properties_skipped[skipped.reason] += 1
-                note = Problem(shown, skipped.line, skipped.detail)
-                report.property_notes.append(note)
-                self._on_property(note)
+                notes.append(Problem(shown, skipped.line, skipped.detail))
             if plan.import_key in self._seen_keys:
                 raise CardSkipped(
                     "repeats an earlier card of this import (same UID or same content)"
@@ -315,13 +361,12 @@ class VCardImport:
             outcome = apply_plan(plan)
         except CardSkipped as exc:
             report.cards_skipped[exc.reason] += 1
-            self._problem(shown, card.line, f"card skipped: {exc.detail}")
-            return
+            return Problem(shown, card.line, f"card skipped: {exc.detail}")
         except (WorldbookError, DatabaseError) as exc:
             report.cards_skipped["failed to import (reported above with its line)"] += 1
-            self._problem(shown, card.line, f"card not imported, nothing of it kept: {exc}")
-            return
+            return Problem(shown, card.line, f"card not imported, nothing of it kept: {exc}")
         setattr(report, outcome, getattr(report, outcome) + 1)
+        return None
 
 
 def validate_region(region: str | None) -> str | None:

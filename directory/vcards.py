@@ -63,6 +63,8 @@ _CARET_ESCAPES = {"n": "\n", "N": "\n", "'": '"', "^": "^"}
 _UNESCAPES = {"n": "\n", "N": "\n", "\\": "\\", ",": ",", ";": ";", ":": ":"}
 
 DEFAULT_QP_CHARSET = "utf-8"
+# VERSION values read: vCard 2.1 (versit), 3.0 (RFC 2426 §3.6.9) and 4.0 (RFC 6350 §6.7.9).
+KNOWN_VERSIONS = ("2.1", "3.0", "4.0")
 
 
 class VCardSyntaxError(WorldbookError):
@@ -104,6 +106,12 @@ class VCardFile:
     encoding: str
     blocks: tuple[CardBlock, ...]
     problems: tuple[VCardSyntaxError, ...]
+
+    @property
+    def cards_found(self) -> int:
+        """Cards in the file: each ``BEGIN:VCARD`` that opens a card (not an embedded
+        vCard 2.1 agent card), whether or not it has its ``END:VCARD``."""
+        return len(self.blocks) + sum(1 for problem in self.problems if problem.lost_card)
 
 
 @dataclass(frozen=True)
@@ -429,8 +437,9 @@ def parse_card(block: CardBlock) -> VCard:
 
     Input: a :class:`CardBlock` from :func:`read_vcard_file`. Output: a :class:`VCard`.
     Raises :class:`VCardSyntaxError` (with the line of the bad line) when a content line
-    does not follow the vCard grammar (RFC 6350 §3.3); the card is then not read at all,
-    so nothing of it is imported half-read.
+    does not follow the vCard grammar (RFC 6350 §3.3), or when ``VERSION`` names a version
+    other than 2.1, 3.0 and 4.0 (a card without ``VERSION`` is read); the card is then not
+    read at all, so nothing of it is imported half-read.
     """
     content_lines = _logical_lines(block.lines[1:-1])
     parsed = []
@@ -461,6 +470,12 @@ def parse_card(block: CardBlock) -> VCard:
     for number, line in parsed:
         if line.name == "VERSION":
             version = line.value.strip()
+            if version not in KNOWN_VERSIONS:
+                raise VCardSyntaxError(
+                    f"VERSION {version!r} is not a vCard version this import reads "
+                    f"({', '.join(KNOWN_VERSIONS)})",
+                    line=number,
+                )
             continue
         params: dict[str, tuple[str, ...]] = {}
         for key, values in line.params.items():

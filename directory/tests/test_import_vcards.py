@@ -88,7 +88,7 @@ def test_it_imports_each_shared_file_once_and_a_second_import_changes_nothing(pa
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    cards_in_file = len(read_vcard_file(path.read_bytes()).blocks)
+    cards_in_file = read_vcard_file(path.read_bytes()).cards_found
 
     out, err = run(path, verbosity=2)
 
@@ -98,6 +98,7 @@ def test_it_imports_each_shared_file_once_and_a_second_import_changes_nothing(pa
     created = int(re.search(r"Entries: (\d+) created", out).group(1))
     skipped = int(re.search(r"Cards skipped: (\d+)", out).group(1))
     assert created + skipped == cards_in_file > 0
+    assert f"Cards found: {cards_in_file} = {created} created + " in out
     assert Entry.objects.count() == created
     before = snapshot()
 
@@ -281,6 +282,46 @@ def test_it_reports_a_card_without_end_at_its_begin_line(tmp_path):
     _, err = run(path)
     assert err.startswith(f"{path}:1: the card has no END:VCARD before the next BEGIN:VCARD")
     assert list(Entry.objects.values_list("nickname", flat=True)) == ["Kept"]
+
+
+def test_it_refuses_a_card_of_an_unknown_version_at_its_version_line(tmp_path):
+    text = card("FN:Future\nEMAIL:future@example.com", version="9.9") + card(
+        "FN:Present\nEMAIL:present@example.com", version="4.0"
+    )
+    path = write(tmp_path, "versions.vcf", text)
+    out, err = run(path)
+    assert err.splitlines() == [
+        f"{path}:2: card not imported: VERSION '9.9' is not a vCard version this import "
+        "reads (2.1, 3.0, 4.0)"
+    ]
+    assert list(Entry.objects.values_list("nickname", flat=True)) == ["Present"]
+    assert "1  cannot be read (reported above with its line)" in out
+
+
+def test_its_summary_adds_up_and_its_problems_come_in_line_order(tmp_path):
+    text = (
+        card("FN:Anna\nEMAIL:anna@example.com")  # lines 1-5
+        + card("FN:Ben\nEMAIL:ben@example.com\nTEL:555 0100")  # 6-11, TEL at 10
+        + "BEGIN:VCARD\nVERSION:3.0\nFN:Lost\n"  # 12-14, no END:VCARD
+        + card("FN:Cara\nEMAIL:cara@example.com")  # 15-19
+        + card("FN:Broken\nthis line has no colon")  # 20-24, bad line 23
+        + card("FN:Dan\nEMAIL:dan@example.com", version="9.9")  # 25-29, VERSION at 26
+        + card("FN:Eve\nEMAIL:eve@example.com")  # 30-34
+        + card("FN:Anna\nEMAIL:anna@example.com")  # 35-39, a repeat
+        + card("FN:Finn\nEMAIL:finn@example.com")  # 40-44
+    )
+    path = write(tmp_path, "nine.vcf", text)
+    write(tmp_path, "known.vcf", card("FN:Cara\nEMAIL:cara@example.com"))
+    run(tmp_path / "known.vcf")
+
+    out, err = run(path, region=None, verbosity=2)
+
+    assert [int(line.split(":")[1]) for line in err.splitlines()] == [10, 12, 23, 26, 35]
+    assert "Cards found: 9 = 4 created + 0 updated + 1 unchanged + 4 skipped" in out
+    assert "Cards read: 6 (9 found less 3 that cannot be read)" in out
+    assert "Entries: 4 created, 0 updated, 1 unchanged" in out
+    assert "Cards skipped: 4\n" in out
+    assert "3  cannot be read (reported above with its line)" in out
 
 
 def test_it_reads_past_an_unindented_vcard21_photo(tmp_path):

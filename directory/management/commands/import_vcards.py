@@ -19,10 +19,15 @@ class Command(BaseCommand):
         "Import vCard files (vCard 2.1, 3.0 and 4.0) into the directory: one operator entry "
         "per card, with its email, phone, messaging and web addresses as handles and "
         "endpoints. Each card is written in its own transaction; importing the same file "
-        "again changes nothing. Problems are printed on stderr as FILE:LINE: reason, and "
-        "a summary on stdout. Exit status: 0 when at least one card could be read, even "
-        "if some files or cards were not; 1 when no card at all could be read (every file "
-        "missing, unreadable or without a vCard), or for a bad option."
+        "again changes nothing. Problems are printed on stderr as FILE:LINE: reason, in "
+        "file and line order, and a summary on stdout whose counts add up: cards found "
+        "(each BEGIN:VCARD, with or without its END:VCARD) = created + updated + "
+        "unchanged + skipped; cards read = cards found less those that cannot be read "
+        "(no END:VCARD, a line off the vCard grammar, a VERSION other than 2.1, 3.0 and "
+        "4.0), which are counted among the skipped. Exit status: 0 when at least one "
+        "card could be read, even if some files or cards were not; 1 when no card at all "
+        "could be read (every file missing, unreadable or without a vCard), or for a bad "
+        "option."
     )
 
     def add_arguments(self, parser):
