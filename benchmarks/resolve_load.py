@@ -44,6 +44,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # High enough that no throttle answers 429 during a run. DRF keeps one timestamp per
 # request in the window, so a one-second window keeps that list short.
 UNTHROTTLED = "1000000/s"
+THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip")
 RESOLVE_PATH = "/api/v1/resolve?handle="
 
 
@@ -179,13 +180,12 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         REDIS_URL=args.redis_url,
         DEBUG="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-        THROTTLE_ANON=UNTHROTTLED,
-        THROTTLE_USER=UNTHROTTLED,
-        THROTTLE_RESOLVE=UNTHROTTLED,
         LOG_LEVEL="WARNING",
         # Access logs would cost every request a write the benchmark is not about.
         GUNICORN_ACCESS_LOG="/dev/null",
     )
+    # Each API throttle scope reads its rate from THROTTLE_<SCOPE> (directory.settings).
+    env.update({f"THROTTLE_{scope.upper()}": UNTHROTTLED for scope in THROTTLE_SCOPES})
     env.setdefault("WORLDBOOK_VAR_DIR", str(Path(tempfile.gettempdir()) / "worldbook-bench"))
     if getattr(args, "variant", None):
         env["DJANGO_SETTINGS_MODULE"] = "benchmarks.variant_settings"
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import cpu, profiling, report, server, synthetic
     from directory.models import Endpoint, Entry, Handle
 
+    check_unthrottled()
     call_command("migrate", interactive=False, verbosity=0)
     load = synthetic.ensure_loaded(
         args.entries,
@@ -337,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         quiet()
         print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
         resolve = drive(running.base_url, args.duration, account)
+        if "429" in resolve.outcomes:
+            raise RuntimeError(
+                f"{resolve.outcomes['429']} requests were throttled (429): the figures would "
+                "measure the throttle; see check_unthrottled"
+            )
         if args.profile:
             print(f"Profiling for {args.profile} s …", file=sys.stderr)
             collapsed = work / "profile.txt"
@@ -371,6 +377,20 @@ def main(argv: list[str] | None = None) -> int:
         report.record_run(args.docs, block)
         print(f"Recorded in {args.docs}.", file=sys.stderr)
     return 0
+
+
+def check_unthrottled() -> None:
+    """Refuse to measure a server that would throttle the benchmark: every API rate must
+    be raised to :data:`UNTHROTTLED` (a new scope needs its name in THROTTLE_SCOPES)."""
+    from django.conf import settings
+
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    low = sorted(scope for scope, rate in rates.items() if rate != UNTHROTTLED)
+    if low:
+        raise RuntimeError(
+            f"throttle scopes {', '.join(low)} would limit the benchmark; add them to "
+            "THROTTLE_SCOPES in benchmarks/resolve_load.py"
+        )
 
 
 def gunicorn_flags(args: argparse.Namespace) -> list[str]:
@@ -431,8 +451,6 @@ def render_body(args, load, resolve, raw, found_profile) -> str:
         "outside the benchmark (not its clients, server, database backends or Redis) "
         "during the measured window.",
     ]
-    if "429" in resolve.outcomes:
-        lines.append("**Warning:** some requests were throttled (429); raise the rates.")
     if found_profile is not None:
         lines += [
             "",

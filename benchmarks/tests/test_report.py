@@ -98,3 +98,39 @@ def test_it_refuses_bad_arguments_with_the_reason(argv, message, capsys):
         parse_args(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_it_refuses_to_measure_a_server_that_would_throttle_it(settings):
+    from benchmarks.resolve_load import UNTHROTTLED, check_unthrottled
+
+    rates = {"anon": UNTHROTTLED, "resolve": UNTHROTTLED, "resolve_ip": "1200/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    with pytest.raises(RuntimeError, match="throttle scopes resolve_ip would limit"):
+        check_unthrottled()
+    rates["resolve_ip"] = UNTHROTTLED
+    check_unthrottled()
+
+
+def test_it_raises_every_throttle_scope_the_settings_know(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from argparse import Namespace
+
+    from benchmarks.resolve_load import REPO_ROOT, UNTHROTTLED, server_environment
+
+    env = server_environment(
+        Namespace(database_url="postgres://postgres@127.0.0.1/x", redis_url="redis://127.0.0.1")
+    )
+    env.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+    read = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", read], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    rates = json.loads(done.stdout)
+    assert rates and set(rates.values()) == {UNTHROTTLED}
+    assert env["SECRET_KEY"] and env["DEBUG"] == "false"
