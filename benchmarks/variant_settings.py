@@ -20,10 +20,10 @@ for _name in _chosen:
     if _name not in VARIANTS:
         raise ImproperlyConfigured(f"BENCH_VARIANTS: unknown variant {_name!r}")
 
-if "scoped-throttle-only" in _chosen:
+if "one-throttle" in _chosen:
     REST_FRAMEWORK = {
         **REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+        "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ClientRateThrottle"],
     }
 if "no-throttles" in _chosen:
     REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

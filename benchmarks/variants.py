@@ -2,7 +2,8 @@
 each one means."""
 
 VARIANTS = {
-    "scoped-throttle-only": "only the per-view scoped throttle (no anon and user throttles)",
+    "one-throttle": "only the per-client scope throttle (the view's own rate), not the "
+    "general per-client and per-address throttles",
     "no-throttles": "no DRF throttles at all",
     "no-health-checks": "no SELECT 1 health check of the database connection per request",
 }

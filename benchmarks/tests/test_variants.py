@@ -36,11 +36,11 @@ def _settings(variants: str, tmp_path, module="benchmarks.variant_settings"):
 def test_it_changes_only_what_the_variant_names(tmp_path):
     deployed = json.loads(_settings("", tmp_path, module="directory.settings").stdout)
     unchanged = json.loads(_settings("", tmp_path).stdout)
-    scoped = json.loads(_settings("scoped-throttle-only,no-health-checks", tmp_path).stdout)
+    scoped = json.loads(_settings("one-throttle,no-health-checks", tmp_path).stdout)
     bare = json.loads(_settings("no-throttles", tmp_path).stdout)
 
     assert unchanged == deployed
-    assert scoped["throttles"] == ["rest_framework.throttling.ScopedRateThrottle"]
+    assert scoped["throttles"] == ["accounts.throttling.ClientRateThrottle"]
     assert scoped["health"] is False and deployed["health"] is True
     assert scoped["rates"] == deployed["rates"]
     assert bare["throttles"] == [] and bare["health"] is True
