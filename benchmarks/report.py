@@ -111,6 +111,20 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "–"
 
 
+def median_run(runs: list[LatencySummary]) -> LatencySummary:
+    """The run whose throughput is the median of ``runs`` (the lower middle one for an
+    even count): one real run's figures, not a mix of several."""
+    ordered = sorted(runs, key=lambda run: run.throughput)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def spread(runs: list[LatencySummary]) -> str:
+    """``"180–240 req/s, p99 90–130 ms"``: the range of throughput and p99 over ``runs``."""
+    rates = [run.throughput for run in runs]
+    p99s = [run.p99_ms for run in runs]
+    return f"{min(rates):.0f}–{max(rates):.0f} req/s, p99 {min(p99s):.1f}–{max(p99s):.1f} ms"
+
+
 def results_table(resolve: LatencySummary, raw: LatencySummary) -> str:
     """A Markdown table of both runs and their ratios (resolve ÷ raw)."""
     return "\n".join(

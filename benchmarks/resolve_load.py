@@ -116,6 +116,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=5, help="seconds of HTTP warm-up")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure baseline and HTTP this many times, alternating; report the median run",
+    )
+    parser.add_argument(
         "--quiet-below",
         type=float,
         default=10.0,
@@ -286,17 +292,19 @@ def main(argv: list[str] | None = None) -> int:
             lambda: database_backends(watcher), lambda: local_redis_pid(args.redis_url)
         )
     )
-    quiet()
-    print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
-    raw = drivers.run_raw_clients(
-        dsn,
-        statements,
-        [(lookup.kind, lookup.key) for lookup in mix],
-        clients=args.concurrency,
-        duration=args.duration,
-        seed=args.seed,
-        account=account,
-    )
+
+    def baseline() -> drivers.LatencySummary:
+        quiet()
+        print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
+        return drivers.run_raw_clients(
+            dsn,
+            statements,
+            [(lookup.kind, lookup.key) for lookup in mix],
+            clients=args.concurrency,
+            duration=args.duration,
+            seed=args.seed,
+            account=account,
+        )
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and drivers.wrk_available())
 
@@ -335,14 +343,18 @@ def main(argv: list[str] | None = None) -> int:
         check_answers(running.base_url, mix[:200])
         print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
         drive(running.base_url, args.warmup)
-        quiet()
-        print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
-        resolve = drive(running.base_url, args.duration, account)
-        if "429" in resolve.outcomes:
-            raise RuntimeError(
-                f"{resolve.outcomes['429']} requests were throttled (429): the figures would "
-                "measure the throttle; see check_unthrottled"
-            )
+        # Baseline and HTTP alternate, so drift in the machine's speed touches both.
+        raws, resolves = [], []
+        for _ in range(args.repeat):
+            raws.append(baseline())
+            quiet()
+            print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
+            resolves.append(drive(running.base_url, args.duration, account))
+            if "429" in resolves[-1].outcomes:
+                raise RuntimeError(
+                    f"{resolves[-1].outcomes['429']} requests were throttled (429): the "
+                    "figures would measure the throttle; see check_unthrottled"
+                )
         if args.profile:
             print(f"Profiling for {args.profile} s …", file=sys.stderr)
             collapsed = work / "profile.txt"
@@ -362,10 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         software=software_versions(use_wrk),
         commit=report.git_commit(REPO_ROOT),
     )
-    body = render_body(args, load, resolve, raw, found_profile)
+    body = render_body(args, load, resolves, raws, found_profile)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
+        + (f" × {args.repeat}" if args.repeat > 1 else "")
         + "".join(f", {change}" for change in args.variant)
         + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
     )
@@ -419,14 +432,21 @@ def check_answers(base_url: str, lookups) -> None:
         )
 
 
-def render_body(args, load, resolve, raw, found_profile) -> str:
+def render_body(args, load, resolves, raws, found_profile) -> str:
     """The run's figures in Markdown: the table, the target, the load, the server."""
     from benchmarks import report
 
+    resolve, raw = report.median_run(resolves), report.median_run(raws)
     met = resolve.p99_ms < args.target_p99_ms
-    lines = [
-        report.results_table(resolve, raw),
-        "",
+    lines = [report.results_table(resolve, raw), ""]
+    if args.repeat > 1:
+        lines += [
+            f"Measured {args.repeat} times, baseline and HTTP alternating; each row is the "
+            f"median run by throughput. Over the {args.repeat} runs: resolve "
+            f"{report.spread(resolves)}; raw {report.spread(raws)}.",
+            "",
+        ]
+    lines += [
         f"Target (p99 under {args.target_p99_ms:g} ms at {args.concurrency} clients): "
         f"**{'met' if met else 'missed'}** (p99 {resolve.p99_ms:.1f} ms).",
         "",

@@ -134,3 +134,13 @@ def test_it_raises_every_throttle_scope_the_settings_know(tmp_path):
     rates = json.loads(done.stdout)
     assert rates and set(rates.values()) == {UNTHROTTLED}
     assert env["SECRET_KEY"] and env["DEBUG"] == "false"
+
+
+def test_it_reports_the_median_run_and_the_spread_of_repeated_runs():
+    runs = [
+        _summary("r", requests, p99)
+        for requests, p99 in [(3000, 90.0), (1800, 150.0), (2400, 80.0)]
+    ]
+    assert report.median_run(runs) is runs[2]
+    assert report.median_run(runs[:2]) is runs[1]
+    assert report.spread(runs) == "180–300 req/s, p99 80.0–150.0 ms"
