@@ -27,6 +27,7 @@ import os
 import platform
 import secrets
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -389,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs:
         report.record_run(args.docs, block)
         print(f"Recorded in {args.docs}.", file=sys.stderr)
+    # The path list, the server log and the profile stay behind only when a run fails.
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
