@@ -756,6 +756,13 @@ def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> Normalized
         host = urlsplit(uri).hostname or ""
         if host == "matrix.to":
             uri = "https://matrix.to/#/" + normalize_handle(HandleKind.MATRIX, text).canonical
+        elif host == "signal.me":
+            # Signal links carry the number or username in the fragment (#p/+…, #eu/…),
+            # which the URL normal form drops.
+            fragment = _urlsplit(text).fragment
+            if not fragment:
+                raise NormalizationError(f"{raw!r}: a signal.me link names its account after '#'.")
+            uri = f"https://signal.me/#{fragment}"
         service = LINK_SERVICES.get(host) or next(
             (svc for h, svc in LINK_SERVICES.items() if host.endswith("." + h)), "web"
         )

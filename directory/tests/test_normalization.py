@@ -209,3 +209,12 @@ def test_it_reads_a_dotted_name_as_a_directory_handle_and_a_domain():
 def test_it_refuses_endpoint_uris_with_characters_a_uri_cannot_hold(raw):
     with pytest.raises(NormalizationError, match="percent-encoded"):
         normalize_endpoint_uri(raw)
+
+
+def test_it_keeps_the_account_a_signal_link_carries_in_its_fragment():
+    first = normalize_endpoint_uri("https://signal.me/#p/+393331234567")
+    second = normalize_endpoint_uri("https://signal.me/#p/+14155550123")
+    assert (first.uri, first.service) == ("https://signal.me/#p/+393331234567", "signal")
+    assert first.uri != second.uri
+    with pytest.raises(NormalizationError):
+        normalize_endpoint_uri("https://signal.me/")
