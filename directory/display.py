@@ -105,6 +105,22 @@ def handle_display(handle: Handle) -> str:
     return value
 
 
+# The URI of each kind's profile, ``{}`` standing for the canonical handle.
+_HANDLE_URI = {
+    HandleKind.WEB: "{}",
+    HandleKind.DOMAIN: "https://{}/",
+    HandleKind.GITHUB: "https://github.com/{}",
+    HandleKind.X: "https://x.com/{}",
+    HandleKind.TELEGRAM: "https://t.me/{}",
+    HandleKind.ATPROTO: "https://bsky.app/profile/{}",
+    HandleKind.FEDIVERSE: "acct:{}",
+    HandleKind.MATRIX: "https://matrix.to/#/{}",
+    HandleKind.XMPP: "xmpp:{}",
+    HandleKind.SIP: "sip:{}",
+    HandleKind.EMAIL: "mailto:{}",
+}
+
+
 def handle_uri(handle: Handle) -> str | None:
     """A URI that identifies the handle's profile, or ``None`` when there is none.
 
@@ -113,31 +129,13 @@ def handle_uri(handle: Handle) -> str | None:
     knows; matrix.to links; ``xmpp:`` (RFC 5122), ``sip:`` (RFC 3261) and ``mailto:``
     (RFC 6068) URIs. Skype names and phone-number handles have none.
     """
+    template = _HANDLE_URI.get(handle.kind)
+    if template is None:
+        return None
     value = handle.canonical
-    kind = handle.kind
-    if kind == HandleKind.WEB:
-        return value
-    if kind == HandleKind.DOMAIN:
-        return f"https://{value}/"
-    if kind == HandleKind.GITHUB:
-        return f"https://github.com/{value}"
-    if kind == HandleKind.X:
-        return f"https://x.com/{value}"
-    if kind == HandleKind.TELEGRAM:
-        return f"https://t.me/{value}"
-    if kind == HandleKind.ATPROTO:
-        return f"https://bsky.app/profile/{value}"
-    if kind == HandleKind.FEDIVERSE:
-        return f"acct:{value}"
-    if kind == HandleKind.MATRIX:
-        return f"https://matrix.to/#/{quote(value, safe='@:')}"
-    if kind == HandleKind.XMPP:
-        return f"xmpp:{value}"
-    if kind == HandleKind.SIP:
-        return f"sip:{value}"
-    if kind == HandleKind.EMAIL:
-        return f"mailto:{value}"
-    return None
+    if handle.kind == HandleKind.MATRIX:
+        value = quote(value, safe="@:")
+    return template.format(value)
 
 
 @dataclass(frozen=True)
