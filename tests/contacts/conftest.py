@@ -8,8 +8,6 @@ owns no entry.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -22,24 +20,14 @@ from directory.services import (
     handle_add,
     handle_mark_verified,
 )
+from tests.sites import DOMAIN, SITE_URL, use_test_site  # noqa: F401 (the tests import them from here)
 
-DOMAIN = "worldbook.example"
-SITE_URL = f"https://{DOMAIN}"
 PROBLEM_JSON = "application/problem+json"
 
 
 @pytest.fixture(autouse=True)
 def _site(settings):
-    settings.SITE_URL = SITE_URL
-    settings.WORLDBOOK_DOMAIN = DOMAIN
-    settings.ALLOWED_HOSTS = ["testserver", DOMAIN]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"contacts-tests-{uuid.uuid4().hex}",
-        }
-    }
+    use_test_site(settings, "contacts-tests")
 
 
 def verified(entry: Entry, kind: str, raw: str) -> None:

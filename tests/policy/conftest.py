@@ -15,7 +15,6 @@ one of each kind the policy tells apart:
 from __future__ import annotations
 
 import base64
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -26,9 +25,8 @@ from accounts.calling_apps.services import GRANT_CLIENT_CREDENTIALS, app_registe
 from accounts.contacts import contact_save
 from directory.models import Endpoint
 from directory.services import endpoint_add, entry_create, handle_add, handle_mark_verified
+from tests.sites import DOMAIN, SITE_URL, use_test_site  # noqa: F401 (the tests import them from here)
 
-DOMAIN = "worldbook.example"
-SITE_URL = f"https://{DOMAIN}"
 CALLERS = ("anonymous", "app", "signed_in", "verified", "contact", "owner")
 AUDIENCES = tuple(Endpoint.Audience.values)
 
@@ -40,17 +38,7 @@ def token(audience: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _site(settings):
-    settings.SITE_URL = SITE_URL
-    settings.WORLDBOOK_DOMAIN = DOMAIN
-    settings.ALLOWED_HOSTS = ["testserver", DOMAIN]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Rate-limit counters live in the cache: each test starts with its own.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"policy-tests-{uuid.uuid4().hex}",
-        }
-    }
+    use_test_site(settings, "policy-tests")
 
 
 @pytest.fixture
