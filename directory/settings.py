@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "accounts.calling_apps",
     "directory",
+    "directory.verification",
+    "directory.numbers",
+    "directory.moderation",
     "accounts",
     "search",
 ]

@@ -1,0 +1,1 @@
+"""Moderation: reports, impersonation queues, actions and appeals."""

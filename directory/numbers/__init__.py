@@ -1,0 +1,1 @@
+"""Phone numbers: proof of ownership, retirement, forwarding, purge and discovery."""

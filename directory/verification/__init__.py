@@ -1,0 +1,1 @@
+"""Proving that an entry controls a handle: verifiers, safe fetching, lifecycle."""
