@@ -363,3 +363,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# --- Handle verification (directory.verification) -----------------------------------------
+# Outbound fetches refuse every non-public address; these exact addresses or networks are
+# let through anyway (empty in production; loopback stand-ins in tests).
+VERIFICATION_ALLOWED_ADDRESSES = envlist("VERIFICATION_ALLOWED_ADDRESSES", [])
+# DNS resolver for proofs (dnspython): nameserver addresses and their port; none means the
+# system's resolv.conf.
+VERIFICATION_DNS_NAMESERVERS = envlist("VERIFICATION_DNS_NAMESERVERS", [])
+VERIFICATION_DNS_PORT = envint("VERIFICATION_DNS_PORT", 53, minimum=1)
+# Port of https:// URLs that name none, and the CA bundle fetched certificates must chain
+# to (empty: certifi's).
+VERIFICATION_HTTPS_PORT = envint("VERIFICATION_HTTPS_PORT", 443, minimum=1)
+VERIFICATION_CA_BUNDLE = envstr("VERIFICATION_CA_BUNDLE")
+VERIFICATION_TIMEOUT_MS = envint("VERIFICATION_TIMEOUT_MS", 5000, minimum=1)
+VERIFICATION_MAX_RETRIES = envint("VERIFICATION_MAX_RETRIES", 5, minimum=0)
+VERIFICATION_RETRY_BACKOFF_MS = envint("VERIFICATION_RETRY_BACKOFF_MS", 30000, minimum=0)
+VERIFICATION_RECHECK_SECONDS = envint("VERIFICATION_RECHECK_SECONDS", 24 * 3600, minimum=0)
+VERIFICATION_STALE_SECONDS = envint("VERIFICATION_STALE_SECONDS", 7 * 24 * 3600, minimum=1)
+VERIFICATION_BEAT_SECONDS = envint("VERIFICATION_BEAT_SECONDS", 3600, minimum=1)
+VERIFICATION_EMAIL_CODE_MINUTES = envint("VERIFICATION_EMAIL_CODE_MINUTES", 30, minimum=1)
+VERIFICATION_GITHUB_API_URL = envstr("VERIFICATION_GITHUB_API_URL", "https://api.github.com")
+VERIFICATION_PLC_DIRECTORY_URL = envstr("VERIFICATION_PLC_DIRECTORY_URL", "https://plc.directory")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"] = envstr("THROTTLE_VERIFY", "30/hour")
+CELERY_BEAT_SCHEDULE["verification-recheck-due"] = {
+    "task": "verification.recheck_due",
+    "schedule": float(VERIFICATION_BEAT_SECONDS),
+}
+# --- end of handle verification ---------------------------------------------------------------

@@ -1,0 +1,355 @@
+"""Writes of the verification pipeline: start a proof, run a check, apply the lifecycle.
+
+Lifecycle (``Handle.status``)::
+
+    unverified → pending → verified → stale | unreachable | failed | revoked
+
+- a check that finds the proof verifies the handle (``handle_mark_verified``), unless
+  another entry holds it verified: then a :class:`ContestedClaim` goes to moderators;
+- a transient failure (timeout, 5xx, DNS SERVFAIL) is retried with backoff by the task
+  and leaves a handle that is not verified ``unreachable``, never ``failed``; a verified
+  handle stays verified until its last proof is older than ``VERIFICATION_STALE_SECONDS``,
+  then turns ``stale``;
+- a proof that is absent leaves a pending handle ``failed``; a verified (or stale) handle
+  whose proof is absent at two checks in a row is revoked (``handle_revoke``).
+
+Every check is recorded with its evidence (:class:`VerificationCheck`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from directory.exceptions import ConflictError
+from directory.models import Handle
+from directory.normalization import normalize_url
+from directory.services import handle_mark_verified, handle_revoke
+from directory.verification.errors import (
+    CodeRejected,
+    ProofRefused,
+    ProofUnreachable,
+    VerificationUnavailable,
+)
+from directory.verification.models import (
+    ContestedClaim,
+    Method,
+    VerificationChallenge,
+    VerificationCheck,
+)
+from directory.verification.verifiers import (
+    METHOD_FOR_KIND,
+    Outcome,
+    proof_url_belongs,
+    verifier_for,
+)
+from search.services import schedule_entry_sync
+
+Result = VerificationCheck.Result
+Status = Handle.Status
+EMAIL_CODE_ATTEMPTS = 5
+EMAIL_CODE_DIGITS = 8
+# Statuses in which an entry still holds a handle it proved.
+HELD = (Status.VERIFIED, Status.STALE)
+
+
+def _code_hash(challenge_token: str, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{challenge_token}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _set_status(handle: Handle, status: str, *, when=None) -> None:
+    when = when or timezone.now()
+    changed = handle.status != status
+    handle.status = status
+    handle.checked_at = when
+    handle.save(update_fields=["status", "checked_at", "updated_at"])
+    if changed:
+        schedule_entry_sync(handle.entry_id)
+
+
+@transaction.atomic
+def verification_start(*, handle: Handle, proof_url: str = "") -> VerificationChallenge:
+    """Start proving ``handle``: make a challenge and, for an email address, send the code.
+
+    Inputs: ``handle`` (its kind decides the method, :data:`METHOD_FOR_KIND`),
+    ``proof_url`` (the post holding the token, for X and Telegram; may also be given at
+    :func:`verification_request_check`). Output: the new :class:`VerificationChallenge`,
+    whose ``token`` the owner publishes. A handle not yet verified becomes ``pending``.
+    Raises :class:`VerificationUnavailable` for a kind with no method (phone-number
+    accounts, Matrix, XMPP, SIP, Skype) or a proof URL that is not the handle's.
+    """
+    method = METHOD_FOR_KIND.get(handle.kind)
+    if method is None:
+        raise VerificationUnavailable(
+            f"Worldbook cannot prove a {handle.get_kind_display()} yet."
+        )
+    challenge = VerificationChallenge(
+        handle=handle, method=method, token="wb-" + secrets.token_urlsafe(18)
+    )
+    if proof_url:
+        challenge.proof_url = _checked_proof_url(handle, proof_url)
+    code = ""
+    if method == Method.EMAIL_CODE:
+        code = "".join(secrets.choice("0123456789") for _ in range(EMAIL_CODE_DIGITS))
+        challenge.code_hash = _code_hash(challenge.token, code)
+        challenge.expires_at = timezone.now() + timedelta(
+            minutes=settings.VERIFICATION_EMAIL_CODE_MINUTES
+        )
+    challenge.save()
+    if handle.status not in HELD:
+        _set_status(handle, Status.PENDING)
+    if code:
+        address = handle.canonical
+        minutes = settings.VERIFICATION_EMAIL_CODE_MINUTES
+        transaction.on_commit(
+            lambda: send_mail(
+                "Your Worldbook verification code",
+                f"Your code to prove {address} on Worldbook is {code}.\n"
+                f"It works once, for {minutes} minutes.\n",
+                settings.DEFAULT_FROM_EMAIL,
+                [address],
+            )
+        )
+    return challenge
+
+
+def _checked_proof_url(handle: Handle, proof_url: str) -> str:
+    url = normalize_url(proof_url)
+    if not proof_url_belongs(handle.kind, handle.canonical, url):
+        raise VerificationUnavailable(
+            f"{url} is not a public post of {handle.canonical} (expected an https page "
+            "under its profile)."
+        )
+    return url
+
+
+def current_challenge(handle: Handle) -> VerificationChallenge | None:
+    """The newest challenge of ``handle``, or ``None``."""
+    return handle.verification_challenges.order_by("-created_at", "-id").first()
+
+
+@transaction.atomic
+def verification_request_check(
+    *, handle: Handle, trigger: str = VerificationCheck.Trigger.OWNER, proof_url: str = ""
+) -> VerificationChallenge:
+    """Queue a fresh check of ``handle`` ("check now"); the task runs after commit.
+
+    Raises :class:`VerificationUnavailable` when no proof was started or the handle is
+    an email address (proved by its code, :func:`verification_confirm_code`).
+    """
+    challenge = current_challenge(handle)
+    if challenge is None:
+        raise VerificationUnavailable("Start a verification first: there is no token to look for.")
+    if challenge.method == Method.EMAIL_CODE:
+        raise VerificationUnavailable("An email address is proved by the code sent to it.")
+    if proof_url:
+        challenge.proof_url = _checked_proof_url(handle, proof_url)
+        challenge.save(update_fields=["proof_url"])
+    from directory.verification.tasks import check_handle
+
+    check_handle.delay_on_commit(handle.pk, trigger=trigger, fresh=True)
+    return challenge
+
+
+def verification_run_check(
+    *, handle_id: int, trigger: str, fresh: bool, attempt: int = 0, final: bool = True
+) -> VerificationCheck | None:
+    """Check the proof of one handle and apply the lifecycle; record the evidence.
+
+    Inputs: ``handle_id``; ``trigger`` (a :class:`VerificationCheck.Trigger`); ``fresh``
+    (DNS without cache); ``attempt`` (0 for the first try); ``final`` (no retry follows:
+    a transient failure then settles the status). Output: the saved check, or ``None``
+    when the handle or its challenge no longer exists. Never raises for what the remote
+    side does; the task retries when the result is ``unreachable`` and ``final`` is false.
+    """
+    handle = Handle.objects.select_related("entry").filter(pk=handle_id).first()
+    if handle is None:
+        return None
+    challenge = current_challenge(handle)
+    if challenge is None or challenge.method == Method.EMAIL_CODE:
+        return None
+    verifier = verifier_for(challenge.method, fresh=fresh)
+    started = time.monotonic()
+    try:
+        outcome = verifier.check(handle, challenge)
+    except ProofUnreachable as exc:
+        outcome = Outcome(Result.UNREACHABLE, f"{exc.reason}; Worldbook will try again.",
+                          {"fetched": verifier.fetched})  # fmt: skip
+    except ProofRefused as exc:
+        outcome = Outcome(Result.REFUSED, f"{exc.reason}.", {"fetched": verifier.fetched})
+    duration = int((time.monotonic() - started) * 1000)
+    return _apply(
+        handle_id=handle.pk, challenge=challenge, method=challenge.method, outcome=outcome,
+        trigger=trigger, attempt=attempt, final=final, duration_ms=duration,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def _apply(
+    *, handle_id, challenge, method, outcome: Outcome, trigger, attempt, final, duration_ms
+) -> VerificationCheck | None:
+    handle = Handle.objects.select_for_update().filter(pk=handle_id).first()
+    if handle is None:
+        return None
+    now = timezone.now()
+    previous = (
+        VerificationCheck.objects.filter(handle=handle)
+        .exclude(result=Result.UNREACHABLE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    check = VerificationCheck(
+        handle=handle, challenge=challenge, method=method, trigger=trigger,
+        result=outcome.result, reason=outcome.reason, evidence=outcome.evidence,
+        attempt=attempt, duration_ms=duration_ms, created_at=now,
+    )  # fmt: skip
+    result = outcome.result
+    if result == Result.VERIFIED:
+        _proved(handle, check, now)
+    elif result == Result.UNREACHABLE:
+        if handle.status in HELD:
+            if _proof_age(handle, now) > timedelta(seconds=settings.VERIFICATION_STALE_SECONDS):
+                _set_status(handle, Status.STALE, when=now)
+            else:
+                _set_status(handle, handle.status, when=now)
+        else:
+            _set_status(handle, Status.UNREACHABLE, when=now)
+    else:
+        if handle.status in HELD:
+            if previous is not None and previous.result in VerificationCheck.ABSENT:
+                handle_revoke(handle=handle, when=now)
+                check.reason += " The proof was missing at two checks in a row: revoked."
+            else:
+                _set_status(handle, handle.status, when=now)
+                check.reason += " Worldbook will look again; missing twice in a row revokes."
+        else:
+            _set_status(handle, Status.FAILED, when=now)
+    check.status_after = handle.status
+    check.save()
+    return check
+
+
+def _proof_age(handle: Handle, now) -> timedelta:
+    last = (
+        VerificationCheck.objects.filter(handle=handle, result=Result.VERIFIED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    ) or handle.verified_at or now
+    return now - last
+
+
+def _holder(handle: Handle) -> Handle | None:
+    return (
+        Handle.objects.filter(kind=handle.kind, key=handle.key, status__in=HELD)
+        .exclude(entry_id=handle.entry_id)
+        .order_by("verified_at")
+        .first()
+    )
+
+
+def _proved(handle: Handle, check: VerificationCheck, now) -> None:
+    holder = _holder(handle)
+    if holder is None:
+        try:
+            with transaction.atomic():
+                handle_mark_verified(handle=handle, when=handle.verified_at or now)
+                # verified_at keeps the first proof; checked_at says when it was last seen.
+                handle.checked_at = now
+                handle.save(update_fields=["checked_at", "updated_at"])
+            return
+        except ConflictError:
+            handle.refresh_from_db()
+            holder = _holder(handle)
+    check.result = Result.CONTESTED
+    check.reason = (
+        f"The proof is there, but another entry ({holder.entry if holder else 'unknown'}) "
+        "holds this handle verified. Moderators will review the claim."
+    )
+    # The constraint keeps the claimant from being verified here; it waits as pending.
+    _set_status(handle, Status.PENDING, when=now)
+    check.save()
+    if holder is not None and not ContestedClaim.objects.filter(
+        handle=handle, status=ContestedClaim.Status.OPEN
+    ).exists():
+        ContestedClaim.objects.create(handle=handle, held_by=holder, check_record=check)
+
+
+def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck:
+    """Prove an email address with the code sent to it.
+
+    Inputs: ``handle`` (kind email) and ``code`` as typed (spaces ignored). Output: the
+    recorded check (``verified``, or ``contested`` when another entry holds the address).
+    The code is single-use, expires after ``VERIFICATION_EMAIL_CODE_MINUTES`` and allows
+    :data:`EMAIL_CODE_ATTEMPTS` tries, counted in the database. Raises
+    :class:`CodeRejected` for a wrong, used, expired or exhausted code and
+    :class:`VerificationUnavailable` when no code was sent.
+    """
+    code = "".join(code.split())
+    with transaction.atomic():
+        challenge = (
+            VerificationChallenge.objects.select_for_update()
+            .filter(handle=handle, method=Method.EMAIL_CODE)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if challenge is None:
+            raise VerificationUnavailable("No code was sent to this address: start again.")
+        now = timezone.now()
+        problem = ""
+        if challenge.used_at is not None:
+            problem = "This code was used already; ask for a new one."
+        elif challenge.expires_at is not None and challenge.expires_at < now:
+            problem = "This code has expired; ask for a new one."
+        elif challenge.attempts >= EMAIL_CODE_ATTEMPTS:
+            problem = "Too many wrong codes; ask for a new one."
+        elif not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.token, code)):
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+            left = EMAIL_CODE_ATTEMPTS - challenge.attempts
+            problem = f"That is not the code we sent ({left} tries left)."
+        if not problem:
+            challenge.used_at = now
+            challenge.save(update_fields=["used_at"])
+            return _apply(
+                handle_id=handle.pk, challenge=challenge, method=Method.EMAIL_CODE,
+                outcome=Outcome(
+                    Result.VERIFIED, f"the code sent to {handle.canonical} was given back."
+                ),
+                trigger=VerificationCheck.Trigger.OWNER, attempt=0, final=True, duration_ms=0,
+            )  # fmt: skip
+    # Raised after the transaction committed, so the counted attempt is kept.
+    raise CodeRejected(problem)
+
+
+def handles_due_for_recheck(now=None):
+    """Handles the schedule re-checks: verified or stale, not email addresses, last
+    checked ``VERIFICATION_RECHECK_SECONDS`` ago or more. Output: a QuerySet of ids."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.VERIFICATION_RECHECK_SECONDS)
+    return (
+        Handle.objects.filter(status__in=HELD, verification_challenges__isnull=False)
+        .exclude(kind="email")
+        .filter(checked_at__lte=cutoff)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+@transaction.atomic
+def contested_claim_resolve(*, claim: ContestedClaim, moderator, resolution: str = "") -> None:
+    """Close a contested claim; the holder keeps the handle unless a moderator revokes it."""
+    claim.status = ContestedClaim.Status.RESOLVED
+    claim.resolved_at = timezone.now()
+    claim.resolved_by = moderator
+    claim.resolution = resolution
+    claim.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])

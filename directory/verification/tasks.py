@@ -1,0 +1,67 @@
+"""Celery tasks of the verification pipeline: thin, idempotent, taking ids.
+
+``verification.check_handle`` runs one check; when the platform did not answer it retries
+with exponential backoff and full jitter (``VERIFICATION_RETRY_BACKOFF_MS`` × 2^n, at
+most ``VERIFICATION_MAX_RETRIES`` times). ``verification.recheck_due`` is run by beat
+(``CELERY_BEAT_SCHEDULE``) and queues a check of every handle whose proof is due.
+"""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from directory.verification.models import VerificationCheck
+
+
+def backoff_seconds(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: full jitter over
+    ``VERIFICATION_RETRY_BACKOFF_MS × 2^retries`` (capped at one hour)."""
+    ceiling = min(settings.VERIFICATION_RETRY_BACKOFF_MS / 1000 * 2**retries, 3600.0)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@shared_task(name="verification.check_handle", bind=True, max_retries=None)
+def check_handle(self, handle_id: int, trigger: str = "owner", fresh: bool = False) -> str | None:
+    """Check the proof of handle ``handle_id``; retry while the platform does not answer.
+
+    Output: the check's result (a :class:`VerificationCheck.Result` value) or ``None``
+    when the handle is gone.
+    """
+    from directory.verification.services import verification_run_check
+
+    retries = self.request.retries or 0
+    final = retries >= settings.VERIFICATION_MAX_RETRIES
+    check = verification_run_check(
+        handle_id=handle_id,
+        trigger=trigger if retries == 0 else VerificationCheck.Trigger.RETRY,
+        fresh=fresh,
+        attempt=retries,
+        final=final,
+    )
+    if check is not None and check.result == VerificationCheck.Result.UNREACHABLE and not final:
+        if self.request.is_eager:
+            # An eager run (no worker: CELERY_TASK_ALWAYS_EAGER, most tests) cannot queue a
+            # retry for later; it retries in place, without the wait.
+            return check_handle.apply(
+                args=(handle_id,), kwargs={"trigger": trigger, "fresh": fresh},
+                retries=retries + 1, throw=True,
+            ).result  # fmt: skip
+        raise self.retry(countdown=backoff_seconds(retries), kwargs={
+            "handle_id": handle_id, "trigger": trigger, "fresh": fresh,
+        })  # fmt: skip
+    return check.result if check is not None else None
+
+
+@shared_task(name="verification.recheck_due")
+def recheck_due() -> int:
+    """Queue a scheduled check of every handle due for one; output: how many."""
+    from directory.verification.services import handles_due_for_recheck
+
+    count = 0
+    for handle_id in handles_due_for_recheck().iterator():
+        check_handle.delay(handle_id, trigger=VerificationCheck.Trigger.SCHEDULE, fresh=False)
+        count += 1
+    return count

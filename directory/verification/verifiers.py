@@ -1,0 +1,442 @@
+"""Verifiers: one interface, one class per method.
+
+A verifier reads a proof and says what it found; it writes nothing. Every network read
+goes through :func:`directory.verification.fetch.fetch` (HTTPS) or
+:mod:`directory.verification.resolver` (DNS). Transient failures propagate as
+:class:`ProofUnreachable`; everything else becomes an :class:`Outcome` with the reason in
+plain words. The normal forms compared are in :mod:`directory.verification.matching`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+
+from directory.models import Handle
+from directory.normalization import HandleKind
+from directory.verification import resolver
+from directory.verification.errors import ProofRefused
+from directory.verification.fetch import FetchResult, fetch
+from directory.verification.matching import (
+    parse_page,
+    text_holds_token,
+    url_normal_form,
+    value_is_token,
+)
+from directory.verification.models import Method, VerificationChallenge, VerificationCheck
+
+Result = VerificationCheck.Result
+
+
+@dataclass
+class Outcome:
+    """What a verifier found: ``result`` (a :class:`VerificationCheck.Result`), ``reason``
+    in plain words for the owner, ``evidence`` (JSON-ready: fetched URLs, statuses,
+    values found and expected)."""
+
+    result: str
+    reason: str
+    evidence: dict = field(default_factory=dict)
+
+
+class Verifier(ABC):
+    """One way of proving a handle.
+
+    ``method`` is its :class:`Method`, ``kinds`` the handle kinds it proves. ``check``
+    takes the handle and the challenge being proved and returns an :class:`Outcome`;
+    ``fresh`` asks DNS afresh (no cache), as "check now" does.
+    """
+
+    method: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]
+
+    def __init__(self, *, fresh: bool = False):
+        self.fresh = fresh
+        self.fetched: list[dict] = []
+
+    @abstractmethod
+    def check(self, handle: Handle, challenge: VerificationChallenge) -> Outcome:
+        """Read the proof of ``handle`` for ``challenge``; raise ProofUnreachable when the
+        platform did not answer."""
+
+    def instructions(self, handle: Handle, challenge: VerificationChallenge) -> str:
+        """What the owner must publish, in plain words."""
+        return f"Publish {challenge.token} where this method looks for it."
+
+    # helpers ---------------------------------------------------------------------------
+
+    def get(self, url: str, *, accept: str = "text/html") -> FetchResult:
+        try:
+            result = fetch(url, fresh=self.fresh, accept=accept)
+        except ProofRefused as exc:
+            self.fetched.append({"url": url, "refused": exc.reason})
+            raise
+        self.fetched.append(result.evidence())
+        return result
+
+    def get_json(self, url: str, *, accept: str = "application/json"):
+        """Fetch ``url`` and parse JSON; ``None`` for 404/410; ProofRefused otherwise
+        when the answer is not JSON."""
+        result = self.get(url, accept=accept)
+        if result.status in (404, 410):
+            return None
+        if result.status >= 400:
+            raise ProofRefused(f"{url} answered {result.status}")
+        if result.truncated:
+            raise ProofRefused(f"{url} sent more than 1 MiB of JSON")
+        try:
+            return json.loads(result.body)
+        except ValueError:
+            raise ProofRefused(f"{url} did not answer with JSON") from None
+
+    def outcome(self, result: str, reason: str, **evidence) -> Outcome:
+        return Outcome(result, reason, {"fetched": self.fetched, **evidence})
+
+
+def _rel_me_outcome(verifier: Verifier, page_url: str, expected: str) -> Outcome:
+    page = verifier.get(page_url)
+    if page.status >= 400:
+        return verifier.outcome(
+            Result.MISSING, f"{page.url} answered {page.status}; no page to read.",
+            expected=expected,
+        )  # fmt: skip
+    links, _ = parse_page(page.text, page.url)
+    normal = [url_normal_form(link) for link in links]
+    if expected in normal:
+        return verifier.outcome(
+            Result.VERIFIED, f'{page.url} links to {expected} with rel="me".',
+            found=links, expected=expected, truncated=page.truncated,
+        )  # fmt: skip
+    if links:
+        shown = ", ".join(links[:3]) + (" …" if len(links) > 3 else "")
+        return verifier.outcome(
+            Result.MISMATCH, f"found a link to {shown}, expected {expected}",
+            found=links, expected=expected, truncated=page.truncated,
+        )  # fmt: skip
+    return verifier.outcome(
+        Result.MISSING, f'found no rel="me" link on {page.url}, expected one to {expected}',
+        found=[], expected=expected, truncated=page.truncated,
+    )  # fmt: skip
+
+
+class RelMeVerifier(Verifier):
+    """A website proves itself with a ``rel="me"`` link back to the entry's page."""
+
+    method = Method.REL_ME
+    kinds = (HandleKind.WEB,)
+
+    def check(self, handle, challenge):
+        expected = url_normal_form(handle.entry.profile_url)
+        url = handle.canonical
+        if not url.startswith("https://"):
+            return self.outcome(Result.REFUSED, f"{url} is not an https address.")
+        return _rel_me_outcome(self, url, expected)
+
+    def instructions(self, handle, challenge):
+        return (
+            f'Put a link to {handle.entry.profile_url} with rel="me" on {handle.canonical}, '
+            f'for example <a rel="me" href="{handle.entry.profile_url}">Worldbook</a>.'
+        )
+
+
+class FediverseVerifier(Verifier):
+    """A fediverse account: WebFinger (RFC 7033) gives its profile page, which must hold a
+    ``rel="me"`` link back to the entry's page (as Mastodon's verified profile links)."""
+
+    method = Method.FEDIVERSE
+    kinds = (HandleKind.FEDIVERSE,)
+    PROFILE_REL = "http://webfinger.net/rel/profile-page"
+
+    def check(self, handle, challenge):
+        expected = url_normal_form(handle.entry.profile_url)
+        user, _, host = handle.canonical.partition("@")
+        resource = f"acct:{user}@{host}"
+        jrd = self.get_json(
+            f"https://{host}/.well-known/webfinger?resource={quote(resource, safe=':@')}",
+            accept="application/jrd+json",
+        )
+        if not isinstance(jrd, dict):
+            return self.outcome(Result.MISSING, f"{host} knows no account {resource} (WebFinger).")
+        profiles = [
+            link.get("href")
+            for link in jrd.get("links") or []
+            if isinstance(link, dict)
+            and link.get("rel") == self.PROFILE_REL
+            and isinstance(link.get("href"), str)
+        ]
+        if not profiles:
+            return self.outcome(
+                Result.MISSING, f"WebFinger on {host} gives no profile page for {resource}."
+            )
+        return _rel_me_outcome(self, profiles[0], expected)
+
+    def instructions(self, handle, challenge):
+        return (
+            f"Add {handle.entry.profile_url} as a link in your fediverse profile (a profile "
+            "field, which Mastodon marks rel=\"me\")."
+        )
+
+
+class DomainVerifier(Verifier):
+    """A domain: the TXT record ``_worldbook.<domain>`` or the file
+    ``https://<domain>/.well-known/worldbook-proof`` holds the token (whole value)."""
+
+    method = Method.DOMAIN
+    kinds = (HandleKind.DOMAIN,)
+
+    def check(self, handle, challenge):
+        domain = handle.canonical
+        name = f"_worldbook.{domain}"
+        records = resolver.txt_records(name, fresh=self.fresh)
+        if any(value_is_token(value, challenge.token) for value in records):
+            return self.outcome(
+                Result.VERIFIED, f"the TXT record {name} holds the token.", txt=records
+            )
+        url = f"https://{domain}/.well-known/worldbook-proof"
+        try:
+            page = self.get(url, accept="text/plain")
+        except ProofRefused as exc:
+            page = None
+            refused = exc.reason
+        else:
+            refused = ""
+        if page is not None and page.status < 400 and value_is_token(page.text, challenge.token):
+            return self.outcome(Result.VERIFIED, f"{url} holds the token.", txt=records)
+        if records or (page is not None and page.status < 400):
+            found = records[0] if records else page.text.strip()[:80]
+            return self.outcome(
+                Result.MISMATCH,
+                f"found {found!r} at {name if records else url}, expected {challenge.token}",
+                txt=records,
+            )
+        extra = f" ({refused})" if refused else ""
+        return self.outcome(
+            Result.MISSING, f"found no TXT record {name} and no file {url}{extra}", txt=records
+        )
+
+    def instructions(self, handle, challenge):
+        return (
+            f"Add a DNS TXT record _worldbook.{handle.canonical} with the value "
+            f"{challenge.token}, or serve that value at "
+            f"https://{handle.canonical}/.well-known/worldbook-proof."
+        )
+
+
+class AtprotoVerifier(Verifier):
+    """An AT Protocol handle (atproto "Handle" spec), checked both ways.
+
+    Handle → DID by the TXT record ``_atproto.<handle>`` (``did=<did>``) or
+    ``https://<handle>/.well-known/atproto-did``; DID → handle by the DID document
+    (``did:plc`` from ``VERIFICATION_PLC_DIRECTORY_URL``, ``did:web`` from
+    ``/.well-known/did.json``), whose ``alsoKnownAs`` must name ``at://<handle>``. The
+    account's profile description (read from its PDS, ``com.atproto.repo.getRecord``)
+    then holds the token as a word, tying the account to the entry.
+    """
+
+    method = Method.ATPROTO
+    kinds = (HandleKind.ATPROTO,)
+
+    def check(self, handle, challenge):
+        name = handle.canonical
+        did = self._did(name)
+        if did is None:
+            return self.outcome(
+                Result.MISSING,
+                f"found no DID for {name} (no _atproto.{name} TXT record, no "
+                f"https://{name}/.well-known/atproto-did)",
+            )
+        document = self._document(did)
+        if not isinstance(document, dict):
+            return self.outcome(Result.MISSING, f"found no DID document for {did}", did=did)
+        aka = document.get("alsoKnownAs")
+        expected = f"at://{name}"
+        if not isinstance(aka, list) or not aka:
+            return self.outcome(
+                Result.MISMATCH,
+                f"the DID document of {did} names no handle (no alsoKnownAs), expected {expected}",
+                did=did,
+            )
+        if expected not in [str(item).lower() for item in aka]:
+            return self.outcome(
+                Result.MISMATCH,
+                f"the DID document of {did} names {', '.join(map(str, aka))}, expected {expected}",
+                did=did,
+            )
+        pds = next(
+            (
+                s.get("serviceEndpoint")
+                for s in document.get("service") or []
+                if isinstance(s, dict) and str(s.get("id", "")).endswith("#atproto_pds")
+            ),
+            None,
+        )
+        if not isinstance(pds, str):
+            return self.outcome(Result.MISSING, f"the DID document of {did} names no PDS", did=did)
+        record = self.get_json(
+            f"{pds.rstrip('/')}/xrpc/com.atproto.repo.getRecord?repo={quote(did)}"
+            "&collection=app.bsky.actor.profile&rkey=self"
+        )
+        text = ""
+        if isinstance(record, dict) and isinstance(record.get("value"), dict):
+            text = str(record["value"].get("description") or "")
+        if text_holds_token(text, challenge.token):
+            return self.outcome(
+                Result.VERIFIED, f"{name} and {did} name each other; the profile holds the token.",
+                did=did,
+            )  # fmt: skip
+        return self.outcome(
+            Result.MISMATCH,
+            f"{name} and {did} name each other, but the profile description does not hold "
+            f"{challenge.token}",
+            did=did,
+        )
+
+    def _did(self, name: str) -> str | None:
+        for value in resolver.txt_records(f"_atproto.{name}", fresh=self.fresh):
+            if value.startswith("did="):
+                return value[4:].strip()
+        try:
+            page = self.get(f"https://{name}/.well-known/atproto-did", accept="text/plain")
+        except ProofRefused:
+            return None
+        text = page.text.strip()
+        if page.status < 400 and text.startswith("did:") and len(text) < 2048:
+            return text
+        return None
+
+    def _document(self, did: str):
+        if did.startswith("did:plc:"):
+            base = settings.VERIFICATION_PLC_DIRECTORY_URL.rstrip("/")
+            return self.get_json(f"{base}/{quote(did)}")
+        if did.startswith("did:web:"):
+            host = did[len("did:web:"):]
+            if ":" in host or "/" in host:
+                return None
+            return self.get_json(f"https://{host}/.well-known/did.json")
+        return None
+
+    def instructions(self, handle, challenge):
+        return f"Put {challenge.token} in your Bluesky profile description, then ask for a check."
+
+
+class GitHubVerifier(Verifier):
+    """A GitHub account: its bio, or a public gist of its own, holds the token as a word;
+    read through the GitHub REST API at ``VERIFICATION_GITHUB_API_URL``."""
+
+    method = Method.GITHUB
+    kinds = (HandleKind.GITHUB,)
+
+    def check(self, handle, challenge):
+        api = settings.VERIFICATION_GITHUB_API_URL.rstrip("/")
+        login = handle.canonical
+        accept = "application/vnd.github+json"
+        user = self.get_json(f"{api}/users/{quote(login)}", accept=accept)
+        if not isinstance(user, dict) or str(user.get("login", "")).lower() != login:
+            return self.outcome(Result.MISSING, f"GitHub knows no user {login}.")
+        if text_holds_token(str(user.get("bio") or ""), challenge.token):
+            return self.outcome(Result.VERIFIED, f"the GitHub profile of {login} holds the token.")
+        gists = self.get_json(f"{api}/users/{quote(login)}/gists?per_page=30", accept=accept)
+        for gist in gists if isinstance(gists, list) else []:
+            if not isinstance(gist, dict) or not gist.get("public"):
+                continue
+            owner = gist.get("owner") if isinstance(gist.get("owner"), dict) else {}
+            if str(owner.get("login", "")).lower() != login:
+                continue
+            detail = self.get_json(f"{api}/gists/{quote(str(gist.get('id', '')))}", accept=accept)
+            files = detail.get("files") if isinstance(detail, dict) else None
+            for item in (files or {}).values():
+                if isinstance(item, dict) and text_holds_token(
+                    str(item.get("content") or ""), challenge.token
+                ):
+                    return self.outcome(
+                        Result.VERIFIED, f"a public gist of {login} holds the token.",
+                        gist=gist.get("html_url"),
+                    )  # fmt: skip
+        return self.outcome(
+            Result.MISSING,
+            f"found {challenge.token} neither in the GitHub bio of {login} nor in a public gist",
+        )
+
+    def instructions(self, handle, challenge):
+        return (
+            f"Put {challenge.token} in your GitHub bio or in a public gist, then ask for a "
+            "check."
+        )
+
+
+# Hosts whose public pages show a post, and how a post's URL names its author.
+PROOF_URL_HOSTS = {
+    HandleKind.X: ("x.com", "twitter.com"),
+    HandleKind.TELEGRAM: ("t.me",),
+}
+
+
+def proof_url_belongs(kind: str, username: str, url: str) -> bool:
+    """True when ``url`` is an https page of ``username`` on the platform of ``kind``
+    (host among :data:`PROOF_URL_HOSTS`, first path segment the username)."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    return (
+        parts.scheme == "https"
+        and (parts.hostname or "") in PROOF_URL_HOSTS.get(kind, ())
+        and bool(segments)
+        and segments[0].lower() == username.lower()
+    )
+
+
+class ProofUrlVerifier(Verifier):
+    """A platform with public pages (X, Telegram channels): the person posts the token
+    and gives the post's URL; the post's own text (its ``og:description`` /
+    ``description`` meta tags, not replies around it) holds the token as a word."""
+
+    method = Method.PROOF_URL
+    kinds = tuple(PROOF_URL_HOSTS)
+
+    def check(self, handle, challenge):
+        url = challenge.proof_url
+        if not url or not proof_url_belongs(handle.kind, handle.canonical, url):
+            return self.outcome(
+                Result.REFUSED, f"{url or 'no URL'} is not a post of {handle.canonical}."
+            )
+        page = self.get(url)
+        if page.status >= 400:
+            return self.outcome(Result.MISSING, f"{page.url} answered {page.status}.")
+        _, descriptions = parse_page(page.text, page.url)
+        if any(text_holds_token(text, challenge.token) for text in descriptions):
+            return self.outcome(Result.VERIFIED, f"the post at {url} holds the token.")
+        if not descriptions:
+            return self.outcome(Result.MISSING, f"found no post text on {url}.")
+        return self.outcome(
+            Result.MISMATCH,
+            f"the post at {url} says {descriptions[0][:80]!r}, expected it to hold "
+            f"{challenge.token}",
+        )
+
+    def instructions(self, handle, challenge):
+        return f"Post {challenge.token} publicly, then give the post's URL."
+
+
+VERIFIERS: dict[str, type[Verifier]] = {
+    cls.method: cls
+    for cls in (
+        RelMeVerifier, FediverseVerifier, DomainVerifier, AtprotoVerifier, GitHubVerifier,
+        ProofUrlVerifier,
+    )
+}  # fmt: skip
+
+# The method each handle kind is proved by (email: a code, see services).
+METHOD_FOR_KIND: dict[str, str] = {
+    HandleKind.EMAIL: Method.EMAIL_CODE,
+    **{kind: cls.method for cls in VERIFIERS.values() for kind in cls.kinds},
+}
+
+
+def verifier_for(method: str, *, fresh: bool = False) -> Verifier:
+    """Return a verifier instance for ``method`` (a :class:`Method` value other than the
+    email code). Raises ``KeyError`` for a method with no verifier."""
+    return VERIFIERS[method](fresh=fresh)

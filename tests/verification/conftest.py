@@ -1,0 +1,93 @@
+"""Fixtures for the verification tests: loopback HTTPS and DNS servers wired in through
+settings, and an entry (alice) whose handles are proved against them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from directory.services import entry_create
+from tests.sites import use_test_site
+from tests.verification.servers import SERVER_ADDRESS, DnsServer, WebServer
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
+    ca = trustme.CA()
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    return ca, bundle
+
+
+@pytest.fixture(scope="session")
+def web_server(test_ca) -> Iterator[WebServer]:
+    server = WebServer(test_ca[0]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[DnsServer]:
+    server = DnsServer().start()
+    yield server
+    server.stop()
+
+
+def verification_environment(web: WebServer, dns: DnsServer, bundle: Path) -> dict[str, str]:
+    """The environment variables that point a worker process at the loopback servers."""
+    return {
+        "SITE_URL": "https://worldbook.example",
+        "VERIFICATION_ALLOWED_ADDRESSES": SERVER_ADDRESS,
+        "VERIFICATION_DNS_NAMESERVERS": "127.0.0.1",
+        "VERIFICATION_DNS_PORT": str(dns.port),
+        "VERIFICATION_HTTPS_PORT": str(web.port),
+        "VERIFICATION_CA_BUNDLE": str(bundle),
+        "VERIFICATION_TIMEOUT_MS": "1000",
+        "VERIFICATION_GITHUB_API_URL": "https://api.github.test",
+        "VERIFICATION_PLC_DIRECTORY_URL": "https://plc.test",
+    }
+
+
+@pytest.fixture
+def web(web_server, dns_server, test_ca, settings) -> WebServer:
+    """The HTTPS server with no routes, and settings pointing verifiers at it."""
+    use_test_site(settings, "verification")
+    settings.VERIFICATION_ALLOWED_ADDRESSES = [SERVER_ADDRESS]
+    settings.VERIFICATION_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.VERIFICATION_DNS_PORT = dns_server.port
+    settings.VERIFICATION_HTTPS_PORT = web_server.port
+    settings.VERIFICATION_CA_BUNDLE = str(test_ca[1])
+    settings.VERIFICATION_TIMEOUT_MS = 500
+    settings.VERIFICATION_RETRY_BACKOFF_MS = 0
+    settings.VERIFICATION_MAX_RETRIES = 2
+    settings.VERIFICATION_GITHUB_API_URL = "https://api.github.test"
+    settings.VERIFICATION_PLC_DIRECTORY_URL = "https://plc.test"
+    web_server.reset()
+    dns_server.reset()
+    yield web_server
+    web_server.reset()
+    dns_server.reset()
+
+
+@pytest.fixture
+def dns(web, dns_server) -> DnsServer:
+    return dns_server
+
+
+@pytest.fixture
+def alice_user(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.org", "alice-pw-1")
+
+
+@pytest.fixture
+def alice(alice_user):
+    return entry_create(nickname="Alice Liddell", handle="alice", owner=alice_user)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    user = django_user_model.objects.create_user("bob", "bob@example.net", "bob-pw-1")
+    return entry_create(nickname="Bob Builder", handle="bob", owner=user)
