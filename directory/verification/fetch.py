@@ -17,7 +17,6 @@ Rules (each one a test in ``tests/verification/test_ssrf.py``):
 
 from __future__ import annotations
 
-import http.cookiejar
 import ipaddress
 import re
 import ssl
@@ -39,6 +38,9 @@ from directory.verification.errors import ProofRefused, ProofUnreachable
 MAX_REDIRECTS = 3
 MAX_BYTES = 1024 * 1024
 _ENDS_IN_NUMBER = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+# RFC 6052 NAT64 well-known prefix: the last 32 bits are an IPv4 address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -97,7 +99,7 @@ def check_address(address: IPAddress) -> None:
     (RFC 1918, RFC 4193), link-local, multicast, reserved, unspecified (``0.0.0.0``,
     ``::``), shared (RFC 6598) and every other non-global address (IANA special-purpose
     registries), and IPv6 forms that carry such an IPv4 address (IPv4-mapped, 6to4,
-    Teredo). Addresses inside ``VERIFICATION_ALLOWED_ADDRESSES`` pass.
+    Teredo, NAT64 ``64:ff9b::/96``). Addresses inside ``VERIFICATION_ALLOWED_ADDRESSES`` pass.
     """
     if any(address in net for net in _allowed(tuple(settings.VERIFICATION_ALLOWED_ADDRESSES))):
         return
@@ -106,6 +108,8 @@ def check_address(address: IPAddress) -> None:
         inner = address.ipv4_mapped or address.sixtofour or (
             address.teredo[1] if address.teredo else None
         )
+        if inner is None and address in _NAT64:
+            inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     for candidate in (address, inner):
         if candidate is None:
             continue
@@ -162,10 +166,6 @@ def _ssl_context(bundle: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle or certifi.where())
 
 
-def _no_cookies() -> http.cookiejar.CookieJar:
-    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-
-
 def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchResult:
     """GET ``url`` under the rules of this module.
 
@@ -180,18 +180,17 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
     redirects: list[str] = []
     current = url
     context = _ssl_context(settings.VERIFICATION_CA_BUNDLE)
-    with httpx.Client(
-        verify=context,
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-        cookies=_no_cookies(),
-    ) as client:
+    # The transport, not a Client: no cookie jar, no redirect handling, no proxy from the
+    # environment; each hop below is checked here first. No connection is kept for reuse,
+    # so a hop to another name on the same address gets a TLS session of its own.
+    with httpx.HTTPTransport(
+        verify=context, retries=0, limits=httpx.Limits(max_keepalive_connections=0)
+    ) as transport:
         while True:
             host, path, port, header = _target(current)
             address = _pick_address(host, fresh=fresh)
             netloc = f"[{address}]" if address.version == 6 else str(address)
-            request = client.build_request(
+            request = httpx.Request(
                 "GET",
                 f"https://{netloc}:{port}{path}",
                 headers={
@@ -206,7 +205,7 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
                 },
             )
             try:
-                response = client.send(request, stream=True)
+                response = transport.handle_request(request)
             except httpx.TimeoutException:
                 raise ProofUnreachable(f"{current} did not answer within {timeout:g} s") from None
             except httpx.HTTPError as exc:
@@ -216,7 +215,7 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
                     ) from None
                 raise ProofUnreachable(f"{current} could not be reached ({_short(exc)})") from None
             try:
-                if response.is_redirect and "location" in response.headers:
+                if response.status_code in _REDIRECTS and "location" in response.headers:
                     redirects.append(current)
                     if len(redirects) > MAX_REDIRECTS:
                         raise ProofRefused(

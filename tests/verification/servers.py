@@ -112,7 +112,7 @@ class WebServer:
 
 class _Zone(BaseResolver):
     def __init__(self):
-        self.records: dict[tuple[str, str], list[str]] = {}
+        self.records: dict[tuple[str, str], list[str] | Callable[[], list[str]]] = {}
         self.servfail: set[str] = set()
 
     def resolve(self, request, handler):
@@ -123,6 +123,8 @@ class _Zone(BaseResolver):
             reply.header.rcode = RCODE.SERVFAIL
             return reply
         values = self.records.get((name, qtype))
+        if callable(values):
+            values = values()
         if values is None and qtype == "A" and not name.startswith("_"):
             if name.endswith(TEST_SUFFIXES):
                 values = [SERVER_ADDRESS]
@@ -162,6 +164,10 @@ class DnsServer:
 
     def set(self, name: str, rdtype: str, *values: str) -> None:
         self.zone.records[(name.lower(), rdtype)] = list(values)
+
+    def set_dynamic(self, name: str, rdtype: str, answer: Callable[[], list[str]]) -> None:
+        """Answer ``name`` with whatever ``answer()`` returns at each query."""
+        self.zone.records[(name.lower(), rdtype)] = answer
 
     def fail(self, name: str) -> None:
         self.zone.servfail.add(name.lower())
