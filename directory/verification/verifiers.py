@@ -312,7 +312,7 @@ class AtprotoVerifier(Verifier):
     def _document(self, did: str):
         if did.startswith("did:plc:"):
             base = settings.VERIFICATION_PLC_DIRECTORY_URL.rstrip("/")
-            return self.get_json(f"{base}/{quote(did)}")
+            return self.get_json(f"{base}/{quote(did, safe=':')}")
         if did.startswith("did:web:"):
             host = did[len("did:web:"):]
             if ":" in host or "/" in host:

@@ -91,3 +91,31 @@ def alice(alice_user):
 def bob(django_user_model):
     user = django_user_model.objects.create_user("bob", "bob@example.net", "bob-pw-1")
     return entry_create(nickname="Bob Builder", handle="bob", owner=user)
+
+
+@pytest.fixture
+def claim():
+    """Claim a handle for an entry and start its proof; returns ``(handle, token)``."""
+    from directory.services import handle_add
+    from directory.verification.services import verification_start
+
+    def run(entry, kind: str, raw: str, proof_url: str = ""):
+        handle = handle_add(entry=entry, kind=kind, raw=raw)
+        challenge = verification_start(handle=handle, proof_url=proof_url)
+        return handle, challenge.token
+
+    return run
+
+
+@pytest.fixture
+def check_now(django_capture_on_commit_callbacks):
+    """Run "check now" on a handle (the task runs in-process); returns its newest check."""
+    from directory.verification.services import verification_request_check
+
+    def run(handle, proof_url: str = ""):
+        with django_capture_on_commit_callbacks(execute=True):
+            verification_request_check(handle=handle, proof_url=proof_url)
+        handle.refresh_from_db()
+        return handle.verification_checks.order_by("-created_at", "-id").first()
+
+    return run

@@ -20,11 +20,11 @@ from dnslib import AAAA, QTYPE, RCODE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 SERVER_ADDRESS = "127.0.0.2"
-TEST_SUFFIXES = (".test", ".example", "x.com", "t.me")
+TEST_SUFFIXES = (".test", ".example", ".social", "x.com", "t.me")
 # OpenSSL matches no wildcard right under a top-level domain, so names are listed.
 CERT_NAMES = [
     "alice.test", "www.alice.test", "intranet.test", "alice.example", "social.test",
-    "profile.test", "pds.test", "plc.test", "api.github.test", "x.com", "t.me",
+    "profile.test", "alice.bsky.social", "pds.test", "plc.test", "api.github.test", "x.com", "t.me",
     *(f"site{n}.test" for n in range(200)),
 ]  # fmt: skip
 
