@@ -84,3 +84,9 @@ def addresses(host: str, *, fresh: bool) -> list[IPAddress]:
         if answer is not None:
             found.extend(ipaddress.ip_address(record.address) for record in answer)
     return found
+
+
+def clear_cache() -> None:
+    """Forget every cached answer (the cache scheduled re-checks share)."""
+    with _lock:
+        _cache.flush()

@@ -74,7 +74,12 @@ def web(web_server, dns_server, test_ca, settings) -> WebServer:
 
 @pytest.fixture
 def dns(web, dns_server) -> DnsServer:
-    return dns_server
+    """The DNS server with an empty zone; the resolver's shared cache starts empty."""
+    from directory.verification import resolver
+
+    resolver.clear_cache()
+    yield dns_server
+    resolver.clear_cache()
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""Email addresses: a single-use code that expires, sent by mail."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from directory.models import Handle
+from directory.verification.errors import CodeRejected, VerificationUnavailable
+from directory.verification.models import VerificationChallenge
+from directory.verification.services import (
+    EMAIL_CODE_ATTEMPTS,
+    verification_confirm_code,
+    verification_request_check,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture
+def sent(alice, claim, django_capture_on_commit_callbacks):
+    """Alice claims alice@example.org and is mailed a code: (handle, code)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        handle, _ = claim(alice, "email", "Alice@Example.ORG")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["Alice@example.org"]
+    code = re.search(r"is (\d{8})\.", message.body).group(1)
+    return handle, code
+
+
+def test_it_verifies_with_the_code_sent(web, sent):
+    handle, code = sent
+    assert handle.status == Handle.Status.PENDING
+    check = verification_confirm_code(handle=handle, code=f"{code[:4]} {code[4:]}")
+    handle.refresh_from_db()
+    assert handle.status == Handle.Status.VERIFIED
+    assert check.result == "verified"
+
+
+def test_the_code_is_not_stored_in_clear(web, sent):
+    handle, code = sent
+    challenge = VerificationChallenge.objects.get(handle=handle)
+    assert code not in (challenge.code_hash, challenge.token)
+
+
+def test_a_code_works_once(web, sent):
+    handle, code = sent
+    verification_confirm_code(handle=handle, code=code)
+    with pytest.raises(CodeRejected, match="used already"):
+        verification_confirm_code(handle=handle, code=code)
+
+
+def test_a_code_expires(web, sent, settings):
+    handle, code = sent
+    later = timedelta(minutes=settings.VERIFICATION_EMAIL_CODE_MINUTES + 1)
+    with time_machine.travel(later, tick=False):
+        with pytest.raises(CodeRejected, match="expired"):
+            verification_confirm_code(handle=handle, code=code)
+    handle.refresh_from_db()
+    assert handle.status == Handle.Status.PENDING
+
+
+def test_wrong_codes_are_counted_in_the_database(web, sent):
+    handle, code = sent
+    wrong = "0" * 8 if code != "0" * 8 else "1" * 8
+    for left in range(EMAIL_CODE_ATTEMPTS - 1, -1, -1):
+        with pytest.raises(CodeRejected, match=f"{left} tries left"):
+            verification_confirm_code(handle=handle, code=wrong)
+    assert VerificationChallenge.objects.get(handle=handle).attempts == EMAIL_CODE_ATTEMPTS
+    with pytest.raises(CodeRejected, match="Too many wrong codes"):
+        verification_confirm_code(handle=handle, code=code)
+
+
+def test_check_now_is_not_for_email(web, sent):
+    with pytest.raises(VerificationUnavailable, match="proved by the code"):
+        verification_request_check(handle=sent[0])
