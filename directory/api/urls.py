@@ -28,6 +28,8 @@ v1 = [
     path("me/export", data_api.MeExportApi.as_view(), name="me-export"),
     path("me/export.vcf", data_api.MeExportVcardApi.as_view(), name="me-export-vcard"),
     path("", include("accounts.contacts_api_urls")),
+    # Handle verification (directory.verification): start, check now, email code, evidence.
+    path("", include("directory.verification.api_urls")),
 ]
 
 urlpatterns = [

@@ -30,6 +30,12 @@ OPERATIONS = {
     ("/api/v1/me", "delete"),
     ("/api/v1/me/export", "get"),
     ("/api/v1/me/export.vcf", "get"),
+    # Handle verification (directory.verification)
+    ("/api/v1/entries/{handle}/handles/{handle_id}/verification", "get"),
+    ("/api/v1/entries/{handle}/handles/{handle_id}/verification", "post"),
+    ("/api/v1/entries/{handle}/handles/{handle_id}/verification/check", "post"),
+    ("/api/v1/entries/{handle}/handles/{handle_id}/verification/code", "post"),
+    ("/api/v1/entries/{handle}/handles/{handle_id}/verification/checks", "get"),
 }
 
 
