@@ -1,0 +1,141 @@
+"""The moderators' verification queue, "check now", bulk re-check, evidence pages and
+contested claims, in the admin console."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from pytest_django.asserts import assertContains
+
+from directory.models import Handle
+from directory.services import handle_add
+from directory.verification.models import ContestedClaim, VerificationCheck
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture
+def admin_client(client: Client, django_user_model) -> Client:
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "root-pw-1")
+    device = StaticDevice.objects.create(user=root, name="Backup codes")
+    client.force_login(root)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def queue(dns, alice, claim, check_now):
+    """Eight domains with failed checks, each with two checks of evidence."""
+    handles = []
+    for n in range(8):
+        handle, _ = claim(alice, "domain", f"site{n}.test")
+        check_now(handle)
+        check_now(handle)
+        handles.append(handle)
+    return handles
+
+
+def test_the_queue_lists_handles_in_trouble_in_few_queries(
+    admin_client, queue, django_assert_max_num_queries
+):
+    url = reverse("admin:verification_verificationqueueitem_changelist")
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(url)
+    assertContains(response, "site7.test")
+    assertContains(response, "found no TXT record _worldbook.site3.test")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["verificationqueueitem", "verificationcheck", "contestedclaim"],
+)
+def test_each_changelist_loads_in_few_queries(
+    admin_client, queue, name, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(reverse(f"admin:verification_{name}_changelist"))
+    assert response.status_code == 200
+
+
+def test_check_now_from_the_change_page(
+    admin_client, dns, queue, django_capture_on_commit_callbacks
+):
+    handle = queue[0]
+    token = handle.verification_challenges.get().token
+    dns.set("_worldbook.site0.test", "TXT", token)
+    page = admin_client.get(reverse("admin:verification_verificationqueueitem_change",
+                                    args=[handle.pk]))  # fmt: skip
+    assertContains(page, "Check now")
+    assertContains(page, token)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:verification_verificationqueueitem_check_now", args=[handle.pk])
+        )
+    assert response.status_code == 302
+    handle.refresh_from_db()
+    assert handle.status == Handle.Status.VERIFIED
+    assert handle.verification_checks.first().trigger == "moderator"
+
+
+def test_bulk_recheck(admin_client, dns, queue, django_capture_on_commit_callbacks):
+    for handle in queue[:3]:
+        token = handle.verification_challenges.get().token
+        dns.set(f"_worldbook.{handle.canonical}", "TXT", token)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:verification_verificationqueueitem_changelist"),
+            {"action": "check_now", "_selected_action": [h.pk for h in queue]},
+            follow=True,
+        )
+    assertContains(response, "Queued 8 check(s).")
+    statuses = sorted(Handle.objects.filter(pk__in=[h.pk for h in queue])
+                      .values_list("status", flat=True))  # fmt: skip
+    assert statuses == ["failed"] * 5 + ["verified"] * 3
+
+
+def test_the_evidence_page_shows_what_was_fetched(admin_client, web, alice, claim, check_now):
+    handle, _ = claim(alice, "web", "https://alice.test/")
+    check = check_now(handle)
+    page = admin_client.get(reverse("admin:verification_verificationcheck_change",
+                                    args=[check.pk]))  # fmt: skip
+    assertContains(page, "&quot;address&quot;: &quot;127.0.0.2&quot;")
+    assertContains(page, "https://alice.test/")
+
+
+def test_contested_claims_are_listed_and_resolved(
+    admin_client, dns, alice, bob, claim, check_now
+):
+    held, alice_token = claim(alice, "domain", "alice.example")
+    contender, bob_token = claim(bob, "domain", "alice.example")
+    dns.set("_worldbook.alice.example", "TXT", alice_token, bob_token)
+    check_now(held)
+    assert check_now(contender).result == VerificationCheck.Result.CONTESTED
+    claim_row = ContestedClaim.objects.get()
+    listing = admin_client.get(reverse("admin:verification_contestedclaim_changelist"))
+    assertContains(listing, "@bob")
+    assertContains(listing, "@alice")
+    admin_client.post(
+        reverse("admin:verification_contestedclaim_changelist"),
+        {"action": "revoke_holder", "_selected_action": [claim_row.pk]},
+    )
+    claim_row.refresh_from_db()
+    held.refresh_from_db()
+    assert claim_row.status == "resolved"
+    assert claim_row.resolved_by.username == "root"
+    assert held.status == Handle.Status.REVOKED
+    assert check_now(contender).result == "verified"
+
+
+def test_a_handle_never_started_is_skipped_by_check_now(admin_client, alice):
+    handle = handle_add(entry=alice, kind="web", raw="https://alice.test/")
+    response = admin_client.post(
+        reverse("admin:verification_verificationqueueitem_changelist") + "?status=all",
+        {"action": "check_now", "_selected_action": [handle.pk]},
+        follow=True,
+    )
+    assertContains(response, "1 handle(s) have no proof to look for")
