@@ -215,7 +215,8 @@ def _apply(
     result = outcome.result
     if result == Result.VERIFIED:
         _proved(handle, check, now)
-    elif result == Result.UNREACHABLE:
+    elif result == Result.UNREACHABLE and handle.status != Status.REVOKED:
+        check.evidence["retry_follows"] = not final
         if handle.status in HELD:
             if _proof_age(handle, now) > timedelta(seconds=settings.VERIFICATION_STALE_SECONDS):
                 _set_status(handle, Status.STALE, when=now)
@@ -223,6 +224,9 @@ def _apply(
                 _set_status(handle, handle.status, when=now)
         else:
             _set_status(handle, Status.UNREACHABLE, when=now)
+    elif handle.status == Status.REVOKED:
+        # Revoked stays revoked until a proof is found again.
+        _set_status(handle, Status.REVOKED, when=now)
     else:
         if handle.status in HELD:
             if previous is not None and previous.result in VerificationCheck.ABSENT:
