@@ -31,6 +31,8 @@ urlpatterns = [
     path("api-auth/", include("accounts.drf_urls")),
     path("account/", include("accounts.data_urls")),
     path("account/", include("accounts.contacts_urls")),
+    # Proving handles (directory.verification): the owner's page.
+    path("account/", include("directory.verification.urls")),
     path("", include("search.urls")),
     path("", include("directory.web_urls")),
 ]

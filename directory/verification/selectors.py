@@ -28,7 +28,10 @@ class VerificationState:
 
     @property
     def token(self) -> str:
-        if self.challenge is None or self.challenge.method == Method.EMAIL_CODE:
+        # A code is never shown; rel="me" proofs link to the entry and need no token.
+        if self.challenge is None or self.challenge.method in (
+            Method.EMAIL_CODE, Method.REL_ME, Method.FEDIVERSE,
+        ):  # fmt: skip
             return ""
         return self.challenge.token
 
