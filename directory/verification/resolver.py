@@ -31,7 +31,10 @@ def get_resolver(*, fresh: bool) -> dns.resolver.Resolver:
     :class:`dns.resolver.Resolver` whose lifetime is ``VERIFICATION_TIMEOUT_MS``.
     """
     servers = settings.VERIFICATION_DNS_NAMESERVERS
-    resolver = dns.resolver.Resolver(configure=not servers)
+    try:
+        resolver = dns.resolver.Resolver(configure=not servers)
+    except dns.exception.DNSException:
+        raise ProofUnreachable("no DNS resolver is configured on this server") from None
     if servers:
         resolver.nameservers = list(servers)
     resolver.port = settings.VERIFICATION_DNS_PORT
@@ -55,6 +58,9 @@ def _query(name: str, rdtype: str, *, fresh: bool):
         raise ProofUnreachable(f"the DNS lookup of {name} timed out") from None
     except (dns.name.LabelTooLong, dns.name.NameTooLong, dns.name.EmptyLabel):
         return None
+    except dns.exception.DNSException as exc:
+        # No resolver configured, a malformed answer …: nothing the handle's owner did.
+        raise ProofUnreachable(f"the DNS lookup of {name} failed ({type(exc).__name__})") from None
 
 
 def txt_records(name: str, *, fresh: bool) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -53,6 +54,7 @@ from directory.verification.verifiers import (
 )
 from search.services import schedule_entry_sync
 
+logger = logging.getLogger(__name__)
 Result = VerificationCheck.Result
 Status = Handle.Status
 EMAIL_CODE_ATTEMPTS = 5
@@ -186,6 +188,14 @@ def verification_run_check(
                           {"fetched": verifier.fetched})  # fmt: skip
     except ProofRefused as exc:
         outcome = Outcome(Result.REFUSED, f"{exc.reason}.", {"fetched": verifier.fetched})
+    except Exception:
+        # A fault of ours must not lose the check or stop the worker: it is recorded as
+        # "could not look" (retried), and logged with its traceback for the operators.
+        logger.exception("verification check of handle %s failed", handle_id)
+        outcome = Outcome(
+            Result.UNREACHABLE, "Worldbook could not finish this check; it will try again.",
+            {"fetched": verifier.fetched, "internal_error": True},
+        )  # fmt: skip
     duration = int((time.monotonic() - started) * 1000)
     return _apply(
         handle_id=handle.pk, challenge=challenge, method=challenge.method, outcome=outcome,
