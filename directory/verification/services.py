@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from directory.exceptions import ConflictError
@@ -357,6 +358,36 @@ def handles_due_for_recheck(now=None):
         .values_list("pk", flat=True)
         .distinct()
     )
+
+
+def verification_mark_stale(now=None) -> int:
+    """Mark ``stale`` every verified handle proved through this pipeline whose last proof
+    read is older than ``VERIFICATION_STALE_SECONDS`` (its re-checks kept failing to reach
+    the platform, or never ran). Output: how many handles changed. Handles verified by a
+    moderator without a proof to look for are left alone.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.VERIFICATION_STALE_SECONDS)
+    last_proof = Subquery(
+        VerificationCheck.objects.filter(handle=OuterRef("pk"), result=Result.VERIFIED)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    old = (
+        Handle.objects.filter(status=Status.VERIFIED, verification_challenges__isnull=False)
+        .annotate(last_proof=last_proof)
+        .filter(Q(last_proof__lt=cutoff) | Q(last_proof__isnull=True, verified_at__lt=cutoff))
+        .distinct()
+    )
+    changed = 0
+    for handle_id in list(old.values_list("pk", flat=True)):
+        with transaction.atomic():
+            locked = Handle.objects.select_for_update().get(pk=handle_id)
+            # A check may have verified it again since the query above.
+            if locked.status == Status.VERIFIED:
+                _set_status(locked, Status.STALE, when=locked.checked_at or now)
+                changed += 1
+    return changed
 
 
 @transaction.atomic

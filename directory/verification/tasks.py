@@ -57,9 +57,11 @@ def check_handle(self, handle_id: int, trigger: str = "owner", fresh: bool = Fal
 
 @shared_task(name="verification.recheck_due")
 def recheck_due() -> int:
-    """Queue a scheduled check of every handle due for one; output: how many."""
-    from directory.verification.services import handles_due_for_recheck
+    """Mark old proofs stale, then queue a scheduled check of every handle due for one;
+    output: how many checks were queued."""
+    from directory.verification.services import handles_due_for_recheck, verification_mark_stale
 
+    verification_mark_stale()
     count = 0
     for handle_id in handles_due_for_recheck().iterator():
         check_handle.delay(handle_id, trigger=VerificationCheck.Trigger.SCHEDULE, fresh=False)

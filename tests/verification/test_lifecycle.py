@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from directory.models import Handle
+from directory.services import handle_add, handle_mark_verified
 from directory.verification import resolver
 from directory.verification.models import ContestedClaim, VerificationCheck
 from directory.verification.services import handles_due_for_recheck
@@ -86,6 +87,25 @@ def test_an_unreachable_platform_keeps_a_fresh_proof_and_makes_an_old_one_stale(
         resolver.clear_cache()
         assert scheduled(handle).result == "verified"
         assert handle.status == Handle.Status.VERIFIED
+
+
+def test_beat_marks_a_proof_stale_when_no_check_has_read_it_for_too_long(
+    dns, verified_domain, settings, alice
+):
+    handle, _ = verified_domain
+    moderator_verified = handle_add(entry=alice, kind="github", raw="alice-l")
+    handle_mark_verified(handle=moderator_verified)
+    settings.VERIFICATION_RECHECK_SECONDS = 10**9  # no re-check runs
+    recheck_due.delay()
+    handle.refresh_from_db()
+    assert handle.status == Handle.Status.VERIFIED
+    with time_machine.travel(timedelta(seconds=settings.VERIFICATION_STALE_SECONDS + 1)):
+        recheck_due.delay()
+    handle.refresh_from_db()
+    moderator_verified.refresh_from_db()
+    assert handle.status == Handle.Status.STALE
+    # Verified by a moderator, with no proof to look for: left alone.
+    assert moderator_verified.status == Handle.Status.VERIFIED
 
 
 def test_scheduled_checks_use_the_dns_cache_and_check_now_does_not(
