@@ -77,6 +77,11 @@ class AuditEvent(models.Model):
         APP_REGISTERED = "app_registered", "App registered"
         DATA_EXPORTED = "data_exported", "Data exported"
         ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        # Handle verification (directory.verification)
+        HANDLE_VERIFIED = "handle_verified", "Handle verified"
+        HANDLE_REVOKED = "handle_revoked", "Handle verification revoked"
+        CLAIM_CONTESTED = "claim_contested", "Handle claim contested"
+        CLAIM_RESOLVED = "claim_resolved", "Contested claim resolved"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

@@ -18,7 +18,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from directory.models import Handle
-from directory.services import handle_revoke
 from directory.verification.errors import VerificationUnavailable
 from directory.verification.models import (
     ContestedClaim,
@@ -245,21 +244,18 @@ class ContestedClaimAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resolve: the holder keeps the handle")
     def keep_holder(self, request, queryset) -> None:
-        for claim in queryset.filter(status=ContestedClaim.Status.OPEN):
-            contested_claim_resolve(claim=claim, moderator=request.user,
-                                    resolution="The holder keeps the handle.")  # fmt: skip
-            self.log_change(request, claim, "Resolved: the holder keeps the handle")
-        self.message_user(request, "Resolved.", messages.SUCCESS)
+        self._resolve(request, queryset, revoke_holder=False)
 
     @admin.action(description="Resolve: revoke the holder's verification")
     def revoke_holder(self, request, queryset) -> None:
-        for claim in queryset.filter(status=ContestedClaim.Status.OPEN).select_related("held_by"):
-            handle_revoke(handle=claim.held_by)
-            contested_claim_resolve(
-                claim=claim, moderator=request.user,
-                resolution="The holder's verification was revoked; the claimant may check again.",
-            )  # fmt: skip
-            self.log_change(request, claim, "Resolved: revoked the holder's verification")
-        self.message_user(
-            request, "Revoked; the claimants can now check their proof again.", messages.SUCCESS
-        )
+        self._resolve(request, queryset, revoke_holder=True)
+
+    def _resolve(self, request, queryset, *, revoke_holder: bool) -> None:
+        done = 0
+        for claim in queryset.filter(status=ContestedClaim.Status.OPEN):
+            claim = contested_claim_resolve(
+                claim=claim, moderator=request.user, revoke_holder=revoke_holder
+            )
+            self.log_change(request, claim, claim.resolution)
+            done += 1
+        self.message_user(request, f"Resolved {done} claim(s).", messages.SUCCESS)

@@ -31,6 +31,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from accounts.models import AuditEvent
+from accounts.services import audit_record
 from directory.exceptions import ConflictError
 from directory.models import Handle
 from directory.normalization import normalize_url
@@ -67,6 +69,16 @@ HELD = (Status.VERIFIED, Status.STALE)
 def _code_hash(challenge_token: str, code: str) -> str:
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, f"{challenge_token}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _audit(action: str, handle: Handle, *, actor=None, **data) -> None:
+    """An audit event about the owner of ``handle``'s entry. Only verifiable kinds get
+    here (never a phone-number account), so the handle may be named."""
+    audit_record(
+        action=action, user=handle.entry.owner, actor=actor,
+        handle_id=handle.pk, kind=handle.kind, handle=handle.canonical,
+        entry=handle.entry.handle_canonical, **data,
+    )  # fmt: skip
 
 
 def _set_status(handle: Handle, status: str, *, when=None) -> None:
@@ -242,6 +254,8 @@ def _apply(
         if handle.status in HELD:
             if previous is not None and previous.result in VerificationCheck.ABSENT:
                 handle_revoke(handle=handle, when=now)
+                _audit(AuditEvent.Action.HANDLE_REVOKED, handle,
+                       reason="proof missing at two checks in a row")  # fmt: skip
                 check.reason += " The proof was missing at two checks in a row: revoked."
             else:
                 _set_status(handle, handle.status, when=now)
@@ -277,7 +291,10 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
     if holder is None:
         try:
             with transaction.atomic():
+                was = handle.status
                 handle_mark_verified(handle=handle, when=handle.verified_at or now)
+                if was != Status.VERIFIED:
+                    _audit(AuditEvent.Action.HANDLE_VERIFIED, handle, method=check.method)
                 # verified_at keeps the first proof; checked_at says when it was last seen.
                 handle.checked_at = now
                 handle.save(update_fields=["checked_at", "updated_at"])
@@ -297,6 +314,8 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
         handle=handle, status=ContestedClaim.Status.OPEN
     ).exists():
         ContestedClaim.objects.create(handle=handle, held_by=holder, check_record=check)
+        _audit(AuditEvent.Action.CLAIM_CONTESTED, handle,
+               held_by_entry=holder.entry.handle_canonical)  # fmt: skip
 
 
 def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck:
@@ -391,10 +410,34 @@ def verification_mark_stale(now=None) -> int:
 
 
 @transaction.atomic
-def contested_claim_resolve(*, claim: ContestedClaim, moderator, resolution: str = "") -> None:
-    """Close a contested claim; the holder keeps the handle unless a moderator revokes it."""
+def contested_claim_resolve(
+    *, claim: ContestedClaim, moderator, revoke_holder: bool = False
+) -> ContestedClaim:
+    """Close an open contested claim.
+
+    Inputs: ``claim``; ``moderator`` (the user deciding); ``revoke_holder`` — ``False``: the
+    holder keeps the handle; ``True``: the holder's verification is revoked
+    (``handle_revoke``) and the claimant may check its proof again. Writes audit events
+    (``claim_resolved``, and ``handle_revoked`` for the holder). Output: the claim. Raises
+    :class:`ConflictError` when the claim is resolved already.
+    """
+    claim = ContestedClaim.objects.select_for_update().select_related(
+        "handle__entry", "held_by__entry"
+    ).get(pk=claim.pk)
+    if claim.status != ContestedClaim.Status.OPEN:
+        raise ConflictError("This claim is resolved already.")
+    if revoke_holder:
+        handle_revoke(handle=claim.held_by)
+        _audit(AuditEvent.Action.HANDLE_REVOKED, claim.held_by, actor=moderator,
+               reason="contested claim", claim_id=claim.pk)  # fmt: skip
+        resolution = "The holder's verification was revoked; the claimant may check again."
+    else:
+        resolution = "The holder keeps the handle."
     claim.status = ContestedClaim.Status.RESOLVED
     claim.resolved_at = timezone.now()
     claim.resolved_by = moderator
     claim.resolution = resolution
     claim.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+    _audit(AuditEvent.Action.CLAIM_RESOLVED, claim.handle, actor=moderator,
+           claim_id=claim.pk, resolution=resolution)  # fmt: skip
+    return claim

@@ -10,6 +10,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from pytest_django.asserts import assertContains
 
+from accounts.models import AuditEvent
 from directory.models import Handle
 from directory.services import handle_add
 from directory.verification.models import ContestedClaim, VerificationCheck
@@ -128,6 +129,10 @@ def test_contested_claims_are_listed_and_resolved(
     assert claim_row.status == "resolved"
     assert claim_row.resolved_by.username == "root"
     assert held.status == Handle.Status.REVOKED
+    events = {e.action: e for e in AuditEvent.objects.filter(actor__username="root")}
+    assert set(events) == {"handle_revoked", "claim_resolved"}
+    assert events["handle_revoked"].user == alice.owner
+    assert events["claim_resolved"].user == bob.owner
     assert check_now(contender).result == "verified"
 
 

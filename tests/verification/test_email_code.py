@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from accounts.models import AuditEvent
 from directory.models import Handle
 from directory.verification.errors import CodeRejected, VerificationUnavailable
 from directory.verification.models import VerificationChallenge
@@ -40,6 +41,8 @@ def test_it_verifies_with_the_code_sent(web, sent):
     handle.refresh_from_db()
     assert handle.status == Handle.Status.VERIFIED
     assert check.result == "verified"
+    event = AuditEvent.objects.get(action="handle_verified")
+    assert (event.user.username, event.data["method"]) == ("alice", "email_code")
 
 
 def test_the_code_is_not_stored_in_clear(web, sent):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from accounts.models import AuditEvent
 from directory.models import Handle
 from directory.services import handle_add, handle_mark_verified
 from directory.verification import resolver
@@ -50,6 +51,10 @@ def test_a_proof_gone_twice_in_a_row_revokes(dns, verified_domain, scheduled):
     assert handle.status == Handle.Status.REVOKED
     assert second.status_after == "revoked"
     assert second.reason.endswith("The proof was missing at two checks in a row: revoked.")
+    revoked = AuditEvent.objects.get(action="handle_revoked")
+    assert revoked.user == handle.entry.owner
+    assert revoked.data["handle"] == "alice.example"
+    assert revoked.data["reason"] == "proof missing at two checks in a row"
 
 
 def test_a_proof_that_comes_back_between_misses_does_not_revoke(
@@ -141,5 +146,7 @@ def test_a_second_entry_cannot_take_a_verified_handle(
     assert "another entry (@alice) holds this handle verified" in check.reason
     claim_row = ContestedClaim.objects.get()
     assert (claim_row.handle, claim_row.held_by, claim_row.status) == (contender, held, "open")
+    contested = AuditEvent.objects.get(action="claim_contested")
+    assert (contested.user, contested.data["held_by_entry"]) == (bob.owner, "alice")
     check_now(contender)
     assert ContestedClaim.objects.count() == 1
