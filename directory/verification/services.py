@@ -107,6 +107,11 @@ def verification_start(*, handle: Handle, proof_url: str = "") -> VerificationCh
         raise VerificationUnavailable(
             f"Worldbook cannot prove a {handle.get_kind_display()} yet."
         )
+    if method == Method.REL_ME and not handle.canonical.startswith("https://"):
+        raise VerificationUnavailable(
+            f"{handle.canonical} is not an https address: Worldbook reads proofs over https "
+            "only. Claim the https address of the site instead."
+        )
     challenge = VerificationChallenge(
         handle=handle, method=method, token="wb-" + secrets.token_urlsafe(18)
     )
@@ -125,16 +130,23 @@ def verification_start(*, handle: Handle, proof_url: str = "") -> VerificationCh
     if code:
         address = handle.canonical
         minutes = settings.VERIFICATION_EMAIL_CODE_MINUTES
-        transaction.on_commit(
-            lambda: send_mail(
-                "Your Worldbook verification code",
-                f"Your code to prove {address} on Worldbook is {code}.\n"
-                f"It works once, for {minutes} minutes.\n",
-                settings.DEFAULT_FROM_EMAIL,
-                [address],
-            )
-        )
+        transaction.on_commit(lambda: _send_code(address, code, minutes, challenge.pk))
     return challenge
+
+
+def _send_code(address: str, code: str, minutes: int, challenge_id: int) -> None:
+    try:
+        send_mail(
+            "Your Worldbook verification code",
+            f"Your code to prove {address} on Worldbook is {code}.\n"
+            f"It works once, for {minutes} minutes.\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [address],
+        )
+    except Exception:
+        # The challenge stands; the owner can ask for a new code. Neither the address nor
+        # the code goes to the log.
+        logger.exception("sending the code of verification challenge %s failed", challenge_id)
 
 
 def _checked_proof_url(handle: Handle, proof_url: str) -> str:
@@ -190,6 +202,18 @@ def verification_run_check(
     if handle is None:
         return None
     challenge = current_challenge(handle)
+    if trigger != VerificationCheck.Trigger.OWNER and handle.status in HELD:
+        # Re-checks look for the proof that verified the handle, not for a newer token the
+        # owner may not have published yet.
+        proved = (
+            VerificationCheck.objects.filter(handle=handle, result=Result.VERIFIED)
+            .exclude(challenge=None)
+            .select_related("challenge")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if proved is not None:
+            challenge = proved.challenge
     if challenge is None or challenge.method == Method.EMAIL_CODE:
         return None
     verifier = verifier_for(challenge.method, fresh=fresh)

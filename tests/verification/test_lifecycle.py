@@ -12,8 +12,9 @@ from accounts.models import AuditEvent
 from directory.models import Handle
 from directory.services import handle_add, handle_mark_verified
 from directory.verification import resolver
+from directory.verification.errors import VerificationUnavailable
 from directory.verification.models import ContestedClaim, VerificationCheck
-from directory.verification.services import handles_due_for_recheck
+from directory.verification.services import handles_due_for_recheck, verification_start
 from directory.verification.tasks import recheck_due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -150,3 +151,16 @@ def test_a_second_entry_cannot_take_a_verified_handle(
     assert (contested.user, contested.data["held_by_entry"]) == (bob.owner, "alice")
     check_now(contender)
     assert ContestedClaim.objects.count() == 1
+
+
+def test_a_new_token_does_not_break_the_proof_that_holds(dns, verified_domain, scheduled):
+    handle, _ = verified_domain
+    verification_start(handle=handle)  # the owner asks for a new token and never publishes it
+    assert scheduled(handle).result == "verified"
+    assert scheduled(handle).result == "verified"
+    assert handle.status == Handle.Status.VERIFIED
+
+
+def test_an_http_site_cannot_start_a_proof(web, alice, claim):
+    with pytest.raises(VerificationUnavailable, match="not an https address"):
+        claim(alice, "web", "http://alice.test/")
