@@ -315,11 +315,13 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
     if holder is None:
         try:
             with transaction.atomic():
-                was = handle.status
-                handle_mark_verified(handle=handle, when=handle.verified_at or now)
-                if was != Status.VERIFIED:
+                held = handle.status in HELD
+                # verified_at keeps the start of the current run of proofs (a handle that
+                # was failed or revoked starts a new one); checked_at says when it was
+                # last seen.
+                handle_mark_verified(handle=handle, when=handle.verified_at if held else now)
+                if not held:
                     _audit(AuditEvent.Action.HANDLE_VERIFIED, handle, method=check.method)
-                # verified_at keeps the first proof; checked_at says when it was last seen.
                 handle.checked_at = now
                 handle.save(update_fields=["checked_at", "updated_at"])
             return

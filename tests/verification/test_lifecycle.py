@@ -41,8 +41,9 @@ def scheduled(settings, django_capture_on_commit_callbacks):
     return run
 
 
-def test_a_proof_gone_twice_in_a_row_revokes(dns, verified_domain, scheduled):
-    handle, _ = verified_domain
+def test_a_proof_gone_twice_in_a_row_revokes(dns, verified_domain, scheduled, check_now):
+    handle, token = verified_domain
+    first_verified_at = handle.verified_at
     dns.reset()
     first = scheduled(handle)
     assert first.result == "missing" and first.trigger == "schedule"
@@ -56,6 +57,11 @@ def test_a_proof_gone_twice_in_a_row_revokes(dns, verified_domain, scheduled):
     assert revoked.user == handle.entry.owner
     assert revoked.data["handle"] == "alice.example"
     assert revoked.data["reason"] == "proof missing at two checks in a row"
+    # Revoked handles are not re-checked on schedule; the owner's proof counts anew.
+    assert list(handles_due_for_recheck()) == []
+    dns.set("_worldbook.alice.example", "TXT", token)
+    assert check_now(handle).result == "verified"
+    assert handle.verified_at > first_verified_at
 
 
 def test_a_proof_that_comes_back_between_misses_does_not_revoke(
