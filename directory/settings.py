@@ -6,6 +6,7 @@ Every variable is documented in README.md ("Configuration"). Bad values raise
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -372,6 +373,17 @@ VERIFICATION_ALLOWED_ADDRESSES = envlist("VERIFICATION_ALLOWED_ADDRESSES", [])
 # system's resolv.conf.
 VERIFICATION_DNS_NAMESERVERS = envlist("VERIFICATION_DNS_NAMESERVERS", [])
 VERIFICATION_DNS_PORT = envint("VERIFICATION_DNS_PORT", 53, minimum=1)
+for _name, _values in (
+    ("VERIFICATION_ALLOWED_ADDRESSES", VERIFICATION_ALLOWED_ADDRESSES),
+    ("VERIFICATION_DNS_NAMESERVERS", VERIFICATION_DNS_NAMESERVERS),
+):
+    for _value in _values:
+        try:
+            ipaddress.ip_network(_value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{_name} must list IP addresses or networks, not {_value!r}"
+            ) from None
 # Port of https:// URLs that name none, and the CA bundle fetched certificates must chain
 # to (empty: certifi's).
 VERIFICATION_HTTPS_PORT = envint("VERIFICATION_HTTPS_PORT", 443, minimum=1)
