@@ -166,14 +166,23 @@ def _ssl_context(bundle: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle or certifi.where())
 
 
-def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchResult:
+def fetch(
+    url: str,
+    *,
+    fresh: bool = False,
+    accept: str = "text/html",
+    credentials: dict[str, str] | None = None,
+) -> FetchResult:
     """GET ``url`` under the rules of this module.
 
-    Inputs: ``url`` (https), ``fresh`` (DNS without cache), ``accept`` (the Accept header).
-    Output: :class:`FetchResult` for any final status below 500 (404 included: verifiers
-    read it as a missing proof). Raises :class:`ProofRefused` for a refused address, scheme
-    or redirect chain and :class:`ProofUnreachable` for timeouts, connection failures,
-    5xx and 429 answers and DNS failures (transient).
+    Inputs: ``url`` (https), ``fresh`` (DNS without cache), ``accept`` (the Accept header),
+    ``credentials`` (headers such as ``Authorization`` sent to ``url``'s host only: a
+    redirect to another host drops them). Output: :class:`FetchResult` for any final status
+    below 500 (404 included: verifiers read it as a missing proof). Raises
+    :class:`ProofRefused` for a refused address, scheme or redirect chain and
+    :class:`ProofUnreachable` for timeouts, connection failures, 5xx and 429 answers, a
+    403 that says its rate limit is spent (``X-RateLimit-Remaining: 0``, as GitHub's API),
+    and DNS failures (transient).
     """
     timeout = settings.VERIFICATION_TIMEOUT_MS / 1000
     deadline = time.monotonic() + timeout
@@ -188,6 +197,8 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
     ) as transport:
         while True:
             host, path, port, header = _target(current)
+            if credentials and host != _target(url)[0]:
+                credentials = None
             address = _pick_address(host, fresh=fresh)
             netloc = f"[{address}]" if address.version == 6 else str(address)
             request = httpx.Request(
@@ -198,6 +209,7 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
                     "User-Agent": user_agent(),
                     "Accept": accept,
                     "Accept-Encoding": "identity",
+                    **(credentials or {}),
                 },
                 extensions={
                     "sni_hostname": host,
@@ -223,7 +235,11 @@ def fetch(url: str, *, fresh: bool = False, accept: str = "text/html") -> FetchR
                         )
                     current = urljoin(current, response.headers["location"])
                     continue
-                if response.status_code >= 500 or response.status_code == 429:
+                spent = (
+                    response.status_code == 403
+                    and response.headers.get("x-ratelimit-remaining") == "0"
+                )
+                if response.status_code >= 500 or response.status_code == 429 or spent:
                     raise ProofUnreachable(
                         f"{current} answered {response.status_code} {response.reason_phrase}"
                     )

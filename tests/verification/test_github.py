@@ -79,3 +79,26 @@ def test_an_api_redirect_to_a_private_address_is_refused(web, alice, claim, chec
     handle, _ = claim(alice, "github", "alice-l")
     web.serve(API, "/users/alice-l", Reply(301, headers={"Location": "https://[fc00::1]/"}))
     assert check_now(handle).result == "refused"
+
+
+def test_it_sends_the_api_token_to_the_api_host_only(web, alice, claim, check_now, settings):
+    settings.VERIFICATION_GITHUB_TOKEN = "ghp_test-token"
+    handle, token = claim(alice, "github", "alice-l")
+    web.serve(API, "/users/alice-l", Reply(302, headers={"Location": "https://profile.test/u"}))
+    web.serve("profile.test", "/u", as_json({"login": "alice-l", "bio": token}))
+    assert check_now(handle).result == "verified"
+    api_request, elsewhere = web.seen
+    assert api_request.headers["Authorization"] == "Bearer ghp_test-token"
+    assert "Authorization" not in elsewhere.headers
+
+
+def test_a_spent_rate_limit_is_unreachable_not_failed(web, alice, claim, check_now):
+    handle, _ = claim(alice, "github", "alice-l")
+    web.serve(API, "/users/alice-l", Reply(403, "{}", {"X-RateLimit-Remaining": "0"}))
+    check = check_now(handle)
+    assert check.result == "unreachable"
+    assert handle.status == Handle.Status.UNREACHABLE
+    assert check.evidence["fetched"] == [
+        {"url": "https://api.github.test/users/alice-l",
+         "unreachable": "https://api.github.test/users/alice-l answered 403 Forbidden"},
+    ]  # fmt: skip
