@@ -85,16 +85,25 @@ class Worker:
 
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
-    """Start ``celery -A directory worker`` on the test database; stop it afterwards.
+    """Start ``celery -A directory worker`` on the test database; stop it afterwards."""
+    yield from run_celery_worker(tmp_path_factory.mktemp("worker-var"))
 
-    Yields the running process once its log says it is ready. Fails with the worker's log
-    when it exits early or is not ready within ``READY_TIMEOUT`` seconds.
+
+def run_celery_worker(
+    var_dir: Path, *, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[Worker]:
+    """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
+
+    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``extra_env`` (more environment, such as
+    settings), ``extra_args`` (more command-line arguments, such as ``-B`` for an embedded
+    beat). Yields the running process once its log says it is ready and stops it
+    afterwards. Fails with the worker's log when it exits early or is not ready within
+    ``READY_TIMEOUT`` seconds.
     """
     from django.db import connection
 
     from directory.celery import app
 
-    var_dir = tmp_path_factory.mktemp("worker-var")
     queue = f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
     log_path = var_dir / "worker.log"
     env = {
@@ -106,6 +115,7 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     saved = {
         "task_default_queue": app.conf.task_default_queue,
@@ -127,7 +137,7 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
     command = [
         sys.executable, "-m", "celery", "-A", "directory", "worker",
         "--pool", "solo", "--loglevel", "INFO", "--hostname", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         worker = subprocess.Popen(

@@ -7,12 +7,6 @@ and DNS servers this process runs through the same settings, given as its enviro
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,15 +17,13 @@ from directory.models import Handle
 from directory.services import entry_create, handle_add
 from directory.verification.models import VerificationCheck
 from directory.verification.services import verification_request_check, verification_start
-from tests.e2e.test_worker import ROOT, Worker, _configure_sender, _log_tail, database_url
+from tests.e2e.test_worker import Worker, eventually, run_celery_worker
 from tests.verification.conftest import verification_environment
 from tests.verification.servers import Reply
 
 USES_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 pytestmark = [pytest.mark.worker, pytest.mark.postgres,
               *([pytest.mark.redis] if USES_REDIS else [])]  # fmt: skip
-READY_TIMEOUT = 60.0
-FOLLOW_TIMEOUT = 30.0
 PROFILE = "https://worldbook.example/@wilhelmina"
 
 
@@ -39,81 +31,23 @@ PROFILE = "https://worldbook.example/@wilhelmina"
 def verification_worker(
     django_db_setup, tmp_path_factory, web_server, dns_server, test_ca
 ) -> Iterator[Worker]:
-    """``celery -A directory worker -B`` (beat every second) on the test database."""
-    from django.db import connection
-
-    from directory.celery import app
-
-    var_dir = tmp_path_factory.mktemp("verification-worker")
-    queue = f"worldbook-verify-{uuid.uuid4().hex[:12]}"
-    log_path = var_dir / "worker.log"
-    env = {
-        **os.environ,
-        **verification_environment(web_server, dns_server, test_ca[1]),
-        "DJANGO_SETTINGS_MODULE": "directory.settings",
-        "WORLDBOOK_VAR_DIR": str(var_dir),
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "VERIFICATION_RETRY_BACKOFF_MS": "300",
-        "VERIFICATION_MAX_RETRIES": "3",
-        "VERIFICATION_RECHECK_SECONDS": "0",
-        "VERIFICATION_BEAT_SECONDS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    saved = {
-        "task_default_queue": app.conf.task_default_queue,
-        "broker_transport_options": app.conf.broker_transport_options,
-    }
-    sender: dict[str, Any] = {"task_default_queue": queue}
-    if not USES_REDIS:
-        sender["broker_transport_options"] = {
-            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-            "data_folder_in": str(var_dir / "broker"),
-            "data_folder_out": str(var_dir / "broker"),
-            "control_folder": str(var_dir / "broker-control"),
-        }
-        for folder in ("broker", "broker-control"):
-            (var_dir / folder).mkdir(exist_ok=True)
-    command = [
-        sys.executable, "-m", "celery", "-A", "directory", "worker", "-B",
-        "--pool", "solo", "--loglevel", "INFO", "--hostname", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while " ready." not in log_path.read_text(errors="replace"):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start; its log:\n{_log_tail(log_path)}")
-            time.sleep(0.1)
-        _configure_sender(app, **sender)
-        yield Worker(process=worker, queue=queue, log_path=log_path)
-    finally:
-        _configure_sender(app, **saved)
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=5)
+    """``celery -A directory worker -B`` (beat every second) on the test database, pointed
+    at the loopback servers."""
+    yield from run_celery_worker(
+        tmp_path_factory.mktemp("verification-worker"),
+        extra_env={
+            **verification_environment(web_server, dns_server, test_ca[1]),
+            "VERIFICATION_RETRY_BACKOFF_MS": "300",
+            "VERIFICATION_MAX_RETRIES": "3",
+            "VERIFICATION_RECHECK_SECONDS": "0",
+            "VERIFICATION_BEAT_SECONDS": "1",
+        },
+        extra_args=("-B",),
+    )
 
 
-def eventually(check: Callable[[], Any], what: str, worker: Worker) -> Any:
-    deadline = time.monotonic() + FOLLOW_TIMEOUT
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not seen; the worker's log:\n{_log_tail(worker.log_path)}")
-        time.sleep(0.2)
+def until(check: Callable[[], Any], what: str, worker: Worker) -> Any:
+    return eventually(check, what, worker.log_path)
 
 
 def _status(handle: Handle) -> str:
@@ -136,7 +70,7 @@ def test_a_transient_failure_is_retried_by_the_worker_then_verified(verification
     handle, answers = _site(web, "site101.test")
     answers += [Reply(503, "try later"), Reply(200, f'<a rel="me" href="{PROFILE}">me</a>')]
     verification_request_check(handle=handle)
-    eventually(lambda: _status(handle) == "verified", "the handle verified", verification_worker)
+    until(lambda: _status(handle) == "verified", "the handle verified", verification_worker)
     first, second = handle.verification_checks.order_by("created_at", "id")[:2]
     assert (first.result, first.status_after, first.attempt) == ("unreachable", "unreachable", 0)
     assert "answered 503" in first.reason
@@ -149,14 +83,14 @@ def test_a_disappeared_proof_is_revoked_after_two_scheduled_checks(verification_
     handle, answers = _site(web, "site102.test")
     answers.append(Reply(200, f'<a rel="me" href="{PROFILE}/">me</a>'))
     verification_request_check(handle=handle)
-    eventually(lambda: _status(handle) == "verified", "the handle verified", verification_worker)
+    until(lambda: _status(handle) == "verified", "the handle verified", verification_worker)
     # Beat re-checks it while the proof stands.
-    eventually(
+    until(
         lambda: handle.verification_checks.filter(trigger="schedule", result="verified").exists(),
         "a scheduled re-check", verification_worker,
     )  # fmt: skip
     answers[:] = [Reply(200, "<p>nothing here any more</p>")]
-    eventually(lambda: _status(handle) == "revoked", "the handle revoked", verification_worker)
+    until(lambda: _status(handle) == "revoked", "the handle revoked", verification_worker)
     misses = [
         (c.trigger, c.result, c.status_after)
         for c in handle.verification_checks.order_by("created_at", "id")
