@@ -149,11 +149,18 @@ class RelMeVerifier(Verifier):
 
 class FediverseVerifier(Verifier):
     """A fediverse account: WebFinger (RFC 7033) gives its profile page, which must hold a
-    ``rel="me"`` link back to the entry's page (as Mastodon's verified profile links)."""
+    ``rel="me"`` link back to the entry's page (as Mastodon's verified profile links).
+
+    Servers whose profile page is rendered by script carry the same links in the
+    ActivityPub actor (the WebFinger ``self`` link): each profile field of ``attachment``
+    (``PropertyValue``) holds HTML whose ``rel="me"`` links are read when the page has none
+    that match.
+    """
 
     method = Method.FEDIVERSE
     kinds = (HandleKind.FEDIVERSE,)
     PROFILE_REL = "http://webfinger.net/rel/profile-page"
+    ACTOR_TYPE = "application/activity+json"
 
     def check(self, handle, challenge):
         expected = url_normal_form(handle.entry.profile_url)
@@ -172,11 +179,45 @@ class FediverseVerifier(Verifier):
             and link.get("rel") == self.PROFILE_REL
             and isinstance(link.get("href"), str)
         ]
-        if not profiles:
+        actors = [
+            link.get("href")
+            for link in jrd.get("links") or []
+            if isinstance(link, dict)
+            and link.get("rel") == "self"
+            and link.get("type") == self.ACTOR_TYPE
+            and isinstance(link.get("href"), str)
+        ]
+        if not profiles and not actors:
             return self.outcome(
                 Result.MISSING, f"WebFinger on {host} gives no profile page for {resource}."
             )
-        return _rel_me_outcome(self, profiles[0], expected)
+        outcome = _rel_me_outcome(self, profiles[0], expected) if profiles else None
+        if (outcome is None or outcome.result != Result.VERIFIED) and actors:
+            links = self._actor_links(actors[0])
+            if expected in [url_normal_form(link) for link in links]:
+                return self.outcome(
+                    Result.VERIFIED,
+                    f'the profile fields of {resource} link to {expected} with rel="me".',
+                    found=links, expected=expected,
+                )  # fmt: skip
+            if outcome is None:
+                shown = ", ".join(links[:3]) if links else 'no rel="me" link'
+                return self.outcome(
+                    Result.MISMATCH if links else Result.MISSING,
+                    f"found {'a link to ' if links else ''}{shown} in the profile of "
+                    f"{resource}, expected {expected}",
+                    found=links, expected=expected,
+                )  # fmt: skip
+        return outcome
+
+    def _actor_links(self, url: str) -> list[str]:
+        actor = self.get_json(url, accept=self.ACTOR_TYPE)
+        links: list[str] = []
+        fields = actor.get("attachment") if isinstance(actor, dict) else None
+        for item in fields if isinstance(fields, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("value"), str):
+                links += parse_page(item["value"], url)[0]
+        return links
 
     def instructions(self, handle, challenge):
         return (

@@ -103,3 +103,27 @@ def test_it_finds_the_link_near_the_end_of_a_large_profile(web, alice, claim, ch
     web.serve("social.test", WEBFINGER, jrd())
     web.serve("social.test", "/@alice", profile_page(PROFILE, filler=MAX_BYTES - 400))
     assert check_now(handle).result == "verified"
+
+
+def test_it_reads_the_profile_fields_of_the_actor_when_the_page_has_no_link(
+    web, alice, claim, check_now
+):
+    handle, _ = claim(alice, "fediverse", "alice@social.test")
+    web.serve("social.test", WEBFINGER, jrd())
+    web.serve("social.test", "/@alice", Reply(200, "<div id='app'></div><script></script>"))
+    actor = {
+        "id": "https://social.test/u/1", "type": "Person",
+        "attachment": [
+            {"type": "PropertyValue", "name": "Blog", "value": "<a href='https://a.test/'>a</a>"},
+            {"type": "PropertyValue", "name": "Worldbook",
+             "value": f'<a href="{PROFILE}" target="_blank" rel="nofollow noopener me">wb</a>'},
+        ],
+    }  # fmt: skip
+    web.serve("social.test", "/u/1", Reply(200, json.dumps(actor)))
+    check = check_now(handle)
+    assert handle.status == Handle.Status.VERIFIED
+    assert check.reason == (
+        'the profile fields of acct:alice@social.test link to '
+        'https://worldbook.example/@alice with rel="me".'
+    )
+    assert web.seen[-1].headers["Accept"] == "application/activity+json"
