@@ -377,7 +377,14 @@ def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck
             challenge.save(update_fields=["attempts"])
             left = EMAIL_CODE_ATTEMPTS - challenge.attempts
             problem = f"That is not the code we sent ({left} tries left)."
-        if not problem:
+        if problem:
+            # The evidence of a refused code (never the code itself).
+            VerificationCheck.objects.create(
+                handle=handle, challenge=challenge, method=Method.EMAIL_CODE,
+                trigger=VerificationCheck.Trigger.OWNER, result=Result.MISMATCH,
+                reason=problem, status_after=handle.status, created_at=now,
+            )  # fmt: skip
+        else:
             challenge.used_at = now
             challenge.save(update_fields=["used_at"])
             return _apply(

@@ -75,6 +75,10 @@ def test_wrong_codes_are_counted_in_the_database(web, sent):
         with pytest.raises(CodeRejected, match=f"{left} tries left"):
             verification_confirm_code(handle=handle, code=wrong)
     assert VerificationChallenge.objects.get(handle=handle).attempts == EMAIL_CODE_ATTEMPTS
+    refused = handle.verification_checks.order_by("created_at", "id")
+    assert [c.result for c in refused] == ["mismatch"] * EMAIL_CODE_ATTEMPTS
+    left = EMAIL_CODE_ATTEMPTS - 1
+    assert refused[0].reason == f"That is not the code we sent ({left} tries left)."
     with pytest.raises(CodeRejected, match="Too many wrong codes"):
         verification_confirm_code(handle=handle, code=code)
 
