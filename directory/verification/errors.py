@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rest_framework import status
 
-from directory.exceptions import ConflictError, WorldbookError
+from directory.exceptions import WorldbookError
 
 
 class FetchFailed(Exception):
@@ -44,9 +44,3 @@ class CodeRejected(WorldbookError):
     slug = "verification-code-rejected"
     title = "The code was not accepted"
 
-
-class ClaimContested(ConflictError):
-    """Another entry holds the handle verified; the claim went to moderators."""
-
-    slug = "verification-contested"
-    title = "Another entry holds this handle"

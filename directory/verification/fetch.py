@@ -80,6 +80,7 @@ class FetchResult:
         return {
             "url": self.url,
             "status": self.status,
+            "content_type": self.content_type,
             "address": self.address,
             "bytes": len(self.body),
             "truncated": self.truncated,
