@@ -77,6 +77,11 @@ class AuditEvent(models.Model):
         APP_REGISTERED = "app_registered", "App registered"
         DATA_EXPORTED = "data_exported", "Data exported"
         ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        # Phone numbers (directory.numbers); their data names no number in clear.
+        NUMBER_CODE_SENT = "number_code_sent", "Number proof code sent"
+        NUMBER_LINKED = "number_linked", "Phone number linked"
+        NUMBER_RETIRING = "number_retiring", "Phone number retirement started"
+        NUMBER_RETIRED = "number_retired", "Phone number retired and purged"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

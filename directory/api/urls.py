@@ -28,6 +28,8 @@ v1 = [
     path("me/export", data_api.MeExportApi.as_view(), name="me-export"),
     path("me/export.vcf", data_api.MeExportVcardApi.as_view(), name="me-export-vcard"),
     path("", include("accounts.contacts_api_urls")),
+    # Phone numbers: lookup, discovery, the owner's numbers (directory.numbers).
+    path("", include("directory.numbers.api_urls")),
 ]
 
 urlpatterns = [
