@@ -31,6 +31,8 @@ urlpatterns = [
     path("api-auth/", include("accounts.drf_urls")),
     path("account/", include("accounts.data_urls")),
     path("account/", include("accounts.contacts_urls")),
+    # Phone numbers: the owner's numbers and contact discovery (directory.numbers).
+    path("", include("directory.numbers.urls")),
     path("", include("search.urls")),
     path("", include("directory.web_urls")),
 ]
