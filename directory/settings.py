@@ -414,4 +414,11 @@ CELERY_BEAT_SCHEDULE["numbers-advance"] = {
     "task": "numbers.advance",
     "schedule": envint("NUMBER_ADVANCE_EVERY", 300, minimum=10),
 }
+# Django logs the path of failed requests, and number lookups carry the number in theirs.
+LOGGING.setdefault("filters", {})["redact_numbers"] = {  # type: ignore[index]
+    "()": "directory.numbers.logging.RedactNumbers"
+}
+LOGGING.setdefault("loggers", {}).update(  # type: ignore[union-attr]
+    {name: {"filters": ["redact_numbers"]} for name in ("django.request", "django.server")}
+)
 # --- end of phone numbers ----------------------------------------------------------------

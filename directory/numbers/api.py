@@ -35,9 +35,7 @@ class LookupCaller(BasePermission):
     message = "Number lookups need a signed-in person or a calling app's token."
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated) or is_bearer_request(
-            request
-        )
+        return bool(request.user and request.user.is_authenticated) or is_bearer_request(request)
 
 
 def _client(request: Request) -> str:
@@ -114,9 +112,7 @@ class NumberLookupApi(APIView):
             items=1,
             limit=settings.NUMBER_LOOKUPS_PER_DAY,
         )
-        answer = number_lookup(
-            number, caller=request.user, since=query.validated_data.get("since")
-        )
+        answer = number_lookup(number, caller=request.user, since=query.validated_data.get("since"))
         return Response(NumberLookupApi.OutputSerializer(answer).data)
 
 

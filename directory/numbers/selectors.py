@@ -84,9 +84,9 @@ def retired_dates(e164: str) -> list[date]:
         clause = Q(key_version=version, digest=digest)
         query |= clause
     return list(
-        RetiredNumber.objects.filter(query).order_by("-retired_on").values_list(
-            "retired_on", flat=True
-        )
+        RetiredNumber.objects.filter(query)
+        .order_by("-retired_on")
+        .values_list("retired_on", flat=True)
     )
 
 

@@ -316,7 +316,12 @@ def number_set_forward_audience(*, linked: LinkedNumber, audience: str) -> Linke
 
 
 def _purge(
-    linked: LinkedNumber, *, reason: str, now, keep_for: Entry | None = None, actor=None,
+    linked: LinkedNumber,
+    *,
+    reason: str,
+    now,
+    keep_for: Entry | None = None,
+    actor=None,
     request=None,
 ) -> None:
     """Within a transaction, on a locked bound row: end the binding and purge the number.
@@ -332,9 +337,10 @@ def _purge(
         key_version=key.version, digest=number_digest(e164, key), retired_on=now.date()
     )
     keepers = set(
-        LinkedNumber.objects.bound().filter(e164=e164).exclude(pk=linked.pk).values_list(
-            "entry_id", flat=True
-        )
+        LinkedNumber.objects.bound()
+        .filter(e164=e164)
+        .exclude(pk=linked.pk)
+        .values_list("entry_id", flat=True)
     )
     if keep_for is not None:
         keepers.add(keep_for.pk)
@@ -386,13 +392,18 @@ def number_end_forwarding(
     Output: True when this call ended it, False when it was retired already (idempotent).
     """
     with transaction.atomic():
-        row = LinkedNumber.objects.select_for_update().select_related("entry__owner").get(
-            pk=linked.pk
+        row = (
+            LinkedNumber.objects.select_for_update(of=("self",))
+            .select_related("entry__owner")
+            .get(pk=linked.pk)
         )
         if row.state == LinkedNumber.State.RETIRED:
             return False
         _purge(
-            row, reason=LinkedNumber.EndReason.MODERATOR, now=timezone.now(), actor=actor,
+            row,
+            reason=LinkedNumber.EndReason.MODERATOR,
+            now=timezone.now(),
+            actor=actor,
             request=request,
         )
     return True
@@ -405,7 +416,7 @@ def number_purge_due(*, linked_id: int, now=None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         row = (
-            LinkedNumber.objects.select_for_update(skip_locked=True)
+            LinkedNumber.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("entry__owner")
             .purge_due(now)
             .filter(pk=linked_id)
@@ -442,8 +453,9 @@ def quota_take(*, client: str, kind: str, items: int, limit: int) -> None:
     with transaction.atomic():
         _advisory_lock(f"numbers.quota:{kind}:{client}")
         used = (
-            LookupQuota.objects.filter(client=client, kind=kind, at__gt=now - timedelta(days=1))
-            .aggregate(total=Sum("items"))["total"]
+            LookupQuota.objects.filter(
+                client=client, kind=kind, at__gt=now - timedelta(days=1)
+            ).aggregate(total=Sum("items"))["total"]
             or 0
         )
         if used + items > limit:
