@@ -59,8 +59,9 @@ def test_nothing_holds_the_number_after_the_purge(
 ):
     settings.NUMBER_SMS_BACKEND = "directory.numbers.sms.console.ConsoleSmsBackend"
     caplog.set_level(logging.DEBUG)
-    with time_machine.travel(START, tick=False) as clock, django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        time_machine.travel(START, tick=False) as clock,
+        django_capture_on_commit_callbacks(execute=True),
     ):
         # The number reaches the directory every way it can: a tel: endpoint, a
         # WhatsApp link, a verified WhatsApp handle, and the linked number itself.
@@ -79,9 +80,12 @@ def test_nothing_holds_the_number_after_the_purge(
         assert api.get(f"/api/v1/numbers/{NUMBER}").json()["status"] == "moved"
         # A refused request is logged by Django with its path: the number must not be.
         assert api.get(f"/api/v1/numbers/{NUMBER}", {"since": "yesterday"}).status_code == 400
-        assert api.post(
-            "/api/v1/discover", {"items": ["+1 415 555 0123"]}, format="json"
-        ).json()[0]["status"] == "moved"
+        assert (
+            api.post("/api/v1/discover", {"items": ["+1 415 555 0123"]}, format="json").json()[0][
+                "status"
+            ]
+            == "moved"
+        )
         assert rows_holding(SPELLINGS), "the test must see the number before the purge"
 
         clock.move_to(START + timedelta(days=30, seconds=1))
