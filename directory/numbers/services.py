@@ -174,7 +174,9 @@ def number_verify(
     entry (active or retiring: a recycled number), that binding and its forward end at
     once, in the same transaction, under row locks; its owner is told by email after
     commit. A code works once, until it expires, for ``NUMBER_CODE_MAX_ATTEMPTS`` wrong
-    guesses; a wrong guess is counted even though the call fails.
+    guesses; a wrong guess is counted even though the call fails. A successful proof
+    spends every other pending code for the number (anyone's): of two claims at once,
+    the first wins and the other is refused with :class:`CodeInvalid`.
 
     Raises :class:`NormalizationError` for an unreadable number, :class:`CodeInvalid`
     (wrong, expired, used or never sent) and :class:`LimitReached` once the guesses are
@@ -184,6 +186,8 @@ def number_verify(
     given = "".join(ch for ch in str(code) if not ch.isspace())
     wrong = False
     with transaction.atomic():
+        # Claims of one number queue here, before any row lock, so they cannot deadlock.
+        _advisory_lock(f"numbers.bind:{number_digest(e164, current_key())}")
         verification = (
             NumberVerification.objects.select_for_update()
             .filter(entry=entry, e164=e164, used_at=None)
@@ -208,10 +212,11 @@ def number_verify(
 
 
 def _bind(*, entry: Entry, e164: str, now, request) -> LinkedNumber:
-    """Within a transaction: end any other binding of ``e164`` and bind it to ``entry``."""
-    _advisory_lock(f"numbers.bind:{number_digest(e164, current_key())}")
-    # The proof is spent: no code for this number and entry survives it.
-    NumberVerification.objects.filter(entry=entry, e164=e164).delete()
+    """Within a transaction holding the number's lock: end any other binding of ``e164``
+    and bind it to ``entry``."""
+    # The proof is spent, and so is every other code sent to the number before it: only
+    # a code sent after this binding can take the number from it.
+    NumberVerification.objects.filter(e164=e164).delete()
     holders = list(LinkedNumber.objects.select_for_update().bound().filter(e164=e164))
     for held in holders:
         if held.entry_id == entry.pk:
