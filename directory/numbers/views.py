@@ -155,13 +155,16 @@ def notice_dismiss_view(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]], list]:
-    """``(card name, E.164)`` of every phone number in a vCard file, and the problems."""
+    """``(card name, E.164)`` of every phone number in a vCard file, and the problems
+    (``(line, reason)``). Raises :class:`VCardSyntaxError` when no card can be read."""
     book = read_vcard_file(data)
     found: list[tuple[str, str]] = []
     problems = [(p.line, p.reason) for p in book.problems]
+    read = 0
     for block in book.blocks:
         try:
             card = parse_card(block)
+            read += 1
             plan = plan_card(card, region=region)
         except VCardSyntaxError as exc:
             problems.append((exc.line, exc.reason))
@@ -172,6 +175,11 @@ def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]],
         for endpoint in plan.endpoints:
             if endpoint.uri.startswith("tel:"):
                 found.append((name, endpoint.uri[len("tel:") :].split(";")[0]))
+    if not read:
+        line, reason = min(problems, default=(1, "no BEGIN:VCARD line"))
+        raise VCardSyntaxError(
+            f"The file holds no card that can be read (line {line}: {reason}).", line=line
+        )
     return found, problems
 
 
