@@ -414,6 +414,10 @@ CELERY_BEAT_SCHEDULE["numbers-advance"] = {
     "task": "numbers.advance",
     "schedule": envint("NUMBER_ADVANCE_EVERY", 300, minimum=10),
 }
+# The forward's audience is the endpoint audience choice set: one schema name for both.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AudienceEnum"] = (  # type: ignore[index]
+    "directory.models.Endpoint.Audience"
+)
 # Django logs the path of failed requests, and number lookups carry the number in theirs.
 LOGGING.setdefault("filters", {})["redact_numbers"] = {  # type: ignore[index]
     "()": "directory.numbers.logging.RedactNumbers"

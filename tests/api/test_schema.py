@@ -30,6 +30,14 @@ OPERATIONS = {
     ("/api/v1/me", "delete"),
     ("/api/v1/me/export", "get"),
     ("/api/v1/me/export.vcf", "get"),
+    # Phone numbers (directory.numbers).
+    ("/api/v1/numbers/{e164}", "get"),
+    ("/api/v1/discover", "post"),
+    ("/api/v1/entries/{handle}/numbers", "get"),
+    ("/api/v1/entries/{handle}/numbers", "post"),
+    ("/api/v1/entries/{handle}/numbers/verify", "post"),
+    ("/api/v1/entries/{handle}/numbers/{number_id}", "patch"),
+    ("/api/v1/entries/{handle}/numbers/{number_id}/retire", "post"),
 }
 
 
