@@ -187,6 +187,8 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         REDIS_URL=args.redis_url,
         DEBUG="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        # Phone numbers: a PostgreSQL deployment with DEBUG off needs its hash keys.
+        NUMBER_HASH_KEYS=os.environ.get("NUMBER_HASH_KEYS") or f"1:{secrets.token_urlsafe(32)}",
         LOG_LEVEL="WARNING",
         # Access logs would cost every request a write the benchmark is not about.
         GUNICORN_ACCESS_LOG="/dev/null",

@@ -367,11 +367,14 @@ LOGGING = {
 # --- Phone numbers and their retirement (directory.numbers) ---------------------------
 # Keys of the keyed hash (HMAC-SHA256) kept of a retired number: "<version>:<secret>",
 # newest first, e.g. "2:new-secret,1:old-secret". Old versions still answer lookups.
-# Left empty, a development key derived from SECRET_KEY is used, and only when DEBUG is on.
+# Left empty, a key derived from SECRET_KEY is used, and only in development (DEBUG on) or
+# the embedded SQLite set-up; a PostgreSQL deployment with DEBUG off must set it.
 from directory.numbers.hashing import parse_hash_keys  # noqa: E402
 
 NUMBER_HASH_KEYS = parse_hash_keys(
-    envstr("NUMBER_HASH_KEYS"), secret_key=SECRET_KEY, allow_derived=DEBUG
+    envstr("NUMBER_HASH_KEYS"),
+    secret_key=SECRET_KEY,
+    allow_derived=DEBUG or _db["ENGINE"] == "django.db.backends.sqlite3",
 )
 # The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND).
 NUMBER_SMS_BACKEND = envstr(
