@@ -15,7 +15,10 @@ import re
 
 # Seven digits or more, allowing the separators people write between them (``+1 (415)
 # 555-0123``, ``%2B14155550123`` in an encoded path).
-NUMBER_LIKE = re.compile(r"(?:%2B|\+)?\d(?:[\s().\-/]{0,2}\d){6,}", re.IGNORECASE)
+# An ISO 8601 date (``2026-05-30``) is not one.
+NUMBER_LIKE = re.compile(
+    r"(?<!\d)(?!\d{4}-\d{2}-\d{2}(?!\d))(?:%2B|\+)?\d(?:[\s().\-/]{0,2}\d){6,}", re.IGNORECASE
+)
 
 
 def redact_numbers(text: str) -> str:
