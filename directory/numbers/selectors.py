@@ -15,10 +15,10 @@ from datetime import date
 from django.db.models import Q
 from django.utils import timezone
 
-from directory.models import Endpoint, Entry
+from directory.models import Entry
 from directory.numbers.hashing import number_digests
 from directory.numbers.models import LinkedNumber, NumberNotice, RetiredNumber
-from directory.policy import endpoint_visible_to, entry_visible_to
+from directory.policy import number_forward_visible_to
 
 MOVED = "moved"
 RETIRED = "retired"
@@ -47,16 +47,9 @@ class NumberAnswer:
 
 
 def forward_allows(linked: LinkedNumber, caller) -> bool:
-    """Whether ``caller`` may see the forward of a retiring number to its entry.
-
-    The entry must be visible to the caller (not suspended) and findable by number
-    (``Entry.findable_by_number``), and the forward's audience must admit the caller:
-    the same rule as an endpoint with that audience (:func:`endpoint_visible_to`).
-    """
-    entry = linked.entry
-    if not entry.findable_by_number or not entry_visible_to(entry, caller):
-        return False
-    return endpoint_visible_to(Endpoint(entry=entry, audience=linked.forward_audience), caller)
+    """Whether ``caller`` may see the forward of a retiring number to its entry
+    (:func:`directory.policy.number_forward_visible_to`)."""
+    return number_forward_visible_to(linked.entry, linked.forward_audience, caller)
 
 
 def number_forward(e164: str, caller, *, now=None) -> LinkedNumber | None:
