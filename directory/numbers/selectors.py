@@ -130,3 +130,30 @@ def notices_for(entry: Entry) -> list[NumberNotice]:
             recipient=entry, dismissed_at=None, moved__status=Entry.Status.ACTIVE
         ).select_related("moved")[:50]
     )
+
+
+def numbers_export(user) -> list[dict]:
+    """The numbers of ``user``'s entries for their data export, oldest first: ``entry``
+    (``@alice``), ``number`` (E.164 while linked or retiring; ``None`` once purged),
+    ``last_digits``, ``state``, ``forward_audience``, ``end_reason`` and the ISO 8601
+    times ``linked_at``, ``retiring_at``, ``forward_until``, ``retired_at``."""
+
+    def when(value):
+        return value.isoformat() if value else None
+
+    rows = LinkedNumber.objects.filter(entry__owner=user).select_related("entry")
+    return [
+        {
+            "entry": row.entry.at_handle,
+            "number": row.e164,
+            "last_digits": row.last_digits,
+            "state": row.state,
+            "forward_audience": row.forward_audience,
+            "end_reason": row.end_reason,
+            "linked_at": when(row.linked_at),
+            "retiring_at": when(row.retiring_at),
+            "forward_until": when(row.forward_until),
+            "retired_at": when(row.retired_at),
+        }
+        for row in rows.order_by("linked_at", "id")
+    ]
