@@ -148,7 +148,6 @@ def number_send_code(
             created_at=now,
             expires_at=now + timedelta(seconds=settings.NUMBER_CODE_TTL),
         )
-        _audit_number(AuditEvent.Action.NUMBER_CODE_SENT, entry, e164, request=request)
     minutes = settings.NUMBER_CODE_TTL // 60
     try:
         send_sms(e164, f"Your Worldbook code is {code}. It expires in {minutes} minutes.")
@@ -156,6 +155,7 @@ def number_send_code(
         verification.delete()
         logger.warning("number code for entry %s not sent: gateway refused", entry.pk)
         raise
+    _audit_number(AuditEvent.Action.NUMBER_CODE_SENT, entry, e164, request=request)
     return verification
 
 

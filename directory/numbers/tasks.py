@@ -11,7 +11,8 @@ from celery import shared_task
 from directory.numbers import emails, services
 
 
-@shared_task(name="numbers.advance")
+# Idempotent (each due row is claimed under a lock), so a redelivery after a crash is safe.
+@shared_task(name="numbers.advance", acks_late=True)
 def advance() -> int:
     """Purge every retiring number whose forwarding window has ended; return how many."""
     return services.numbers_advance()

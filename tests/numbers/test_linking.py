@@ -134,3 +134,4 @@ def test_a_gateway_failure_withdraws_the_code_but_counts_the_send(alice, setting
         services.number_send_code(entry=alice, raw=NUMBER)
     assert not NumberVerification.objects.exists()
     assert NumberSend.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="number_code_sent").exists()
