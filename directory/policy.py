@@ -128,7 +128,7 @@ def visible_endpoints(entry: Entry, caller=None) -> list[Endpoint]:
 
 # Phone numbers (directory.numbers): who may see where a retiring number forwards.
 def number_forward_visible_to(entry: Entry, audience: str, caller=None) -> bool:
-    """Whether ``caller`` may learn that a number ``entry`` is retiring forwards to it.
+    """Whether ``caller`` may learn that a number ``entry`` is retiring now leads to it.
 
     Inputs: the entry, the forward's audience (an :class:`Endpoint.Audience` value the
     owner chose) and the caller. The entry must be visible to the caller and findable by

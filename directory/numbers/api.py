@@ -9,6 +9,8 @@ holds, a hidden forward and a forward the caller may not see answer the same byt
 
 from __future__ import annotations
 
+import phonenumbers
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -100,8 +102,6 @@ class NumberLookupApi(APIView):
         responses={200: OutputSerializer, **problem_responses(400, 401, 403, 429)},
     )
     def get(self, request: Request, version: str, e164: str) -> Response:
-        from django.conf import settings
-
         query = NumberLookupApi.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         with errors_on("e164", NormalizationError):
@@ -159,11 +159,8 @@ class DiscoverApi(APIView):
         given.is_valid(raise_exception=True)
         with errors_on("region", NormalizationError):
             region = given.validated_data.get("region")
-            if region:
-                import phonenumbers
-
-                if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-                    raise NormalizationError(f"{region!r} is not a region code.")
+            if region and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                raise NormalizationError(f"{region!r} is not a region code (ISO 3166-1 alpha-2).")
         found = discover(
             given.validated_data["items"],
             caller=request.user,
