@@ -46,6 +46,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # request in the window, so a one-second window keeps that list short.
 UNTHROTTLED = "1000000/s"
 THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip")
+# Phone numbers (directory.numbers).
+THROTTLE_SCOPES += ("numbers", "numbers_ip", "discover", "discover_ip")
 RESOLVE_PATH = "/api/v1/resolve?handle="
 
 
