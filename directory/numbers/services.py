@@ -38,6 +38,8 @@ from directory.numbers.models import (
     RetiredNumber,
 )
 from directory.numbers.sms import SmsSendError, send_sms
+from directory.policy import PHONE_HANDLE_KINDS
+from directory.services import handle_revoke
 from search.services import schedule_entry_sync
 
 logger = logging.getLogger(__name__)
@@ -173,8 +175,9 @@ def number_verify(
     numbers. Output: the active :class:`LinkedNumber`. If the number is bound to another
     entry (active or retiring: a recycled number), that binding and its forward end at
     once, in the same transaction, under row locks; its owner is told by email after
-    commit. A code works once, until it expires, for ``NUMBER_CODE_MAX_ATTEMPTS`` wrong
-    guesses; a wrong guess is counted even though the call fails. A successful proof
+    commit. A WhatsApp or Signal handle another entry verified on the number is revoked.
+    A code works once, until it expires, for ``NUMBER_CODE_MAX_ATTEMPTS`` wrong guesses;
+    a wrong guess is counted even though the call fails. A successful proof
     spends every other pending code for the number (anyone's): of two claims at once,
     the first wins and the other is refused with :class:`CodeInvalid`.
 
@@ -223,6 +226,13 @@ def _bind(*, entry: Entry, e164: str, now, request) -> LinkedNumber:
             return held
     for held in holders:
         _purge(held, reason=LinkedNumber.EndReason.RECYCLED, now=now, keep_for=entry)
+    # A messaging handle verified on this number by another entry proved an older holder:
+    # it stops answering lookups of the number, which now belongs to ``entry``.
+    stale = Handle.objects.filter(
+        kind__in=PHONE_HANDLE_KINDS, key=e164, status=Handle.Status.VERIFIED
+    ).exclude(entry=entry)
+    for handle in stale.select_for_update():
+        handle_revoke(handle=handle, when=now)
     linked = LinkedNumber.objects.create(
         entry=entry,
         e164=e164,

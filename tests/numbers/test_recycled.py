@@ -10,11 +10,13 @@ from django.core import mail
 from django.db import connection
 
 from accounts.models import AuditEvent
+from directory.exceptions import NotFound
 from directory.numbers import services
 from directory.numbers.errors import CodeInvalid
 from directory.numbers.models import LinkedNumber, NumberVerification, RetiredNumber
 from directory.numbers.selectors import number_lookup
-from tests.api.conftest import EntryFactory, UserFactory
+from directory.selectors import entry_resolve
+from tests.api.conftest import EntryFactory, UserFactory, claim
 from tests.numbers.conftest import NUMBER, last_code, link
 
 
@@ -43,6 +45,20 @@ def test_a_new_owner_ends_the_old_binding_and_forward(
     assert "ending in 23" in mail.outbox[0].body and "0123" not in mail.outbox[0].body
     retired = AuditEvent.objects.get(action="number_retired")
     assert (retired.user, retired.data["reason"]) == (alice_user, "recycled")
+
+
+@pytest.mark.django_db
+def test_a_new_owner_revokes_an_old_messaging_handle_on_the_number(alice, bob, charlie_user):
+    old = claim(alice, "whatsapp", NUMBER)
+    # The old verified handle answered lookups of the number.
+    assert entry_resolve(f"tel:{NUMBER}", caller=charlie_user)[0] == alice
+
+    link(bob)
+
+    old.refresh_from_db()
+    assert old.status == "revoked"
+    with pytest.raises(NotFound):
+        entry_resolve(f"tel:{NUMBER}", caller=charlie_user)
 
 
 @pytest.mark.django_db
