@@ -82,6 +82,32 @@ def test_discovery_page_shows_who_moved_where(alice, bob, bob_user):
     assertNotContains(shown, "Someone Else")
 
 
+@pytest.mark.postgres
+def test_discovery_page_keeps_nothing_of_the_file(alice, bob, bob_user):
+    from tests.numbers.test_purge import rows_holding
+
+    page = browser(bob_user)
+    upload = SimpleUploadedFile("book.vcf", VCARD.encode(), content_type="text/vcard")
+    assert page.post("/discover", {"file": upload, "region": "US"}).status_code == 200
+    assert rows_holding(["Someone Else", "4155550199", "555-0199", "Alice Old Number"]) == []
+
+
+def test_the_owner_chooses_who_sees_the_forward(alice, alice_user):
+    number = services.number_retire_start(linked=link(alice), days=10, audience="contacts")
+    page = browser(alice_user)
+    changed = page.post(
+        f"/account/numbers/{number.pk}/audience", {"audience": "everyone"}, follow=True
+    )
+    assertContains(changed, "seen by everyone")
+    refused = page.post(f"/account/numbers/{number.pk}/audience", {"audience": "friends"})
+    assert refused.status_code == 400
+    services.number_end_forwarding(linked=number)
+    gone = page.post(f"/account/numbers/{number.pk}/audience", {"audience": "nobody"})
+    assert gone.status_code == 409
+    number.refresh_from_db()
+    assert number.forward_audience == "everyone"
+
+
 def test_discovery_page_refuses_what_it_cannot_read(bob_user):
     page = browser(bob_user)
     upload = SimpleUploadedFile("book.vcf", b"not a vcard at all", content_type="text/vcard")
