@@ -195,6 +195,12 @@ def _oauth_export(user: User) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _phone_numbers_export(user: User) -> list[dict[str, Any]]:
+    from directory.numbers.selectors import numbers_export
+
+    return numbers_export(user)
+
+
 def account_export(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
     """Everything Worldbook holds about ``user``, as a JSON-serializable dict.
 
@@ -215,6 +221,8 @@ def account_export(*, user: User, request: HttpRequest | None = None) -> dict[st
       ``by_moderator`` of each event about the person, newest first;
     - ``apps``: OAuth2 (RFC 6749) ``applications`` the person registered, ``tokens`` and
       ``grants`` the person gave apps (empty lists when OAuth2 is not installed).
+    - ``phone_numbers``: each number linked to an owned entry, every state (see
+      :func:`directory.numbers.selectors.numbers_export`).
 
     Leaves out third parties' data and secrets (see the module docstring). Records a
     ``data_exported`` audit event. Raises nothing for a signed-in user.
@@ -245,6 +253,8 @@ def account_export(*, user: User, request: HttpRequest | None = None) -> dict[st
             for event in AuditEvent.objects.filter(user=user)
         ],
         "apps": _oauth_export(user),
+        # Phone numbers (directory.numbers): the person's own, in clear until purged.
+        "phone_numbers": _phone_numbers_export(user),
     }
     audit_record(action=AuditEvent.Action.DATA_EXPORTED, user=user, request=request, format="json")
     return export

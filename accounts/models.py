@@ -82,6 +82,11 @@ class AuditEvent(models.Model):
         HANDLE_REVOKED = "handle_revoked", "Handle verification revoked"
         CLAIM_CONTESTED = "claim_contested", "Handle claim contested"
         CLAIM_RESOLVED = "claim_resolved", "Contested claim resolved"
+        # Phone numbers (directory.numbers); their data names no number in clear.
+        NUMBER_CODE_SENT = "number_code_sent", "Number proof code sent"
+        NUMBER_LINKED = "number_linked", "Phone number linked"
+        NUMBER_RETIRING = "number_retiring", "Phone number retirement started"
+        NUMBER_RETIRED = "number_retired", "Phone number retired and purged"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

@@ -48,6 +48,8 @@ UNTHROTTLED = "1000000/s"
 THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip")
 # Handle verification (directory.verification) adds its own scope.
 THROTTLE_SCOPES += ("verify",)
+# Phone numbers (directory.numbers).
+THROTTLE_SCOPES += ("numbers", "numbers_ip", "discover", "discover_ip")
 RESOLVE_PATH = "/api/v1/resolve?handle="
 
 
@@ -189,6 +191,8 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         REDIS_URL=args.redis_url,
         DEBUG="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        # Phone numbers: a PostgreSQL deployment with DEBUG off needs its hash keys.
+        NUMBER_HASH_KEYS=os.environ.get("NUMBER_HASH_KEYS") or f"1:{secrets.token_urlsafe(32)}",
         LOG_LEVEL="WARNING",
         # Access logs would cost every request a write the benchmark is not about.
         GUNICORN_ACCESS_LOG="/dev/null",

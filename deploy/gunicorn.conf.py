@@ -44,6 +44,8 @@ errorlog = "-"
 loglevel = (os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
 # Request time in microseconds (%(D)s) at the end of each access-log line.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(D)sus'
+# Phone numbers: number lookups carry the number in their path; the access log redacts it.
+logger_class = "directory.numbers.gunicorn.RedactingLogger"
 # Only a proxy on these addresses may set X-Forwarded-Proto / X-Forwarded-For.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
 proc_name = "worldbook-web"

@@ -124,3 +124,18 @@ def visible_endpoints(entry: Entry, caller=None) -> list[Endpoint]:
     for endpoint in endpoints:
         endpoint.entry = entry  # already loaded; avoids a query per endpoint
     return [e for e in endpoints if endpoint_visible_to(e, caller)]
+
+
+# Phone numbers (directory.numbers): who may see where a retiring number forwards.
+def number_forward_visible_to(entry: Entry, audience: str, caller=None) -> bool:
+    """Whether ``caller`` may learn that a number ``entry`` is retiring now leads to it.
+
+    Inputs: the entry, the forward's audience (an :class:`Endpoint.Audience` value the
+    owner chose) and the caller. The entry must be visible to the caller and findable by
+    number (``Entry.findable_by_number``); the audience then admits callers exactly as it
+    would for an endpoint (:func:`endpoint_visible_to`). Output: a bool; a refusal must
+    look the same as a number nobody holds.
+    """
+    if not entry.findable_by_number or not entry_visible_to(entry, caller):
+        return False
+    return endpoint_visible_to(Endpoint(entry=entry, audience=audience), caller)

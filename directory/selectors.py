@@ -56,6 +56,10 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
     found = _resolve_external(parsed.candidates, caller)
     if found is not None:
         return found
+    # Phone numbers (directory.numbers): a retiring number forwards to its entry's handle.
+    moved = _resolve_moved_number(parsed.candidates, caller)
+    if moved is not None:
+        return moved
     if parsed.directory_handle is not None:
         entry = entry_get_by_handle(parsed.directory_handle.display, caller=caller)
         return entry, f"@{entry.handle}"
@@ -90,6 +94,15 @@ def _resolve_external(candidates, caller) -> tuple[Entry, str] | None:
             return entry, f"{handle.kind}:{handle.canonical}"
         break
     return None
+
+
+def _resolve_moved_number(candidates, caller) -> tuple[Entry, str] | None:
+    """The entry a ``tel:``/``+E.164`` query forwards to while that number is retiring,
+    for a signed-in caller the forward's policy admits (directory.numbers); ``matched``
+    is ``moved:tel:+E.164``. Counts against the caller's daily number-lookup quota."""
+    from directory.numbers.lookup import resolve_moved_number
+
+    return resolve_moved_number(candidates, caller)
 
 
 def entry_get_for_owner(handle: str, *, user, require_active: bool = True) -> Entry:

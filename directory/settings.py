@@ -405,3 +405,68 @@ CELERY_BEAT_SCHEDULE["verification-recheck-due"] = {
     "schedule": float(VERIFICATION_BEAT_SECONDS),
 }
 # --- end of handle verification ---------------------------------------------------------------
+# --- Phone numbers and their retirement (directory.numbers) ---------------------------
+# Keys of the keyed hash (HMAC-SHA256) kept of a retired number: "<version>:<secret>",
+# newest first, e.g. "2:new-secret,1:old-secret". Old versions still answer lookups.
+# Left empty, a key derived from SECRET_KEY is used, and only in development (DEBUG on) or
+# the embedded SQLite set-up; a PostgreSQL deployment with DEBUG off must set it.
+from directory.numbers.hashing import parse_hash_keys  # noqa: E402
+
+NUMBER_HASH_KEYS = parse_hash_keys(
+    envstr("NUMBER_HASH_KEYS"),
+    secret_key=SECRET_KEY,
+    allow_derived=DEBUG or _db["ENGINE"] == "django.db.backends.sqlite3",
+)
+# The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND).
+NUMBER_SMS_BACKEND = envstr(
+    "NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend"
+)
+NUMBER_SMS_FILE_PATH = envstr("NUMBER_SMS_FILE_PATH", str(VAR_DIR / "sms"))
+NUMBER_SMS_TWILIO_BASE_URL = envstr("NUMBER_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
+NUMBER_SMS_TWILIO_ACCOUNT_SID = envstr("NUMBER_SMS_TWILIO_ACCOUNT_SID")
+NUMBER_SMS_TWILIO_AUTH_TOKEN = envstr("NUMBER_SMS_TWILIO_AUTH_TOKEN")
+NUMBER_SMS_TWILIO_FROM = envstr("NUMBER_SMS_TWILIO_FROM")
+# A PEM bundle of CA certificates to trust for the provider; empty: the system's (certifi).
+NUMBER_SMS_CA_BUNDLE = envstr("NUMBER_SMS_CA_BUNDLE")
+NUMBER_SMS_TIMEOUT = envint("NUMBER_SMS_TIMEOUT", 10, minimum=1)
+# Proof codes: lifetime in seconds and wrong guesses allowed per code.
+NUMBER_CODE_TTL = envint("NUMBER_CODE_TTL", 600, minimum=60)
+NUMBER_CODE_MAX_ATTEMPTS = envint("NUMBER_CODE_MAX_ATTEMPTS", 5, minimum=1)
+# Toll-fraud limits on code messages, counted in the database: per number and per country
+# calling code, per hour and per day.
+NUMBER_SENDS_PER_NUMBER_HOUR = envint("NUMBER_SENDS_PER_NUMBER_HOUR", 3, minimum=1)
+NUMBER_SENDS_PER_NUMBER_DAY = envint("NUMBER_SENDS_PER_NUMBER_DAY", 10, minimum=1)
+NUMBER_SENDS_PER_COUNTRY_HOUR = envint("NUMBER_SENDS_PER_COUNTRY_HOUR", 200, minimum=1)
+NUMBER_SENDS_PER_COUNTRY_DAY = envint("NUMBER_SENDS_PER_COUNTRY_DAY", 2000, minimum=1)
+# Forwarding window of a retiring number, in days (default and longest).
+NUMBER_FORWARD_DAYS = envint("NUMBER_FORWARD_DAYS", 90, minimum=1)
+NUMBER_FORWARD_MAX_DAYS = envint("NUMBER_FORWARD_MAX_DAYS", 365, minimum=1)
+# Database-kept daily limits per account (or calling app): number lookups, and numbers or
+# handles sent to contact discovery; 100 items at most per discovery request.
+NUMBER_LOOKUPS_PER_DAY = envint("NUMBER_LOOKUPS_PER_DAY", 500, minimum=1)
+NUMBER_DISCOVER_PER_DAY = envint("NUMBER_DISCOVER_PER_DAY", 1000, minimum=1)
+NUMBER_DISCOVER_MAX_ITEMS = 100
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(  # type: ignore[attr-defined]
+    {
+        "numbers": envstr("THROTTLE_NUMBERS", "60/min"),
+        "numbers_ip": envstr("THROTTLE_NUMBERS_IP", "120/min"),
+        "discover": envstr("THROTTLE_DISCOVER", "10/min"),
+        "discover_ip": envstr("THROTTLE_DISCOVER_IP", "20/min"),
+    }
+)
+CELERY_BEAT_SCHEDULE["numbers-advance"] = {
+    "task": "numbers.advance",
+    "schedule": envint("NUMBER_ADVANCE_EVERY", 300, minimum=10),
+}
+# The forward's audience is the endpoint audience choice set: one schema name for both.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AudienceEnum"] = (  # type: ignore[index]
+    "directory.models.Endpoint.Audience"
+)
+# Django logs the path of failed requests, and number lookups carry the number in theirs.
+LOGGING.setdefault("filters", {})["redact_numbers"] = {  # type: ignore[index]
+    "()": "directory.numbers.logging.RedactNumbers"
+}
+LOGGING.setdefault("loggers", {}).update(  # type: ignore[union-attr]
+    {name: {"filters": ["redact_numbers"]} for name in ("django.request", "django.server")}
+)
+# --- end of phone numbers ----------------------------------------------------------------

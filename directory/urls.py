@@ -33,6 +33,8 @@ urlpatterns = [
     path("account/", include("accounts.contacts_urls")),
     # Proving handles (directory.verification): the owner's page.
     path("account/", include("directory.verification.urls")),
+    # Phone numbers: the owner's numbers and contact discovery (directory.numbers).
+    path("", include("directory.numbers.urls")),
     path("", include("search.urls")),
     path("", include("directory.web_urls")),
 ]

@@ -32,6 +32,8 @@ def test_it_serves_resolve_through_gunicorn_and_stops_it(tmp_path):
         "DATABASE_URL": _database_url(),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(40),
+        # Phone numbers: a PostgreSQL deployment with DEBUG off needs its hash keys.
+        "NUMBER_HASH_KEYS": f"1:{secrets.token_urlsafe(32)}",
         "WORLDBOOK_VAR_DIR": str(tmp_path),
     }
     env.pop("REDIS_URL", None)

@@ -30,6 +30,8 @@ v1 = [
     path("", include("accounts.contacts_api_urls")),
     # Handle verification (directory.verification): start, check now, email code, evidence.
     path("", include("directory.verification.api_urls")),
+    # Phone numbers: lookup, discovery, the owner's numbers (directory.numbers).
+    path("", include("directory.numbers.api_urls")),
 ]
 
 urlpatterns = [

@@ -36,6 +36,14 @@ OPERATIONS = {
     ("/api/v1/entries/{handle}/handles/{handle_id}/verification/check", "post"),
     ("/api/v1/entries/{handle}/handles/{handle_id}/verification/code", "post"),
     ("/api/v1/entries/{handle}/handles/{handle_id}/verification/checks", "get"),
+    # Phone numbers (directory.numbers).
+    ("/api/v1/numbers/{e164}", "get"),
+    ("/api/v1/discover", "post"),
+    ("/api/v1/entries/{handle}/numbers", "get"),
+    ("/api/v1/entries/{handle}/numbers", "post"),
+    ("/api/v1/entries/{handle}/numbers/verify", "post"),
+    ("/api/v1/entries/{handle}/numbers/{number_id}", "patch"),
+    ("/api/v1/entries/{handle}/numbers/{number_id}/retire", "post"),
 }
 
 

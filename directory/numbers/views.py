@@ -1,0 +1,226 @@
+"""Pages: the owner's phone numbers (link, verify, retire, forward audience) and contact
+discovery from a vCard file ("who moved where").
+
+Every page needs a signed-in person. Errors are shown on the page with a 4xx status and
+change nothing. The uploaded vCard file is read in memory and never stored.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.contacts import acting_entry, import_size_check, upload_size_check
+from directory.exceptions import NotFound, WorldbookError
+from directory.models import Endpoint, Entry
+from directory.numbers import services
+from directory.numbers.lookup import discover, quota_client
+from directory.numbers.models import LinkedNumber
+from directory.numbers.selectors import numbers_for_owner
+from directory.selectors import entry_get_for_owner
+from directory.vcard_mapping import CardSkipped, card_nickname, plan_card
+from directory.vcards import VCardSyntaxError, parse_card, read_vcard_file
+
+
+def _error(request: HttpRequest, exc: WorldbookError, title: str) -> HttpResponse:
+    return render(
+        request, "directory/error.html", {"title": title, "message": exc.detail}, status=exc.status
+    )
+
+
+def _page_context(user) -> dict:
+    entries = list(Entry.objects.filter(owner=user).order_by("created_at", "pk"))
+    return {
+        "entries": [(entry, numbers_for_owner(entry)) for entry in entries],
+        "audiences": Endpoint.Audience.choices,
+        "default_days": settings.NUMBER_FORWARD_DAYS,
+        "max_days": settings.NUMBER_FORWARD_MAX_DAYS,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def numbers_page(request: HttpRequest) -> HttpResponse:
+    """``GET /account/numbers``: each of the person's entries with its numbers and forms."""
+    return render(request, "numbers/numbers.html", _page_context(request.user))
+
+
+def _back() -> HttpResponse:
+    return redirect(reverse("numbers:list"))
+
+
+@login_required
+@require_POST
+def send_code_view(request: HttpRequest) -> HttpResponse:
+    """``POST /account/numbers/send`` (``entry``, ``number``, ``region``): text a code."""
+    try:
+        entry = entry_get_for_owner(request.POST.get("entry", ""), user=request.user)
+        services.number_send_code(
+            entry=entry,
+            raw=request.POST.get("number", ""),
+            region=request.POST.get("region", "").strip() or None,
+            request=request,
+        )
+    except WorldbookError as exc:
+        return _error(request, exc, "No code sent")
+    messages.success(request, "A code is on its way. Enter it below to link the number.")
+    return _back()
+
+
+@login_required
+@require_POST
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """``POST /account/numbers/verify`` (``entry``, ``number``, ``code``, ``region``)."""
+    try:
+        entry = entry_get_for_owner(request.POST.get("entry", ""), user=request.user)
+        linked = services.number_verify(
+            entry=entry,
+            raw=request.POST.get("number", ""),
+            code=request.POST.get("code", ""),
+            region=request.POST.get("region", "").strip() or None,
+            request=request,
+        )
+    except WorldbookError as exc:
+        return _error(request, exc, "Number not linked")
+    messages.success(request, f"The number {linked.masked} is linked to @{entry.handle}.")
+    return _back()
+
+
+def _owned(request: HttpRequest, number_id: int) -> LinkedNumber:
+    linked = (
+        LinkedNumber.objects.filter(pk=number_id, entry__owner=request.user)
+        .select_related("entry")
+        .first()
+    )
+    if linked is None:
+        raise NotFound("You have no such number.")
+    entry_get_for_owner(linked.entry.handle_canonical, user=request.user)
+    return linked
+
+
+@login_required
+@require_POST
+def retire_view(request: HttpRequest, number_id: int) -> HttpResponse:
+    """``POST /account/numbers/<id>/retire`` (``days``, ``audience``): start forwarding."""
+    try:
+        linked = _owned(request, number_id)
+        days_text = request.POST.get("days", "").strip()
+        if days_text and not days_text.isdigit():
+            raise WorldbookError("The forwarding window is a number of days.")
+        linked = services.number_retire_start(
+            linked=linked,
+            days=int(days_text) if days_text else None,
+            audience=request.POST.get("audience") or None,
+            request=request,
+        )
+    except WorldbookError as exc:
+        return _error(request, exc, "Not retired")
+    messages.success(
+        request,
+        f"{linked.masked} now forwards to @{linked.entry.handle} until "
+        f"{linked.forward_until:%d %b %Y}; then it is purged.",
+    )
+    return _back()
+
+
+@login_required
+@require_POST
+def audience_view(request: HttpRequest, number_id: int) -> HttpResponse:
+    """``POST /account/numbers/<id>/audience`` (``audience``): who sees the forward."""
+    try:
+        linked = services.number_set_forward_audience(
+            linked=_owned(request, number_id), audience=request.POST.get("audience", "")
+        )
+    except WorldbookError as exc:
+        return _error(request, exc, "Not changed")
+    messages.success(request, f"Who sees the forward of {linked.masked}: changed.")
+    return _back()
+
+
+@login_required
+@require_POST
+def notice_dismiss_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """``POST /account/numbers/notices/<id>/dismiss`` (``as``): hide a contacts notice."""
+    try:
+        owner = acting_entry(user=request.user, handle=request.POST.get("as"))
+    except WorldbookError as exc:
+        return _error(request, exc, "Not dismissed")
+    services.notice_dismiss(recipient=owner, notice_id=notice_id)
+    return redirect(f"{reverse('contacts:list')}?as={owner.handle_canonical}")
+
+
+def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]], list]:
+    """``(card name, E.164)`` of every phone number in a vCard file, and the problems
+    (``(line, reason)``). Raises :class:`VCardSyntaxError` when no card can be read."""
+    book = read_vcard_file(data)
+    found: list[tuple[str, str]] = []
+    problems = [(p.line, p.reason) for p in book.problems]
+    read = 0
+    for block in book.blocks:
+        try:
+            card = parse_card(block)
+            read += 1
+            plan = plan_card(card, region=region)
+        except VCardSyntaxError as exc:
+            problems.append((exc.line, exc.reason))
+            continue
+        except CardSkipped:
+            continue
+        name = card_nickname(card) or f"Card at line {block.line}"
+        for endpoint in plan.endpoints:
+            if endpoint.uri.startswith("tel:"):
+                found.append((name, endpoint.uri[len("tel:") :].split(";")[0]))
+    if not read:
+        line, reason = min(problems, default=(1, "no BEGIN:VCARD line"))
+        raise VCardSyntaxError(
+            f"The file holds no card that can be read (line {line}: {reason}).", line=line
+        )
+    return found, problems
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def discover_page(request: HttpRequest) -> HttpResponse:
+    """``/discover``: upload a vCard file and see which of its numbers moved where.
+
+    Only numbers inside their forwarding window whose forward the policy lets this
+    person see are named; every other number is simply not listed. The file is read in
+    memory, at most the contacts import's size, and forgotten with the response.
+    """
+    context: dict = {"max_items": settings.NUMBER_DISCOVER_MAX_ITEMS, "searched": None}
+    if request.method != "POST":
+        return render(request, "numbers/discover.html", context)
+    try:
+        upload_size_check(request.META.get("CONTENT_LENGTH"))
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise WorldbookError("Choose a vCard file (.vcf).")
+        import_size_check(upload.size)
+        region = request.POST.get("region", "").strip().upper() or None
+        numbers, problems = _numbers_in(upload.read(), region)
+        upload.close()
+        unique = list(dict.fromkeys(e164 for _, e164 in numbers))
+        moved: dict[str, Entry] = {}
+        step = settings.NUMBER_DISCOVER_MAX_ITEMS
+        for start in range(0, len(unique), step):
+            for answer in discover(
+                unique[start : start + step], caller=request.user, client=quota_client(request.user)
+            ):
+                if answer.entry is not None:
+                    moved[answer.query] = answer.entry
+    except WorldbookError as exc:
+        context["error"] = exc.detail
+        return render(request, "numbers/discover.html", context, status=exc.status)
+    context.update(
+        {
+            "searched": len(unique),
+            "moved": [(name, moved[e164]) for name, e164 in numbers if e164 in moved],
+            "problems": problems,
+        }
+    )
+    return render(request, "numbers/discover.html", context)

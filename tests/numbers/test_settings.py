@@ -1,0 +1,37 @@
+"""The phone-number settings come from the environment and refuse what they cannot read."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_settings import load_settings
+
+POSTGRES = "postgres://wb@db.internal:5432/worldbook"
+
+
+def test_a_production_database_needs_hash_keys(tmp_path):
+    missing = load_settings(tmp_path, DEBUG="false", SECRET_KEY="s" * 50, DATABASE_URL=POSTGRES)
+    assert missing.returncode != 0
+    assert "NUMBER_HASH_KEYS must be set" in missing.stderr
+    given = load_settings(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        DATABASE_URL=POSTGRES,
+        NUMBER_HASH_KEYS="2:a-new-secret-for-numbers,1:an-old-secret-for-numbers",
+    )
+    assert given.returncode == 0, given.stderr
+
+
+def test_the_embedded_setup_derives_a_key(tmp_path):
+    result = load_settings(tmp_path, DEBUG="false", SECRET_KEY="s" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "raw", ["nonsense", "1:short", "1:first-secret-long-enough,2:second-secret-long-enough"]
+)
+def test_bad_keys_stop_start_up(tmp_path, raw):
+    result = load_settings(tmp_path, NUMBER_HASH_KEYS=raw)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "NUMBER_HASH_KEYS" in result.stderr
