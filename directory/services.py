@@ -63,12 +63,18 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     """Raise :class:`HandleTaken` when ``raw`` equals or looks like a taken handle.
 
     Input: a directory handle as typed. Compares case-insensitively and by UTS #39
-    skeleton, against taken and reserved handles; a dotted handle may not be a domain
+    skeleton, against taken and reserved handles (``RESERVED_DIRECTORY_HANDLES`` and the
+    names moderators reserved); a dotted handle may not be a domain
     (or AT Protocol handle) another entry has verified, since resolve reads
     ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
     """
     wanted = normalize_directory_handle(raw)
     if wanted.skeleton in _reserved_skeletons():
+        raise HandleTaken(f"@{wanted.display} is reserved.")
+    # Moderation: names moderators reserved (directory.moderation.ReservedName).
+    from directory.moderation.selectors import reserved_name_for
+
+    if reserved_name_for(wanted.skeleton) is not None:
         raise HandleTaken(f"@{wanted.display} is reserved.")
     if "." in wanted.canonical:
         try:

@@ -363,3 +363,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# --- Moderation (directory.moderation) ---------------------------------------------------
+# Reports one account may file in 24 hours, counted in the database.
+MODERATION_REPORTS_PER_DAY = envint("MODERATION_REPORTS_PER_DAY", 20, minimum=1)
+# Admin lists count their rows exactly up to this many, then say "more than".
+ADMIN_COUNT_LIMIT = envint("ADMIN_COUNT_LIMIT", 10000, minimum=100)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["report"] = envstr("THROTTLE_REPORT", "30/hour")

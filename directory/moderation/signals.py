@@ -1,0 +1,26 @@
+"""Impersonation checks follow every change of an entry's names.
+
+A receiver rather than a call in :mod:`directory.services`: every path that saves an
+entry (API, pages, admin, vCard import) is covered, and the check runs in a worker after
+the transaction commits, never in the request.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from directory.models import Entry
+
+NAME_FIELDS = frozenset({"nickname", "nickname_skeleton", "handle", "handle_skeleton"})
+
+
+@receiver(post_save, sender=Entry, dispatch_uid="moderation.entry_names_changed")
+def entry_names_changed(sender, instance: Entry, created: bool, update_fields, **kwargs) -> None:
+    """Enqueue ``moderation.impersonation_check`` after commit when an entry is created
+    or its nickname or directory handle is saved."""
+    if not created and update_fields is not None and not NAME_FIELDS & set(update_fields):
+        return
+    from directory.moderation.tasks import impersonation_check
+
+    impersonation_check.delay_on_commit(instance.pk)

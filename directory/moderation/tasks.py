@@ -1,0 +1,55 @@
+"""Celery tasks of the moderation console: thin, take ids, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.utils import timezone
+
+
+@shared_task(name="moderation.impersonation_check")
+def impersonation_check(entry_id: int) -> int:
+    """Open impersonation suspects for ``entry_id`` (see
+    :func:`directory.moderation.impersonation.impersonation_check`). Output: how many
+    were opened; a second run opens none."""
+    from directory.moderation.impersonation import impersonation_check as check
+
+    return len(check(entry_id=entry_id))
+
+
+@shared_task(
+    name="moderation.send_notice",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_notice(notice_id: int) -> bool:
+    """Email an owner notice to its recipient, once.
+
+    The notice is claimed with a compare-and-set on ``emailed_at`` before the mail goes
+    out and released if sending fails, so two deliveries of the task send one mail.
+    Output: True when this run sent it. Connection errors (``OSError``) are retried with
+    backoff.
+    """
+    from directory.moderation.models import OwnerNotice
+
+    notice = OwnerNotice.objects.select_related("recipient").filter(pk=notice_id).first()
+    if notice is None or not notice.recipient.email:
+        return False
+    claimed = OwnerNotice.objects.filter(pk=notice_id, emailed_at=None).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    try:
+        send_mail(
+            subject=notice.subject,
+            message=notice.body,
+            from_email=None,
+            recipient_list=[notice.recipient.email],
+        )
+    except Exception:
+        OwnerNotice.objects.filter(pk=notice_id).update(emailed_at=None)
+        raise
+    return True
