@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts import data_api
 from directory.api import views
+from directory.moderation.api import ReportApi
 
 app_name = "api"
 
@@ -28,6 +29,8 @@ v1 = [
     path("me/export", data_api.MeExportApi.as_view(), name="me-export"),
     path("me/export.vcf", data_api.MeExportVcardApi.as_view(), name="me-export-vcard"),
     path("", include("accounts.contacts_api_urls")),
+    # Moderation: reports (directory.moderation).
+    path("reports", ReportApi.as_view(), name="reports"),
 ]
 
 urlpatterns = [

@@ -1,4 +1,5 @@
 """Moderation: reports, impersonation queues, actions and appeals."""
+
 from django.apps import AppConfig
 
 

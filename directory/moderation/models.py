@@ -40,9 +40,7 @@ class ReportCase(models.Model):
     target_label = models.CharField(
         max_length=300, help_text="The target as it was when first reported."
     )
-    status = models.CharField(
-        max_length=16, choices=QueueStatus.choices, default=QueueStatus.OPEN
-    )
+    status = models.CharField(max_length=16, choices=QueueStatus.choices, default=QueueStatus.OPEN)
     report_count = models.PositiveIntegerField(default=0)
     opened_at = models.DateTimeField(default=timezone.now)
     last_reported_at = models.DateTimeField(default=timezone.now)
@@ -109,16 +107,12 @@ class ImpersonationSuspect(models.Model):
     entry = models.ForeignKey(
         "directory.Entry", on_delete=models.CASCADE, related_name="impersonation_suspicions"
     )
-    resembles = models.ForeignKey(
-        "directory.Entry", on_delete=models.CASCADE, related_name="+"
-    )
+    resembles = models.ForeignKey("directory.Entry", on_delete=models.CASCADE, related_name="+")
     field = models.CharField(max_length=16)
     suspect_value = models.CharField(max_length=200)
     resembled_value = models.CharField(max_length=200)
     distance = models.PositiveSmallIntegerField()
-    status = models.CharField(
-        max_length=16, choices=QueueStatus.choices, default=QueueStatus.OPEN
-    )
+    status = models.CharField(max_length=16, choices=QueueStatus.choices, default=QueueStatus.OPEN)
     detected_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -209,9 +203,7 @@ class Appeal(models.Model):
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
 
-    action = models.OneToOneField(
-        ModerationAction, on_delete=models.CASCADE, related_name="appeal"
-    )
+    action = models.OneToOneField(ModerationAction, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_appeals"
     )
@@ -243,9 +235,7 @@ class OwnerNotice(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_notices"
     )
-    action = models.ForeignKey(
-        ModerationAction, on_delete=models.CASCADE, related_name="notices"
-    )
+    action = models.ForeignKey(ModerationAction, on_delete=models.CASCADE, related_name="notices")
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -36,7 +36,12 @@ from directory.moderation.models import (
     TargetType,
 )
 from directory.normalization import clean_display, normalize_directory_handle
-from directory.services import endpoint_update, entry_set_status, handle_mark_verified, handle_revoke
+from directory.services import (
+    endpoint_update,
+    entry_set_status,
+    handle_mark_verified,
+    handle_revoke,
+)
 
 REASON_MAX = 2000
 Kind = ModerationAction.Kind
@@ -259,9 +264,7 @@ def _close_queues(*, entry: Entry, moderator, target_type: str, target_id: int) 
     cases = ReportCase.objects.filter(status=QueueStatus.OPEN)
     if target_type == TargetType.ENTRY:
         cases.filter(entry=entry).update(**closed)
-        ImpersonationSuspect.objects.filter(entry=entry, status=QueueStatus.OPEN).update(
-            **closed
-        )
+        ImpersonationSuspect.objects.filter(entry=entry, status=QueueStatus.OPEN).update(**closed)
     else:
         cases.filter(target_type=target_type, target_id=target_id).update(**closed)
 
@@ -284,7 +287,9 @@ def entry_suspend(*, entry: Entry, moderator, reason: str) -> ModerationAction |
         return None
     before = entry_snapshot(entry)
     entry_set_status(entry=entry, status=Entry.Status.SUSPENDED)
-    _close_queues(entry=entry, moderator=moderator, target_type=TargetType.ENTRY, target_id=entry.pk)
+    _close_queues(
+        entry=entry, moderator=moderator, target_type=TargetType.ENTRY, target_id=entry.pk
+    )
     return _record(
         kind=Kind.SUSPEND,
         audit_action=AuditEvent.Action.ENTRY_SUSPENDED,
@@ -501,7 +506,9 @@ def notice_send(*, action: ModerationAction, recipient) -> OwnerNotice:
     return _notice(recipient, action, subject, "moderation/email/notice.txt", {})
 
 
-def _notice(recipient, action: ModerationAction, subject: str, template: str, context) -> OwnerNotice:
+def _notice(
+    recipient, action: ModerationAction, subject: str, template: str, context
+) -> OwnerNotice:
     from directory.moderation.tasks import send_notice
 
     context = {
@@ -563,8 +570,8 @@ def appeal_decide(*, appeal: Appeal, moderator, grant: bool, reason: str) -> App
     """
     _require(moderator, "decide_appeal")
     reason = _clean_text(reason, "A reason")
-    appeal = Appeal.objects.select_for_update().select_related("action__entry__owner").get(
-        pk=appeal.pk
+    appeal = (
+        Appeal.objects.select_for_update().select_related("action__entry__owner").get(pk=appeal.pk)
     )
     if appeal.status != Appeal.Status.OPEN:
         raise ConflictError("This appeal was decided already.")
