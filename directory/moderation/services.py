@@ -282,7 +282,7 @@ def entry_suspend(*, entry: Entry, moderator, reason: str) -> ModerationAction |
     """
     _require(moderator, "suspend_entry")
     reason = _clean_text(reason, "A reason")
-    entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    entry = Entry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     if entry.status == Entry.Status.SUSPENDED:
         return None
     before = entry_snapshot(entry)
@@ -311,7 +311,7 @@ def entry_restore(*, entry: Entry, moderator, reason: str) -> ModerationAction |
     Raises as :func:`entry_suspend` does."""
     _require(moderator, "restore_entry")
     reason = _clean_text(reason, "A reason")
-    entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    entry = Entry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     if entry.status == Entry.Status.ACTIVE:
         return None
     before = entry_snapshot(entry)
@@ -337,7 +337,11 @@ def verification_revoke(*, handle: Handle, moderator, reason: str) -> Moderation
     ``None`` when the handle was revoked already. Raises as :func:`entry_suspend` does."""
     _require(moderator, "revoke_verification")
     reason = _clean_text(reason, "A reason")
-    handle = Handle.objects.select_for_update().select_related("entry__owner").get(pk=handle.pk)
+    handle = (
+        Handle.objects.select_for_update(of=("self",))
+        .select_related("entry__owner")
+        .get(pk=handle.pk)
+    )
     if handle.status == Handle.Status.REVOKED:
         return None
     before = handle_snapshot(handle)
@@ -367,7 +371,9 @@ def endpoint_hide(*, endpoint: Endpoint, moderator, reason: str) -> ModerationAc
     _require(moderator, "hide_endpoint")
     reason = _clean_text(reason, "A reason")
     endpoint = (
-        Endpoint.objects.select_for_update().select_related("entry__owner").get(pk=endpoint.pk)
+        Endpoint.objects.select_for_update(of=("self",))
+        .select_related("entry__owner")
+        .get(pk=endpoint.pk)
     )
     if endpoint.audience == Endpoint.Audience.NOBODY:
         return None
@@ -571,7 +577,9 @@ def appeal_decide(*, appeal: Appeal, moderator, grant: bool, reason: str) -> App
     _require(moderator, "decide_appeal")
     reason = _clean_text(reason, "A reason")
     appeal = (
-        Appeal.objects.select_for_update().select_related("action__entry__owner").get(pk=appeal.pk)
+        Appeal.objects.select_for_update(of=("self",))
+        .select_related("action__entry__owner")
+        .get(pk=appeal.pk)
     )
     if appeal.status != Appeal.Status.OPEN:
         raise ConflictError("This appeal was decided already.")

@@ -20,7 +20,7 @@ from tests.sites import use_test_site
 
 
 @pytest.fixture(autouse=True)
-def _site(settings):
+def moderation_site(settings):
     use_test_site(settings, "moderation")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
