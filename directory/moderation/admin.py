@@ -89,7 +89,7 @@ def _entry_of(obj):
     return obj.entry
 
 
-def _reserve_entry_handle(entry: Entry, *, moderator, reason: str):
+def _reserve_entry_handle(*, entry: Entry, moderator, reason: str):
     return handle_reserve(name=entry.handle, moderator=moderator, reason=reason)
 
 
@@ -111,18 +111,21 @@ class ModeratedEntryAdmin(ModerationPermissionsMixin, EntryAdmin):
         description="Suspend the selected entries",
         permission="suspend_entry",
         perform=entry_suspend,
+        param="entry",
     )
     restore = reasoned_action(
         "restore",
         description="Restore the selected entries",
         permission="restore_entry",
         perform=entry_restore,
+        param="entry",
     )
     reserve_handles = reasoned_action(
         "reserve_handles",
         description="Reserve the handles of the selected entries",
         permission="reserve_handle",
         perform=_reserve_entry_handle,
+        param="entry",
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -178,6 +181,7 @@ class ModeratedHandleAdmin(ModerationPermissionsMixin, HandleAdmin):
         description="Revoke the verification of the selected handles",
         permission="revoke_verification",
         perform=verification_revoke,
+        param="handle",
     )
 
 
@@ -191,6 +195,7 @@ class ModeratedEndpointAdmin(ModerationPermissionsMixin, EndpointAdmin):
         description="Hide the selected endpoints",
         permission="hide_endpoint",
         perform=endpoint_hide,
+        param="endpoint",
     )
 
 
@@ -220,11 +225,11 @@ def _case_target(case: ReportCase, model):
     return model.objects.select_related("entry__owner").filter(pk=case.target_id).first()
 
 
-def _suspend_case_entry(case: ReportCase, *, moderator, reason: str):
+def _suspend_case_entry(*, case: ReportCase, moderator, reason: str):
     return entry_suspend(entry=case.entry, moderator=moderator, reason=reason)
 
 
-def _revoke_case_handle(case: ReportCase, *, moderator, reason: str):
+def _revoke_case_handle(*, case: ReportCase, moderator, reason: str):
     if case.target_type != TargetType.HANDLE:
         raise WorldbookError("This report is not about a handle.")
     handle = _case_target(case, Handle)
@@ -233,7 +238,7 @@ def _revoke_case_handle(case: ReportCase, *, moderator, reason: str):
     return verification_revoke(handle=handle, moderator=moderator, reason=reason)
 
 
-def _hide_case_endpoint(case: ReportCase, *, moderator, reason: str):
+def _hide_case_endpoint(*, case: ReportCase, moderator, reason: str):
     if case.target_type != TargetType.ENDPOINT:
         raise WorldbookError("This report is not about an endpoint.")
     endpoint = _case_target(case, Endpoint)
@@ -279,24 +284,28 @@ class ReportCaseAdmin(QueueAdmin):
         description="Suspend the reported entries",
         permission="suspend_entry",
         perform=_suspend_case_entry,
+        param="case",
     )
     revoke_handles = reasoned_action(
         "revoke_handles",
         description="Revoke the verification of the reported handles",
         permission="revoke_verification",
         perform=_revoke_case_handle,
+        param="case",
     )
     hide_endpoints = reasoned_action(
         "hide_endpoints",
         description="Hide the reported endpoints",
         permission="hide_endpoint",
         perform=_hide_case_endpoint,
+        param="case",
     )
     dismiss = reasoned_action(
         "dismiss",
         description="Dismiss the selected reports",
         permission="dismiss_report",
-        perform=lambda case, **kw: report_dismiss(case=case, **kw),
+        perform=report_dismiss,
+        param="case",
     )
 
     @admin.display(description="entry")
@@ -348,13 +357,15 @@ class ImpersonationSuspectAdmin(QueueAdmin):
         description="Suspend the suspect entries",
         permission="suspend_entry",
         perform=entry_suspend,
+        param="entry",
         target=_entry_of,
     )
     dismiss = reasoned_action(
         "dismiss",
         description="Dismiss the selected suspects (false alarms)",
         permission="dismiss_report",
-        perform=lambda suspect, **kw: suspect_dismiss(suspect=suspect, **kw),
+        perform=suspect_dismiss,
+        param="suspect",
     )
 
     @admin.display(description="suspect entry")
@@ -371,7 +382,7 @@ class ImpersonationSuspectAdmin(QueueAdmin):
 
 
 def _decide(grant: bool):
-    def perform(appeal: Appeal, *, moderator, reason: str):
+    def perform(*, appeal: Appeal, moderator, reason: str):
         if appeal.status != Appeal.Status.OPEN:
             return None
         return appeal_decide(appeal=appeal, moderator=moderator, grant=grant, reason=reason)
@@ -406,12 +417,14 @@ class AppealAdmin(QueueAdmin):
         description="Grant the selected appeals (undo the actions)",
         permission="decide_appeal",
         perform=_decide(True),
+        param="appeal",
     )
     deny = reasoned_action(
         "deny",
         description="Deny the selected appeals",
         permission="decide_appeal",
         perform=_decide(False),
+        param="appeal",
     )
 
     @admin.display(description="entry")

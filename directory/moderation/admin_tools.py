@@ -48,13 +48,16 @@ class ReasonForm(forms.Form):
 Perform = Callable[..., Any]
 
 
-def reasoned_action(name: str, *, description: str, permission: str, perform: Perform, target=None):
+def reasoned_action(
+    name: str, *, description: str, permission: str, perform: Perform, param: str, target=None
+):
     """Build an admin action that asks for a reason, then runs ``perform`` on each row.
 
     Inputs: the action's ``name``, its ``description``, the ``permission`` codename the
-    model admin checks (``has_<permission>_permission``), ``perform(obj, moderator=,
-    reason=)`` (a moderation service; returns ``None`` when there was nothing to do) and
-    ``target(obj)``, which maps a row to what ``perform`` takes (default: the row).
+    model admin checks (``has_<permission>_permission``), ``perform`` (a moderation
+    service called as ``perform(<param>=row, moderator=, reason=)``; it returns ``None``
+    when there was nothing to do) and ``target(row)``, which maps a row to what
+    ``perform`` takes (default: the row itself).
 
     The first POST renders a page listing the selected rows with a required reason; the
     second (``apply``) performs the action on each row in its own transaction and says
@@ -68,7 +71,7 @@ def reasoned_action(name: str, *, description: str, permission: str, perform: Pe
             for obj in queryset:
                 try:
                     result = perform(
-                        target(obj) if target else obj,
+                        **{param: target(obj) if target else obj},
                         moderator=request.user,
                         reason=form.cleaned_data["reason"],
                     )

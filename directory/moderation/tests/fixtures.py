@@ -60,12 +60,17 @@ def senior(django_user_model):
 
 
 @pytest.fixture
-def entry(owner) -> Entry:
-    """``@kim``: verified GitHub handle, a public SIP endpoint and a public mailto."""
-    kim = entry_create(nickname="Kim Lindqvist", handle="kim", owner=owner)
-    handle_mark_verified(handle=handle_add(entry=kim, kind="github", raw="kim-l"))
-    endpoint_add(entry=kim, uri="sip:kim@example.org", preference=10)
-    endpoint_add(entry=kim, uri="mailto:kim@example.org", preference=20)
+def entry(owner, django_capture_on_commit_callbacks) -> Entry:
+    """``@kim``: verified GitHub handle, a public SIP endpoint and a public mailto.
+
+    Made as if committed: the after-commit work (search index, impersonation check)
+    runs, so a later change of the same entry schedules its own.
+    """
+    with django_capture_on_commit_callbacks(execute=True):
+        kim = entry_create(nickname="Kim Lindqvist", handle="kim", owner=owner)
+        handle_mark_verified(handle=handle_add(entry=kim, kind="github", raw="kim-l"))
+        endpoint_add(entry=kim, uri="sip:kim@example.org", preference=10)
+        endpoint_add(entry=kim, uri="mailto:kim@example.org", preference=20)
     return kim
 
 

@@ -70,7 +70,7 @@ def test_erasing_an_account_empties_its_events(event, owner, moderator):
     [
         "UPDATE accounts_auditevent SET reason = 'Edited.' WHERE id = %s",
         "UPDATE accounts_auditevent SET action = 'sign_in' WHERE id = %s",
-        "UPDATE accounts_auditevent SET after = '{\"status\": \"active\"}' WHERE id = %s",
+        'UPDATE accounts_auditevent SET after = \'{"status": "active"}\' WHERE id = %s',
         "UPDATE accounts_auditevent SET created_at = now() - interval '1 year' WHERE id = %s",
         "UPDATE accounts_auditevent SET actor_id = user_id WHERE id = %s",
         "DELETE FROM accounts_auditevent WHERE id = %s",
