@@ -45,7 +45,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # High enough that no throttle answers 429 during a run. DRF keeps one timestamp per
 # request in the window, so a one-second window keeps that list short.
 UNTHROTTLED = "1000000/s"
-THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip")
+THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip", "report")
 RESOLVE_PATH = "/api/v1/resolve?handle="
 
 

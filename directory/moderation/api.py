@@ -35,8 +35,12 @@ class ReportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         entry = serializers.CharField(max_length=200, help_text="Directory handle: `@alice`.")
-        handle_kind = serializers.ChoiceField(
-            choices=HandleKind.CHOICES, required=False, help_text="With `handle`."
+        # A CharField, not a ChoiceField: the schema names the handle-kind choice set
+        # once, after the owner API's "kind".
+        handle_kind = serializers.CharField(
+            max_length=16,
+            required=False,
+            help_text=f"With `handle`: one of {', '.join(HandleKind.ALL)}.",
         )
         handle = serializers.CharField(
             max_length=512, required=False, help_text="One of the entry's external handles."
@@ -46,6 +50,11 @@ class ReportApi(APIView):
         )
         category = serializers.ChoiceField(choices=Report.Category.choices)
         reason = serializers.CharField(max_length=REASON_MAX)
+
+        def validate_handle_kind(self, value: str) -> str:
+            if value not in HandleKind.ALL:
+                raise serializers.ValidationError(f"{value!r} is not a handle kind.")
+            return value
 
         def validate(self, data):
             if ("handle" in data) != ("handle_kind" in data):

@@ -30,6 +30,7 @@ OPERATIONS = {
     ("/api/v1/me", "delete"),
     ("/api/v1/me/export", "get"),
     ("/api/v1/me/export.vcf", "get"),
+    ("/api/v1/reports", "post"),  # moderation
 }
 
 
