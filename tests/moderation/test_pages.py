@@ -130,3 +130,20 @@ def test_a_dismissed_report_sends_the_owner_no_notice(entry, owner, reporter, mo
     report_dismiss(case=case, moderator=moderator, reason="Fine.")
 
     assertContains(_signed_in(owner).get("/account/notices"), "No moderator has acted")
+
+
+def test_the_account_page_links_to_the_notices(owner):
+    assertContains(_signed_in(owner).get("/account/"), "/account/notices")
+
+
+def test_erasing_an_account_empties_the_moderation_snapshots_about_it(entry, owner, moderator):
+    from accounts.data_rights import account_delete
+    from accounts.models import AuditEvent
+
+    entry_suspend(entry=entry, moderator=moderator, reason="Spam.")
+
+    account_delete(user=owner, password="kim-pw-1")
+
+    event = AuditEvent.objects.get(action="entry_suspended")
+    assert (event.user, event.before, event.after, event.data) == (None, None, None, {})
+    assert (event.actor, event.reason) == (moderator, "Spam.")
