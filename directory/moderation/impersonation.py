@@ -4,25 +4,32 @@ When an entry's nickname or directory handle is created or changed, its UTS #39 
 (:func:`directory.normalization.skeleton`, stored on the entry) are compared with those of
 every *verified* entry (one holding at least one verified handle). A pair is suspect when
 the skeletons, reduced to their letters and digits (so spaces, dots, dashes and invisible
-padding do not count), are equal or within a small Levenshtein distance that grows with
-the length of the name: short names must match exactly, or ``Ann Lee`` would shadow half
-the directory.
+padding do not count), are equal, or, for names of 6 characters or more, one edit apart
+(Levenshtein distance 1): short names must match exactly, or ``Ann Lee`` would shadow
+half the directory.
+
+Verified entries' keys and their deletion neighbourhoods are kept in
+:class:`~directory.moderation.models.ProtectedNameKey`, so a check is a few index
+look-ups whatever the size of the directory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Length
+from django.db.models import Exists, OuterRef
 from rapidfuzz.distance import Levenshtein
 
 from directory.models import Entry, Handle
-from directory.moderation.models import ImpersonationSuspect, QueueStatus
+from directory.moderation.models import ImpersonationSuspect, ProtectedNameKey, QueueStatus
 
-# (shortest key length, largest distance still suspect), longest first.
-DISTANCE_STEPS = ((16, 2), (6, 1), (0, 0))
+# Keys at least this long are suspect one edit away; shorter ones only when equal.
+ONE_EDIT_FROM = 6
+# At most this many verified entries are compared with one name (the closest keys first
+# would need a ranking the index cannot give; a name shared by more is a common name).
+CANDIDATES_MAX = 200
 
 
 def compact_key(skeleton_text: str) -> str:
@@ -35,9 +42,81 @@ def compact_key(skeleton_text: str) -> str:
 
 
 def max_distance(key: str) -> int:
-    """The largest Levenshtein distance at which a name of this key's length is suspect
-    (0 for keys under 6 characters, 1 up to 15, 2 from 16)."""
-    return next(limit for length, limit in DISTANCE_STEPS if len(key) >= length)
+    """The largest Levenshtein distance at which a name with this key is suspect: 0
+    under :data:`ONE_EDIT_FROM` characters, 1 from there."""
+    return 1 if len(key) >= ONE_EDIT_FROM else 0
+
+
+def neighbourhood(key: str) -> set[str]:
+    """``key`` and, when one edit counts (:func:`max_distance`), every string made by
+    deleting one of its characters. Two keys within distance 1 share a member of their
+    neighbourhoods (equal; one a deletion of the other; or the same deletion of both)."""
+    found = {key}
+    if max_distance(key) >= 1:
+        found.update(key[:i] + key[i + 1 :] for i in range(len(key)))
+    return found
+
+
+def entry_keys(entry: Entry) -> dict[str, str]:
+    """``{"nickname": key, "handle": key}`` of an entry's names (empty keys left out)."""
+    keys = {
+        "nickname": compact_key(entry.nickname_skeleton),
+        "handle": compact_key(entry.handle_skeleton),
+    }
+    return {field: key for field, key in keys.items() if key}
+
+
+def _is_verified(entry_id: int) -> bool:
+    return Handle.objects.filter(entry_id=entry_id, status=Handle.Status.VERIFIED).exists()
+
+
+@transaction.atomic
+def protect_names(*, entry_id: int) -> int:
+    """Make :class:`ProtectedNameKey` hold exactly the keys of ``entry_id``'s names when
+    it is verified, and none otherwise (unverified, or gone).
+
+    Output: how many keys the entry now has. Idempotent.
+    """
+    ProtectedNameKey.objects.filter(entry_id=entry_id).delete()
+    entry = Entry.objects.filter(pk=entry_id).only("nickname_skeleton", "handle_skeleton").first()
+    if entry is None or not _is_verified(entry_id):
+        return 0
+    keys: set[str] = set()
+    for key in entry_keys(entry).values():
+        keys |= neighbourhood(key)
+    ProtectedNameKey.objects.bulk_create(
+        [ProtectedNameKey(entry_id=entry_id, key=key[:400]) for key in sorted(keys)]
+    )
+    return len(keys)
+
+
+def protect_all_names(batch_size: int = 2000, progress=None) -> int:
+    """Rebuild :class:`ProtectedNameKey` for every verified entry (after a bulk load or an
+    upgrade). Inputs: entries per transaction; ``progress(n)`` called after each batch.
+    Output: the number of verified entries."""
+    verified = Handle.objects.filter(entry=OuterRef("pk"), status=Handle.Status.VERIFIED)
+    ids = Entry.objects.filter(Exists(verified)).order_by("pk").values_list("pk", flat=True)
+    done = 0
+    last = 0
+    while True:
+        batch = list(ids.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return done
+        with transaction.atomic():
+            ProtectedNameKey.objects.filter(entry_id__in=batch).delete()
+            rows = []
+            for entry in Entry.objects.filter(pk__in=batch).only(
+                "nickname_skeleton", "handle_skeleton"
+            ):
+                keys: set[str] = set()
+                for key in entry_keys(entry).values():
+                    keys |= neighbourhood(key)
+                rows += [ProtectedNameKey(entry_id=entry.pk, key=k[:400]) for k in keys]
+            ProtectedNameKey.objects.bulk_create(rows, batch_size=5000)
+        done += len(batch)
+        last = batch[-1]
+        if progress is not None:
+            progress(len(batch))
 
 
 @dataclass(frozen=True)
@@ -51,9 +130,19 @@ class Resemblance:
     distance: int
 
 
-def _verified_entries():
-    verified = Handle.objects.filter(entry=OuterRef("pk"), status=Handle.Status.VERIFIED)
-    return Entry.objects.filter(Exists(verified))
+def _candidates(entry: Entry, probes: Iterable[str]):
+    ids = (
+        ProtectedNameKey.objects.filter(key__in=list(probes))
+        .exclude(entry_id=entry.pk)
+        .values_list("entry_id", flat=True)
+        .distinct()[:CANDIDATES_MAX]
+    )
+    candidates = Entry.objects.filter(pk__in=list(ids)).only(
+        "id", "owner_id", "nickname", "handle", "nickname_skeleton", "handle_skeleton"
+    )
+    if entry.owner_id is not None:
+        candidates = candidates.exclude(owner_id=entry.owner_id)
+    return candidates
 
 
 def find_resemblances(entry: Entry) -> list[Resemblance]:
@@ -61,33 +150,18 @@ def find_resemblances(entry: Entry) -> list[Resemblance]:
     directory handle looks like ``entry``'s.
 
     Input: an entry with its stored skeletons. Output: at most one :class:`Resemblance`
-    per verified entry, the closest one, sorted by distance. Candidates are verified
-    entries with an equal stored skeleton (an index lookup) or a skeleton of a length
-    within the allowed distance; the distance is then measured with rapidfuzz.
+    per verified entry, the closest, sorted by distance. Two queries: the protected keys
+    that meet the names' neighbourhoods (an index look-up), then those entries; the
+    distance is measured with rapidfuzz.
     """
-    keys = {
-        "nickname": compact_key(entry.nickname_skeleton),
-        "handle": compact_key(entry.handle_skeleton),
-    }
-    keys = {field: key for field, key in keys.items() if key}
+    keys = entry_keys(entry)
     if not keys:
         return []
-    lengths = Q()
+    probes: set[str] = set()
     for key in keys.values():
-        spread = max_distance(key) + 4  # separators are in the stored skeleton, not the key
-        lengths |= Q(_nick_len__range=(len(key) - spread, len(key) + spread * 2))
-        lengths |= Q(_handle_len__range=(len(key) - spread, len(key) + spread * 2))
-    candidates = (
-        _verified_entries()
-        .exclude(pk=entry.pk)
-        .annotate(_nick_len=Length("nickname_skeleton"), _handle_len=Length("handle_skeleton"))
-        .filter(lengths)
-        .only("id", "owner_id", "nickname", "handle", "nickname_skeleton", "handle_skeleton")
-    )
-    if entry.owner_id is not None:
-        candidates = candidates.exclude(owner_id=entry.owner_id)
+        probes |= neighbourhood(key)
     found: dict[int, Resemblance] = {}
-    for other in candidates.iterator(chunk_size=2000):
+    for other in _candidates(entry, probes):
         their = {
             other.nickname: compact_key(other.nickname_skeleton),
             f"@{other.handle}": compact_key(other.handle_skeleton),

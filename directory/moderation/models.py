@@ -138,6 +138,29 @@ class ImpersonationSuspect(models.Model):
         return f"{self.suspect_value} looks like {self.resembled_value}"
 
 
+class ProtectedNameKey(models.Model):
+    """One look-up key of a verified entry's names, so that look-alikes are found by an
+    index instead of a scan.
+
+    For each name (nickname, directory handle) of an entry with a verified handle, the
+    letters and digits of its UTS #39 skeleton are stored, and, for names of 6 characters
+    or more, every string made by deleting one character (a "deletion neighbourhood", as
+    in SymSpell): two keys within Levenshtein distance 1 always share one of these.
+    Rebuilt by ``moderation.impersonation_check`` / ``protect_names`` when the names or
+    the verification change, and for a whole directory by ``manage.py
+    moderation_protect_names``.
+    """
+
+    entry = models.ForeignKey("directory.Entry", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=400, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "key"], name="protected_key_once")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class ModerationAction(models.Model):
     """One thing a moderator did, with the reason; owners are told and may appeal once."""
 

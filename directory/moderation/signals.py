@@ -7,10 +7,10 @@ the transaction commits, never in the request.
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from directory.models import Entry
+from directory.models import Entry, Handle
 
 NAME_FIELDS = frozenset({"nickname", "nickname_skeleton", "handle", "handle_skeleton"})
 
@@ -24,3 +24,27 @@ def entry_names_changed(sender, instance: Entry, created: bool, update_fields, *
     from directory.moderation.tasks import impersonation_check
 
     impersonation_check.delay_on_commit(instance.pk)
+
+
+@receiver(post_save, sender=Handle, dispatch_uid="moderation.handle_status_changed")
+def handle_status_changed(sender, instance: Handle, created: bool, update_fields, **kwargs):
+    """Enqueue ``moderation.protect_names`` after commit when a handle's status may have
+    changed (verified or not), so its entry's names are protected exactly while it is
+    verified."""
+    if update_fields is not None and "status" not in update_fields:
+        return
+    if created and instance.status != Handle.Status.VERIFIED:
+        return
+    from directory.moderation.tasks import protect_names
+
+    protect_names.delay_on_commit(instance.entry_id)
+
+
+@receiver(post_delete, sender=Handle, dispatch_uid="moderation.handle_removed")
+def handle_removed(sender, instance: Handle, **kwargs) -> None:
+    """A removed verified handle may leave its entry unverified: re-protect after commit."""
+    if instance.status != Handle.Status.VERIFIED:
+        return
+    from directory.moderation.tasks import protect_names
+
+    protect_names.delay_on_commit(instance.entry_id)

@@ -9,12 +9,24 @@ from django.utils import timezone
 
 @shared_task(name="moderation.impersonation_check")
 def impersonation_check(entry_id: int) -> int:
-    """Open impersonation suspects for ``entry_id`` (see
-    :func:`directory.moderation.impersonation.impersonation_check`). Output: how many
-    were opened; a second run opens none."""
+    """After ``entry_id``'s names changed: refresh its protected name keys (if it is
+    verified) and open impersonation suspects for it (see
+    :mod:`directory.moderation.impersonation`). Output: how many suspects were opened;
+    a second run opens none."""
     from directory.moderation.impersonation import impersonation_check as check
+    from directory.moderation.impersonation import protect_names as protect
 
+    protect(entry_id=entry_id)
     return len(check(entry_id=entry_id))
+
+
+@shared_task(name="moderation.protect_names")
+def protect_names(entry_id: int) -> int:
+    """After a verification of ``entry_id`` changed: store its names' keys when it is
+    verified, drop them when not. Output: the number of keys. Idempotent."""
+    from directory.moderation.impersonation import protect_names as protect
+
+    return protect(entry_id=entry_id)
 
 
 @shared_task(

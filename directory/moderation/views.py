@@ -97,9 +97,7 @@ def report_page(request: HttpRequest, handle: str) -> HttpResponse:
             return redirect("entry", handle=entry.handle_canonical)
     elif request.method == "POST":
         status = 400
-    return render(
-        request, "moderation/report.html", {"entry": entry, "form": form}, status=status
-    )
+    return render(request, "moderation/report.html", {"entry": entry, "form": form}, status=status)
 
 
 @login_required

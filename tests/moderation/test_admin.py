@@ -44,14 +44,15 @@ def busy(django_user_model, moderator, senior, django_capture_on_commit_callback
     hidden endpoint, an appeal and a reserved name."""
     settings.MODERATION_REPORTS_PER_DAY = 10 * ROWS
     famous_owner = make_user(django_user_model, "famous")
-    famous = entry_create(nickname="Famous Person", handle="famous", owner=famous_owner)
-    handle_mark_verified(handle=handle_add(entry=famous, kind="github", raw="famous"))
+    with django_capture_on_commit_callbacks(execute=True):
+        famous = entry_create(nickname="Famous Person", handle="famous", owner=famous_owner)
+        handle_mark_verified(handle=handle_add(entry=famous, kind="github", raw="famous"))
     reporters = [make_user(django_user_model, f"reporter{n}") for n in range(2)]
     for n in range(ROWS):
         owner = make_user(django_user_model, f"owner{n}")
         with django_capture_on_commit_callbacks(execute=True):
             entry = entry_create(nickname="Famous Person", handle=f"famous{n:02d}x", owner=owner)
-        handle_mark_verified(handle=handle_add(entry=entry, kind="github", raw=f"gh{n}"))
+            handle_mark_verified(handle=handle_add(entry=entry, kind="github", raw=f"gh{n}"))
         endpoint = endpoint_add(entry=entry, uri=f"sip:p{n}@example.org")
         for reporter in reporters:
             report_file(reporter=reporter, entry=entry, category="spam", reason="Spam.")

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
 def test_the_worker_drops_a_suspended_entry_and_queues_a_look_alike(celery_worker):  # noqa: F811
     from accounts.models import User
     from directory.models import Entry
-    from directory.moderation.models import ImpersonationSuspect
+    from directory.moderation.models import ImpersonationSuspect, ProtectedNameKey
     from directory.moderation.services import entry_suspend
     from directory.moderation.tests.fixtures import make_user, verified_entry
     from directory.services import entry_create
@@ -33,6 +33,11 @@ def test_the_worker_drops_a_suspended_entry_and_queues_a_look_alike(celery_worke
         return get_backend().search(word, limit=20, offset=0)[0]
 
     eventually(lambda: famous.pk in indexed(), "the verified entry in the index", log_path)
+    eventually(
+        lambda: ProtectedNameKey.objects.filter(entry=famous).exists(),
+        "the verified entry's names protected",
+        log_path,
+    )
 
     impostor_owner = User.objects.create_user("impostor", "impostor@example.org", "x")
     impostor = entry_create(nickname=f"Оrla {word}", handle="orla-real", owner=impostor_owner)

@@ -3,26 +3,34 @@ handle is created or changed; unrelated real names are not."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from directory.moderation.impersonation import compact_key, impersonation_check, max_distance
-from directory.moderation.models import ImpersonationSuspect, QueueStatus
+from directory.moderation.impersonation import (
+    compact_key,
+    impersonation_check,
+    max_distance,
+    neighbourhood,
+)
+from directory.moderation.models import ImpersonationSuspect, ProtectedNameKey, QueueStatus
 from directory.moderation.tests.fixtures import make_user, verified_entry
-from directory.services import entry_create, entry_update
+from directory.services import entry_create, entry_update, handle_revoke
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def famous(django_user_model):
-    """Verified entries people like to copy."""
+def famous(django_user_model, django_capture_on_commit_callbacks):
+    """Verified entries people like to copy, their names protected as after commit."""
     celebrity = make_user(django_user_model, "celebrity")
-    return {
-        "elon": verified_entry(celebrity, "Elon Musk", "elonmusk"),
-        "vitalik": verified_entry(celebrity, "Vitalik Buterin", "vitalik"),
-        "satoshi": verified_entry(celebrity, "Satoshi Nakamoto", "satoshi"),
-        "ann": verified_entry(celebrity, "Ann Lee", "annlee"),
-    }
+    with django_capture_on_commit_callbacks(execute=True):
+        return {
+            "elon": verified_entry(celebrity, "Elon Musk", "elonmusk"),
+            "vitalik": verified_entry(celebrity, "Vitalik Buterin", "vitalik"),
+            "satoshi": verified_entry(celebrity, "Satoshi Nakamoto", "satoshi"),
+            "ann": verified_entry(celebrity, "Ann Lee", "annlee"),
+        }
 
 
 @pytest.fixture
@@ -170,4 +178,39 @@ def test_it_does_not_check_a_change_that_leaves_the_names(
 def test_compact_key_and_distance_bounds():
     assert compact_key("elon rnusk") == "elonrnusk"
     assert compact_key("a.b-c_d ⠀e") == "abcde"
-    assert [max_distance("x" * n) for n in (3, 5, 6, 15, 16)] == [0, 0, 1, 1, 2]
+    assert [max_distance("x" * n) for n in (3, 5, 6, 15, 16)] == [0, 0, 1, 1, 1]
+
+
+def test_neighbourhoods_of_keys_one_edit_apart_meet():
+    for a, b in (("vitalik", "vitallk"), ("vitalik", "vitalikk"), ("vitalik", "vtalik")):
+        assert neighbourhood(a) & neighbourhood(b)
+    assert neighbourhood("annle") == {"annle"}  # short: exact only
+
+
+def test_a_revoked_verification_stops_protecting_the_names(
+    famous, stranger, django_capture_on_commit_callbacks
+):
+    elon = famous["elon"]
+    assert ProtectedNameKey.objects.filter(entry=elon, key="elonrnusk").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        handle_revoke(handle=elon.handles.get())
+
+    assert not ProtectedNameKey.objects.filter(entry=elon).exists()
+    copy = _create(stranger, "Elon Musk", "newcomer", django_capture_on_commit_callbacks)
+    assert _suspected_of(copy) == set()
+
+
+def test_the_command_rebuilds_the_keys_of_every_verified_entry(famous, stranger):
+    from django.core.management import call_command
+
+    ProtectedNameKey.objects.all().delete()
+    out = io.StringIO()
+    call_command("moderation_protect_names", "--no-progress", stdout=out)
+
+    assert "Protected the names of 4 verified entries" in out.getvalue()
+    assert set(ProtectedNameKey.objects.values_list("entry_id", flat=True)) == {
+        e.pk for e in famous.values()
+    }
+    copy = entry_create(nickname="Vitalik Buterin", handle="vb", owner=stranger)
+    assert [s.resembles for s in impersonation_check(entry_id=copy.pk)] == [famous["vitalik"]]

@@ -1,28 +1,22 @@
-"""The moderation console in the Django admin: the queues, the actions (each with a
-required reason, in bulk), the action log, appeals and reserved names.
-
-Entries, handles and endpoints keep :mod:`directory.admin`'s model admins, re-registered
-here as subclasses whose actions are the moderation services (reason, permission, audit
-event, owner notice) and whose lists stay fast on a million rows: a bounded count, no
-date drill-down, entry search through the search backend and indexed skeleton matches.
-"""
+"""The moderation queues and logs: reports, suspects, appeals, actions, notices,
+reserved names."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.timesince import timesince
 
-from directory.admin import EndpointAdmin, EntryAdmin, HandleAdmin
 from directory.exceptions import WorldbookError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Handle
+from directory.moderation.admin.base import (
+    QueueAdmin,
+    ReadOnlyAdmin,
+    age_of,
+    link_to_entry,
+)
 from directory.moderation.admin_tools import (
     BoundedPaginator,
-    ModerationPermissionsMixin,
     reasoned_action,
 )
 from directory.moderation.models import (
@@ -38,166 +32,13 @@ from directory.moderation.models import (
 from directory.moderation.services import (
     appeal_decide,
     endpoint_hide,
-    entry_restore,
     entry_suspend,
     handle_reserve,
     report_dismiss,
     suspect_dismiss,
     verification_revoke,
 )
-from directory.normalization import normalize_directory_handle, skeleton
-
-# How many search-backend hits the entry list's search looks at.
-ADMIN_SEARCH_HITS = 100
-
-
-def _age(since) -> str:
-    return timesince(since) if since else ""
-
-
-def _entry_link(entry: Entry | None) -> str:
-    if entry is None:
-        return "—"
-    url = reverse("admin:directory_entry_change", args=[entry.pk])
-    return format_html('<a href="{}">{}</a>', url, entry.at_handle)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows made by the moderation services only: no add, change or delete here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class QueueAdmin(ModerationPermissionsMixin, ReadOnlyAdmin):
-    paginator = BoundedPaginator
-    show_full_result_count = False
-    list_per_page = 50
-
-
-# --------------------------------------------------------------------------------------
-# Entries, handles and endpoints: the directory's admins with moderation actions
-
-
-def _entry_of(obj):
-    return obj.entry
-
-
-def _reserve_entry_handle(*, entry: Entry, moderator, reason: str):
-    return handle_reserve(name=entry.handle, moderator=moderator, reason=reason)
-
-
-admin.site.unregister(Entry)
-admin.site.unregister(Handle)
-admin.site.unregister(Endpoint)
-
-
-@admin.register(Entry)
-class ModeratedEntryAdmin(ModerationPermissionsMixin, EntryAdmin):
-    paginator = BoundedPaginator
-    # A date drill-down asks the database for every distinct date: a full scan.
-    date_hierarchy = None
-    search_help_text = "Nickname or handle words (search index), or a handle / look-alike of one."
-    actions = ("suspend", "restore", "reserve_handles")
-
-    suspend = reasoned_action(
-        "suspend",
-        description="Suspend the selected entries",
-        permission="suspend_entry",
-        perform=entry_suspend,
-        param="entry",
-    )
-    restore = reasoned_action(
-        "restore",
-        description="Restore the selected entries",
-        permission="restore_entry",
-        perform=entry_restore,
-        param="entry",
-    )
-    reserve_handles = reasoned_action(
-        "reserve_handles",
-        description="Reserve the handles of the selected entries",
-        permission="reserve_handle",
-        perform=_reserve_entry_handle,
-        param="entry",
-    )
-
-    def get_readonly_fields(self, request, obj=None):
-        # Status changes are moderator actions, with a reason: see the list's actions.
-        return (*super().get_readonly_fields(request, obj), "status")
-
-    def save_model(self, request, obj: Entry, form, change: bool) -> None:
-        form.cleaned_data.setdefault("status", Entry.Status.ACTIVE)
-        super().save_model(request, obj, form, change)
-
-    def get_search_results(self, request, queryset, search_term):
-        """Words through the search backend (listed entries, typo-tolerant), plus the
-        directory handle and the UTS #39 skeleton of the query against the stored
-        skeletons (indexed equality, so unlisted and suspended entries are found by
-        handle too): never a substring scan of the whole table."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        from search.backends import get_backend
-
-        match = Q()
-        try:
-            ids, _total = get_backend().search(term, limit=ADMIN_SEARCH_HITS, offset=0)
-        except WorldbookError as exc:
-            self.message_user(request, exc.detail, messages.WARNING)
-            ids = []
-        if ids:
-            match |= Q(pk__in=ids)
-        try:
-            match |= Q(handle_canonical=normalize_directory_handle(term).canonical)
-        except WorldbookError:
-            pass
-        wanted = skeleton(term.lstrip("@"))
-        if wanted:
-            match |= Q(handle_skeleton=wanted) | Q(nickname_skeleton=wanted)
-        if not match:
-            return queryset.none(), False
-        return queryset.filter(match), False
-
-
-def _handle_actions():
-    kept = [name for name in HandleAdmin.actions if name != "revoke"]
-    return (*kept, "revoke")
-
-
-@admin.register(Handle)
-class ModeratedHandleAdmin(ModerationPermissionsMixin, HandleAdmin):
-    paginator = BoundedPaginator
-    actions = _handle_actions()
-
-    revoke = reasoned_action(
-        "revoke",
-        description="Revoke the verification of the selected handles",
-        permission="revoke_verification",
-        perform=verification_revoke,
-        param="handle",
-    )
-
-
-@admin.register(Endpoint)
-class ModeratedEndpointAdmin(ModerationPermissionsMixin, EndpointAdmin):
-    paginator = BoundedPaginator
-    actions = ("hide",)
-
-    hide = reasoned_action(
-        "hide",
-        description="Hide the selected endpoints",
-        permission="hide_endpoint",
-        perform=endpoint_hide,
-        param="endpoint",
-    )
-
+from directory.normalization import normalize_directory_handle
 
 # --------------------------------------------------------------------------------------
 # Queues
@@ -223,6 +64,10 @@ class ReportInline(admin.TabularInline):
 
 def _case_target(case: ReportCase, model):
     return model.objects.select_related("entry__owner").filter(pk=case.target_id).first()
+
+
+def _entry_of(obj):
+    return obj.entry
 
 
 def _suspend_case_entry(*, case: ReportCase, moderator, reason: str):
@@ -310,7 +155,7 @@ class ReportCaseAdmin(QueueAdmin):
 
     @admin.display(description="entry")
     def entry_link(self, case: ReportCase) -> str:
-        return _entry_link(case.entry)
+        return link_to_entry(case.entry)
 
     @admin.display(description="entry status")
     def entry_status(self, case: ReportCase) -> str:
@@ -318,7 +163,7 @@ class ReportCaseAdmin(QueueAdmin):
 
     @admin.display(description="waiting", ordering="opened_at")
     def age(self, case: ReportCase) -> str:
-        return _age(case.opened_at)
+        return age_of(case.opened_at)
 
 
 @admin.register(ImpersonationSuspect)
@@ -370,15 +215,15 @@ class ImpersonationSuspectAdmin(QueueAdmin):
 
     @admin.display(description="suspect entry")
     def entry_link(self, suspect: ImpersonationSuspect) -> str:
-        return _entry_link(suspect.entry)
+        return link_to_entry(suspect.entry)
 
     @admin.display(description="looks like (verified)")
     def resembles_link(self, suspect: ImpersonationSuspect) -> str:
-        return _entry_link(suspect.resembles)
+        return link_to_entry(suspect.resembles)
 
     @admin.display(description="waiting", ordering="detected_at")
     def age(self, suspect: ImpersonationSuspect) -> str:
-        return _age(suspect.detected_at)
+        return age_of(suspect.detected_at)
 
 
 def _decide(grant: bool):
@@ -429,7 +274,7 @@ class AppealAdmin(QueueAdmin):
 
     @admin.display(description="entry")
     def entry_link(self, appeal: Appeal) -> str:
-        return _entry_link(appeal.action.entry)
+        return link_to_entry(appeal.action.entry)
 
     @admin.display(description="reason for the action")
     def action_reason(self, appeal: Appeal) -> str:
@@ -437,7 +282,7 @@ class AppealAdmin(QueueAdmin):
 
     @admin.display(description="waiting", ordering="filed_at")
     def age(self, appeal: Appeal) -> str:
-        return _age(appeal.filed_at) if appeal.status == Appeal.Status.OPEN else ""
+        return age_of(appeal.filed_at) if appeal.status == Appeal.Status.OPEN else ""
 
 
 @admin.register(ModerationAction)
@@ -463,7 +308,7 @@ class ModerationActionAdmin(QueueAdmin):
 
     @admin.display(description="entry")
     def entry_link(self, action: ModerationAction) -> str:
-        return _entry_link(action.entry)
+        return link_to_entry(action.entry)
 
 
 @admin.register(OwnerNotice)
