@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from rapidfuzz.distance import Levenshtein
 
@@ -101,6 +101,10 @@ def protect_all_names(batch_size: int = 2000, progress=None) -> int:
     while True:
         batch = list(ids.filter(pk__gt=last)[:batch_size])
         if not batch:
+            if connection.vendor == "postgresql":
+                # Fresh statistics, or the planner scans the new rows instead of the index.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {ProtectedNameKey._meta.db_table}")
             return done
         with transaction.atomic():
             ProtectedNameKey.objects.filter(entry_id__in=batch).delete()
