@@ -13,7 +13,7 @@ from functools import lru_cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from directory.exceptions import ConflictError, HandleTaken, NormalizationError
+from directory.exceptions import ConflictError, Forbidden, HandleTaken, NormalizationError
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import (
     HandleKind,
@@ -350,11 +350,23 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
     """Change an endpoint's audience, preference, label or capabilities.
 
     Accepted keyword arguments: ``audience``, ``preference``, ``label``, ``capabilities``.
-    Raises :class:`NormalizationError` for a bad audience or capability.
+    Raises :class:`NormalizationError` for a bad audience or capability, and
+    :class:`Forbidden` for opening an endpoint a moderator hid.
     """
     if "audience" in changes:
         if changes["audience"] not in Endpoint.Audience.values:
             raise NormalizationError(f"{changes['audience']!r} is not an audience.")
+        # Moderation: an endpoint a moderator hid stays hidden until an appeal is granted.
+        from directory.moderation.selectors import endpoint_hidden_by_moderator
+
+        if (
+            changes["audience"] != Endpoint.Audience.NOBODY
+            and endpoint_hidden_by_moderator(endpoint.pk)
+        ):
+            raise Forbidden(
+                "A moderator hid this endpoint: it stays hidden unless an appeal is granted "
+                "(see your moderation notices)."
+            )
         endpoint.audience = changes["audience"]
     if "preference" in changes:
         endpoint.preference = int(changes["preference"])

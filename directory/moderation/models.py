@@ -200,6 +200,7 @@ class ModerationAction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="action_target")]
         permissions = [
             ("suspend_entry", "Can suspend an entry"),
             ("restore_entry", "Can restore a suspended entry"),

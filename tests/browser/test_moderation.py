@@ -16,7 +16,7 @@ from tests.browser.chromium import chromium_browser
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "moderator-pw-1"
@@ -29,6 +29,9 @@ def _setup():
 
     from accounts.models import User
     from directory.moderation.services import report_file
+    from directory.moderation.tests.fixtures import ensure_moderator_groups
+
+    ensure_moderator_groups()
     from directory.services import entry_create
 
     moderator = User.objects.create_user("mona", "mona@example.org", PASSWORD, is_staff=True)

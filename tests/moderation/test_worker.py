@@ -13,16 +13,21 @@ from tests.e2e.test_worker import USES_REDIS, celery_worker, eventually  # noqa:
 pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_drops_a_suspended_entry_and_queues_a_look_alike(celery_worker):  # noqa: F811
     from accounts.models import User
     from directory.models import Entry
     from directory.moderation.models import ImpersonationSuspect, ProtectedNameKey
     from directory.moderation.services import entry_suspend
-    from directory.moderation.tests.fixtures import make_user, verified_entry
+    from directory.moderation.tests.fixtures import (
+        ensure_moderator_groups,
+        make_user,
+        verified_entry,
+    )
     from directory.services import entry_create
     from search.backends import get_backend
 
+    ensure_moderator_groups()
     log_path = celery_worker.log_path
     word = f"Quillfeather{uuid.uuid4().hex[:6]}"
     owner = User.objects.create_user("famous", "famous@example.org", "x")

@@ -40,12 +40,15 @@ SENIOR_EXTRA = [
 def create_groups(apps, schema_editor):
     # Permissions are normally made after the whole migrate run; the groups need them now.
     # A migration's app configs are stubs; create_permissions only asks whether they
-    # have models.
+    # have models. (Tests that flush the database call this with the real registry.)
     for label in ("moderation", "directory", "accounts"):
         app_config = apps.get_app_config(label)
-        app_config.models_module = True
+        stub = getattr(app_config, "models_module", None) is None
+        if stub:
+            app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if stub:
+            app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
 

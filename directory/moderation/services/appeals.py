@@ -114,13 +114,14 @@ def appeal_decide(*, appeal: Appeal, moderator, grant: bool, reason: str) -> App
     if appeal.status != Appeal.Status.OPEN:
         raise ConflictError("This appeal was decided already.")
     action = appeal.action
-    if grant:
-        _undo(action)
     appeal.status = Appeal.Status.GRANTED if grant else Appeal.Status.DENIED
     appeal.decided_at = timezone.now()
     appeal.decided_by = moderator
     appeal.decision_reason = reason
     appeal.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    if grant:
+        # After the save: a hidden endpoint opens only once its appeal is granted.
+        _undo(action)
     audit_record(
         action=AuditEvent.Action.APPEAL_GRANTED if grant else AuditEvent.Action.APPEAL_DENIED,
         user=appeal.appellant,

@@ -90,3 +90,14 @@ def admin_client_for(user) -> Client:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def ensure_moderator_groups() -> None:
+    """Make the role groups again after a transactional test flushed the database (the
+    data migration's own function, run against the live app registry)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("directory.moderation.migrations.0002_moderator_groups")
+    migration.create_groups(apps, None)

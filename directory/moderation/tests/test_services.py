@@ -368,3 +368,30 @@ def test_denying_an_appeal_keeps_the_action_and_tells_the_owner(entry, moderator
     assert entry.status == Entry.Status.SUSPENDED
     notice = OwnerNotice.objects.filter(recipient=owner).first()
     assert "denied" in notice.subject and "Still spam." in notice.body
+
+
+def test_the_owner_cannot_reopen_a_hidden_endpoint_until_an_appeal_is_granted(
+    entry, moderator, senior, owner
+):
+    from accounts.contact_policy import policy_update
+    from directory.services import endpoint_update
+
+    sip = entry.endpoints.get(uri="sip:kim@example.org")
+    action = endpoint_hide(endpoint=sip, moderator=moderator, reason="Reaches someone else.")
+    sip.refresh_from_db()  # as the owner's next request reads it
+
+    with pytest.raises(Forbidden, match="moderator hid"):
+        endpoint_update(endpoint=sip, audience="everyone")
+    with pytest.raises(Forbidden):
+        policy_update(entry=entry, user=owner, audiences={sip.pk: "signed_in"})
+    endpoint_update(endpoint=sip, label="desk")  # other changes stay allowed
+    sip.refresh_from_db()
+    assert (sip.audience, sip.label) == ("nobody", "desk")
+
+    appeal = appeal_file(action=action, user=owner, statement="It is my desk phone.")
+    appeal_decide(appeal=appeal, moderator=senior, grant=True, reason="Checked.")
+    sip.refresh_from_db()
+    assert sip.audience == "everyone"
+    endpoint_update(endpoint=sip, audience="signed_in")
+    sip.refresh_from_db()
+    assert sip.audience == "signed_in"
