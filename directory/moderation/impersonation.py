@@ -215,3 +215,27 @@ def impersonation_check(*, entry_id: int) -> list[ImpersonationSuspect]:
             continue  # another run opened the same pair meanwhile
         opened.append(suspect)
     return opened
+
+
+# At most this many earlier entries are re-checked when an entry becomes verified.
+EARLIER_LOOK_ALIKES_MAX = 200
+
+
+def earlier_look_alikes_check(*, entry_id: int) -> list[ImpersonationSuspect]:
+    """After ``entry_id`` became verified: queue the entries that already carried its
+    nickname (same UTS #39 skeleton, an index look-up), since their own check ran before
+    there was anything to resemble.
+
+    Output: the suspects opened (at most :data:`EARLIER_LOOK_ALIKES_MAX` entries are
+    looked at). Idempotent, as :func:`impersonation_check` is.
+    """
+    entry = Entry.objects.filter(pk=entry_id).only("owner_id", "nickname_skeleton").first()
+    if entry is None or not entry.nickname_skeleton:
+        return []
+    earlier = Entry.objects.filter(nickname_skeleton=entry.nickname_skeleton).exclude(pk=entry_id)
+    if entry.owner_id is not None:
+        earlier = earlier.exclude(owner_id=entry.owner_id)
+    opened: list[ImpersonationSuspect] = []
+    for other_id in earlier.order_by("pk").values_list("pk", flat=True)[:EARLIER_LOOK_ALIKES_MAX]:
+        opened += impersonation_check(entry_id=other_id)
+    return opened

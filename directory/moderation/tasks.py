@@ -23,10 +23,15 @@ def impersonation_check(entry_id: int) -> int:
 @shared_task(name="moderation.protect_names")
 def protect_names(entry_id: int) -> int:
     """After a verification of ``entry_id`` changed: store its names' keys when it is
-    verified, drop them when not. Output: the number of keys. Idempotent."""
+    verified (and queue the entries that already carried its nickname), drop them when
+    not. Output: the number of keys. Idempotent."""
+    from directory.moderation.impersonation import earlier_look_alikes_check
     from directory.moderation.impersonation import protect_names as protect
 
-    return protect(entry_id=entry_id)
+    keys = protect(entry_id=entry_id)
+    if keys:
+        earlier_look_alikes_check(entry_id=entry_id)
+    return keys
 
 
 @shared_task(

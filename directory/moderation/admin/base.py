@@ -14,9 +14,6 @@ from directory.moderation.admin_tools import (
     ModerationPermissionsMixin,
 )
 
-# How many search-backend hits the entry list's search looks at.
-ADMIN_SEARCH_HITS = 100
-
 
 def age_of(since) -> str:
     """How long ago ``since`` was, in words ("3 days, 2 hours"); "" for ``None``."""

@@ -9,9 +9,6 @@ from django.db.models import Q
 from directory.admin import EndpointAdmin, EntryAdmin, HandleAdmin
 from directory.exceptions import WorldbookError
 from directory.models import Endpoint, Entry, Handle
-from directory.moderation.admin.base import (
-    ADMIN_SEARCH_HITS,
-)
 from directory.moderation.admin_tools import (
     BoundedPaginator,
     ModerationPermissionsMixin,
@@ -26,8 +23,8 @@ from directory.moderation.services import (
 )
 from directory.normalization import normalize_directory_handle, skeleton
 
-# --------------------------------------------------------------------------------------
-# Entries, handles and endpoints: the directory's admins with moderation actions
+# How many search-backend hits the entry list's search looks at.
+ADMIN_SEARCH_HITS = 100
 
 
 def _reserve_entry_handle(*, entry: Entry, moderator, reason: str):

@@ -214,3 +214,15 @@ def test_the_command_rebuilds_the_keys_of_every_verified_entry(famous, stranger)
     }
     copy = entry_create(nickname="Vitalik Buterin", handle="vb", owner=stranger)
     assert [s.resembles for s in impersonation_check(entry_id=copy.pk)] == [famous["vitalik"]]
+
+
+def test_an_earlier_namesake_is_queued_when_the_original_gets_verified(
+    stranger, django_user_model, django_capture_on_commit_callbacks
+):
+    early = _create(stranger, "Grace Hopper", "gracie", django_capture_on_commit_callbacks)
+    grace = make_user(django_user_model, "grace")
+    with django_capture_on_commit_callbacks(execute=True):
+        original = verified_entry(grace, "Grace Hopper", "grace")
+
+    assert _suspected_of(early) == {"grace"}
+    assert _suspected_of(original) == set()
