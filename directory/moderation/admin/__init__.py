@@ -7,4 +7,4 @@ event, owner notice) and whose lists stay fast on a million rows: a bounded coun
 date drill-down, entry search through the search backend and indexed skeleton matches.
 """
 
-from directory.moderation.admin import directories, queues  # noqa: F401  (registers)
+from directory.moderation.admin import accounts, directories, queues  # noqa: F401  (registers)
