@@ -46,6 +46,8 @@ class ReasonForm(forms.Form):
 
 
 Perform = Callable[..., Any]
+# Rows the reason page names (and carries as the selection); more are summed up.
+LISTED_MAX = 500
 
 
 def reasoned_action(
@@ -91,8 +93,9 @@ def reasoned_action(
             **modeladmin.admin_site.each_context(request),
             "title": description,
             "description": description,
-            "objects": list(queryset[:500]),
-            "count": queryset.count(),
+            "objects": list(queryset[:LISTED_MAX]),
+            # Bounded like the lists: "all N selected" across a huge table is not counted.
+            "count": queryset.order_by()[: settings.ADMIN_COUNT_LIMIT + 1].count(),
             "form": form,
             "action_name": name,
             "opts": modeladmin.model._meta,

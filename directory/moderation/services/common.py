@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
+from django.conf import settings
+
 from directory.exceptions import Forbidden, WorldbookError
 from directory.models import Endpoint, Entry, Handle
 from directory.moderation.models import ModerationAction
@@ -13,14 +16,32 @@ REASON_MAX = 2000
 Kind = ModerationAction.Kind
 
 
+PHONE_NUMBER_REDACTED = "[phone number]"
+
+
+def redact_phone_numbers(text: str) -> str:
+    """``text`` with every phone number libphonenumber finds in it replaced by
+    ``[phone number]``: international ones (``+41 44 668 18 00``) always, national ones
+    too when ``DEFAULT_PHONE_REGION`` is set. Reasons and statements end up in the audit
+    trail, the admin and emails, where no number may appear in clear."""
+    region = settings.DEFAULT_PHONE_REGION
+    matches = list(
+        phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    )
+    for match in reversed(matches):
+        text = text[: match.start] + PHONE_NUMBER_REDACTED + text[match.end :]
+    return text
+
+
 def clean_text(text: str | None, what: str, limit: int = REASON_MAX) -> str:
-    """``text`` as shown (:func:`clean_display`: NFKC, invisible characters dropped).
+    """``text`` as shown (:func:`clean_display`: NFKC, invisible characters dropped),
+    phone numbers redacted (:func:`redact_phone_numbers`).
 
     Inputs: the text, ``what`` it is (``"A reason"``, for the message) and its ``limit``
     in characters. Raises :class:`WorldbookError` (400, error on ``reason``) when nothing
     visible is left or the text is longer than ``limit``.
     """
-    cleaned = clean_display(text or "")
+    cleaned = redact_phone_numbers(clean_display(text or ""))
     if not cleaned:
         raise WorldbookError(f"{what} is required.", errors={"reason": [f"{what} is required."]})
     if len(cleaned) > limit:

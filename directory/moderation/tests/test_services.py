@@ -137,6 +137,18 @@ def test_it_refuses_a_handle_of_another_entry(entry, reporter, owner):
         _report(reporter, other, handle=entry.handles.first())
 
 
+def test_phone_numbers_in_reasons_are_redacted(entry, reporter, moderator, settings):
+    settings.DEFAULT_PHONE_REGION = "US"
+    report = _report(reporter, entry, reason="He called me from (415) 555-0123.")
+
+    entry_suspend(entry=entry, moderator=moderator, reason="Confirmed by +41 44 668 18 00.")
+
+    assert report.reason == "He called me from [phone number]."
+    event = AuditEvent.objects.get(action="entry_suspended")
+    assert event.reason == "Confirmed by [phone number]."
+    assert ModerationAction.objects.get().reason == "Confirmed by [phone number]."
+
+
 def test_a_report_leaves_an_audit_event_without_the_reason(entry, reporter):
     _report(reporter, entry, reason="Call me on +1 555 555 0100 instead")
 
