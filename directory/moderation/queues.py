@@ -2,8 +2,16 @@
 
 Each :class:`Queue` names the open items of one queue (a queryset), the field that says
 since when an item waits, the admin list that works it and the permission needed to see
-it. Another queue joins the dashboard by appending a descriptor to :data:`QUEUES`
-(``register_queue``).
+it. Another queue joins the dashboard with one descriptor, e.g. contested handle claims::
+
+    register_queue(Queue(
+        key="contested", title="Contested verifications",
+        open_items=lambda: ContestedClaim.objects.filter(status="open"),
+        waiting_since="opened_at", changelist="admin:verification_contestedclaim_changelist",
+        query="status__exact=open", permission="verification.view_contestedclaim",
+    ))
+
+(from the other app's ``AppConfig.ready``, or by adding it to :data:`QUEUES` here).
 """
 
 from __future__ import annotations
