@@ -178,7 +178,8 @@ class ImpersonationSuspectAdmin(QueueAdmin):
         "age",
         "status",
     )
-    list_filter = ("status", "field", "distance")
+    # Only filters with fixed choices: one on a free field would ask for its every value.
+    list_filter = ("status",)
     list_select_related = ("entry", "resembles")
     search_fields = ("suspect_value", "resembled_value")
     ordering = ("detected_at", "id")
