@@ -38,7 +38,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail for moderators: read-only, since audit events are append-only."""
 
     list_display = ("created_at", "action", "user", "actor", "ip_address", "target", "reason")
-    list_filter = ("action", "target_type")
+    list_filter = ("action",)
     list_select_related = ("user", "actor")
     search_fields = ("user__username", "user__email", "ip_address")
     date_hierarchy = "created_at"

@@ -120,6 +120,8 @@ def test_no_list_counts_a_whole_table(busy, senior):
         "/admin/moderation/reportcase/",
         "/admin/accounts/auditevent/",
         "/admin/accounts/user/",
+        "/admin/directory/endpoint/",
+        "/admin/moderation/impersonationsuspect/",
     )
     for url in lists:
         with CaptureQueriesContext(connection) as queries:
@@ -131,10 +133,9 @@ def test_no_list_counts_a_whole_table(busy, senior):
         ]
         assert counts, url
         assert all("LIMIT" in sql.upper() for sql in counts), counts
-        # No date drill-down either: it selects every distinct date of the table.
-        assert not any(
-            "DISTINCT" in q["sql"] and "created_at" in q["sql"] for q in queries.captured_queries
-        )
+        # No date drill-down or free-value filter either: each selects every distinct
+        # value of a column of the table.
+        assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries), url
 
 
 def test_the_paginator_stops_counting_at_the_bound(busy, settings):

@@ -126,6 +126,8 @@ class ModeratedHandleAdmin(ModerationPermissionsMixin, HandleAdmin):
 @admin.register(Endpoint)
 class ModeratedEndpointAdmin(ModerationPermissionsMixin, EndpointAdmin):
     paginator = BoundedPaginator
+    # Without "service": a filter on a free field selects its every distinct value.
+    list_filter = tuple(f for f in EndpointAdmin.list_filter if f != "service")
     actions = ("hide",)
 
     hide = reasoned_action(
