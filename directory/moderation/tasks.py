@@ -10,13 +10,16 @@ from django.utils import timezone
 @shared_task(name="moderation.impersonation_check")
 def impersonation_check(entry_id: int) -> int:
     """After ``entry_id``'s names changed: refresh its protected name keys (if it is
-    verified) and open impersonation suspects for it (see
-    :mod:`directory.moderation.impersonation`). Output: how many suspects were opened;
-    a second run opens none."""
+    verified, also queueing the entries that already carried its new nickname) and open
+    impersonation suspects for it (see :mod:`directory.moderation.impersonation`).
+    Output: how many suspects were opened for it; a second run opens none."""
+    from directory.moderation.impersonation import earlier_look_alikes_check
     from directory.moderation.impersonation import impersonation_check as check
     from directory.moderation.impersonation import protect_names as protect
 
-    protect(entry_id=entry_id)
+    if protect(entry_id=entry_id):
+        # A verified entry's new name may be one others already carry.
+        earlier_look_alikes_check(entry_id=entry_id)
     return len(check(entry_id=entry_id))
 
 

@@ -226,3 +226,15 @@ def test_an_earlier_namesake_is_queued_when_the_original_gets_verified(
 
     assert _suspected_of(early) == {"grace"}
     assert _suspected_of(original) == set()
+
+
+def test_a_verified_entry_renamed_to_an_existing_name_queues_the_earlier_one(
+    famous, stranger, django_capture_on_commit_callbacks
+):
+    early = _create(stranger, "Ada Lovelace", "ada", django_capture_on_commit_callbacks)
+    assert _suspected_of(early) == set()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry_update(entry=famous["ann"], nickname="Ada Lovelace")
+
+    assert _suspected_of(early) == {"annlee"}
