@@ -37,7 +37,7 @@ class WorldbookUserAdmin(UserAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail for moderators: read-only, since audit events are append-only."""
 
-    list_display = ("created_at", "action", "user", "actor", "ip_address")
+    list_display = ("created_at", "action", "user", "actor", "ip_address", "target", "reason")
     list_filter = ("action",)
     list_select_related = ("user", "actor")
     search_fields = ("user__username", "user__email", "ip_address")
@@ -52,3 +52,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    # Moderation: what a moderator's action was about (directory.moderation).
+    @admin.display(description="target")
+    def target(self, event: AuditEvent) -> str:
+        return f"{event.target_type} {event.target_id}".strip()

@@ -357,7 +357,10 @@ def _account_delete(*, user_id: int) -> int:
 
     Session.objects.filter(session_key__in=_user_sessions(user)).delete()
     _sign_in_records(user)
-    AuditEvent.objects.filter(user=user).update(user=None, ip_address=None, data={})
+    # Moderation snapshots of the person's entries go too (directory.moderation).
+    AuditEvent.objects.filter(user=user).update(
+        user=None, ip_address=None, data={}, before=None, after=None
+    )
     # Events this person caused about someone else keep their data, not the person's IP.
     AuditEvent.objects.filter(actor=user).update(actor=None, ip_address=None)
     Contact.objects.filter(Q(owner__in=entry_ids) | Q(saved__in=entry_ids)).delete()

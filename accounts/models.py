@@ -52,12 +52,49 @@ class Contact(models.Model):
         return f"{self.owner_id} → {self.saved_id}"
 
 
+# Columns an account's erasure may empty on the rows about that account (and nothing else
+# may change): the accounts (SET_NULL), the address, the details and the snapshots.
+AUDIT_ERASABLE = {
+    "user": None,
+    "actor": None,
+    "ip_address": None,
+    "data": {},
+    "before": None,
+    "after": None,
+}
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Audit events can be added and read; a bulk ``update`` may only erase (set the
+    columns of :data:`AUDIT_ERASABLE` to their empty value), a bulk ``delete`` is refused."""
+
+    def update(self, **kwargs):
+        for name, value in kwargs.items():
+            if name not in AUDIT_ERASABLE or value != AUDIT_ERASABLE[name]:
+                raise ValueError(f"Audit events are append-only: {name} cannot be changed.")
+        return super().update(**kwargs)
+
+    update.queryset_only = True
+
+    def delete(self):
+        raise ValueError("Audit events are append-only: they cannot be deleted.")
+
+    delete.queryset_only = True
+
+
 class AuditEvent(models.Model):
     """An append-only record of a security-relevant action.
 
     ``user`` is the account the event is about (emptied when the account is deleted, so no
     row names a deleted person); ``actor`` the account that acted when it was someone else
-    (a moderator). ``data`` holds details without personal data of third parties.
+    (a moderator). ``data`` holds details without personal data of third parties. A
+    moderator's action also records why (``reason``), what it acted on (``target_type``
+    and ``target_id``) and the target's state ``before`` and ``after`` it.
+
+    Rows cannot be changed or deleted through the ORM (``save`` of an existing row,
+    ``delete``, queryset ``update``/``delete``), nor, on PostgreSQL, through SQL: a
+    trigger refuses ``DELETE`` and any ``UPDATE`` but the erasure of an account
+    (:data:`AUDIT_ERASABLE`, which ``SET_NULL`` and ``accounts.data_rights`` use).
     """
 
     class Action(models.TextChoices):
@@ -87,6 +124,18 @@ class AuditEvent(models.Model):
         NUMBER_LINKED = "number_linked", "Phone number linked"
         NUMBER_RETIRING = "number_retiring", "Phone number retirement started"
         NUMBER_RETIRED = "number_retired", "Phone number retired and purged"
+        # Moderation (directory.moderation): every moderator action and what people file.
+        REPORT_FILED = "report_filed", "Report filed"
+        ENTRY_SUSPENDED = "entry_suspended", "Entry suspended"
+        ENTRY_RESTORED = "entry_restored", "Entry restored"
+        VERIFICATION_REVOKED = "verification_revoked", "Verification revoked"
+        ENDPOINT_HIDDEN = "endpoint_hidden", "Endpoint hidden"
+        HANDLE_RESERVED = "handle_reserved", "Handle reserved"
+        REPORT_DISMISSED = "report_dismissed", "Report dismissed"
+        SUSPECT_DISMISSED = "suspect_dismissed", "Impersonation suspect dismissed"
+        APPEAL_FILED = "appeal_filed", "Appeal filed"
+        APPEAL_GRANTED = "appeal_granted", "Appeal granted"
+        APPEAL_DENIED = "appeal_denied", "Appeal denied"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
@@ -98,10 +147,22 @@ class AuditEvent(models.Model):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True, help_text="Why, in the moderator's words.")
+    target_type = models.CharField(
+        max_length=32, blank=True, help_text="What was acted on: entry, handle, endpoint, …"
+    )
+    target_id = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True, blank=True, help_text="The target before the action.")
+    after = models.JSONField(null=True, blank=True, help_text="The target after the action.")
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="audit_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="audit_user_recent"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"
@@ -110,3 +171,6 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only: they cannot be deleted.")

@@ -25,23 +25,35 @@ def audit_record(
     user=None,
     actor=None,
     request: HttpRequest | None = None,
+    reason: str = "",
+    target: tuple[str, object] | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     **data: Any,
 ) -> AuditEvent:
     """Append an audit event.
 
     Inputs: ``action`` (an :class:`AuditEvent.Action` value), ``user`` (the account the
     event is about), ``actor`` (who acted, when not ``user`` itself), ``request`` (for the
-    caller's IP address) and JSON-serializable ``data``. Output: the saved event.
-    Raises ``ValueError`` for an unknown action.
+    caller's IP address), for a moderator's action ``reason`` (why), ``target``
+    (``(type, id)``, e.g. ``("entry", 42)``) and the target's ``before`` and ``after``
+    snapshots (JSON-serializable dicts), and JSON-serializable ``data``. Output: the saved
+    event. Raises ``ValueError`` for an unknown action.
     """
     if action not in AuditEvent.Action.values:
         raise ValueError(f"{action!r} is not an audit action")
+    target_type, target_id = target if target is not None else ("", "")
     return AuditEvent.objects.create(
         action=action,
         user=user if user is not None and user.is_authenticated else None,
         actor=actor,
         ip_address=client_ip(request),
         data=data,
+        reason=reason,
+        target_type=target_type,
+        target_id=str(target_id),
+        before=before,
+        after=after,
     )
 
 

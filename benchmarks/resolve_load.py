@@ -50,6 +50,8 @@ THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip
 THROTTLE_SCOPES += ("verify",)
 # Phone numbers (directory.numbers).
 THROTTLE_SCOPES += ("numbers", "numbers_ip", "discover", "discover_ip")
+# Moderation (directory.moderation).
+THROTTLE_SCOPES += ("report",)
 RESOLVE_PATH = "/api/v1/resolve?handle="
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from directory.exceptions import ConflictError, HandleTaken, NormalizationError
+from directory.exceptions import ConflictError, Forbidden, HandleTaken, NormalizationError
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import (
     HandleKind,
@@ -63,12 +63,18 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     """Raise :class:`HandleTaken` when ``raw`` equals or looks like a taken handle.
 
     Input: a directory handle as typed. Compares case-insensitively and by UTS #39
-    skeleton, against taken and reserved handles; a dotted handle may not be a domain
+    skeleton, against taken and reserved handles (``RESERVED_DIRECTORY_HANDLES`` and the
+    names moderators reserved); a dotted handle may not be a domain
     (or AT Protocol handle) another entry has verified, since resolve reads
     ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
     """
     wanted = normalize_directory_handle(raw)
     if wanted.skeleton in _reserved_skeletons():
+        raise HandleTaken(f"@{wanted.display} is reserved.")
+    # Moderation: names moderators reserved (directory.moderation.ReservedName).
+    from directory.moderation.selectors import reserved_name_for
+
+    if reserved_name_for(wanted.skeleton) is not None:
         raise HandleTaken(f"@{wanted.display} is reserved.")
     if "." in wanted.canonical:
         try:
@@ -344,11 +350,23 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
     """Change an endpoint's audience, preference, label or capabilities.
 
     Accepted keyword arguments: ``audience``, ``preference``, ``label``, ``capabilities``.
-    Raises :class:`NormalizationError` for a bad audience or capability.
+    Raises :class:`NormalizationError` for a bad audience or capability, and
+    :class:`Forbidden` for opening an endpoint a moderator hid.
     """
     if "audience" in changes:
         if changes["audience"] not in Endpoint.Audience.values:
             raise NormalizationError(f"{changes['audience']!r} is not an audience.")
+        # Moderation: an endpoint a moderator hid stays hidden until an appeal is granted.
+        from directory.moderation.selectors import endpoint_hidden_by_moderator
+
+        if (
+            changes["audience"] != Endpoint.Audience.NOBODY
+            and endpoint_hidden_by_moderator(endpoint.pk)
+        ):
+            raise Forbidden(
+                "A moderator hid this endpoint: it stays hidden unless an appeal is granted "
+                "(see your moderation notices)."
+            )
         endpoint.audience = changes["audience"]
     if "preference" in changes:
         endpoint.preference = int(changes["preference"])

@@ -470,3 +470,9 @@ LOGGING.setdefault("loggers", {}).update(  # type: ignore[union-attr]
     {name: {"filters": ["redact_numbers"]} for name in ("django.request", "django.server")}
 )
 # --- end of phone numbers ----------------------------------------------------------------
+# --- Moderation (directory.moderation) ---------------------------------------------------
+# Reports one account may file in 24 hours, counted in the database.
+MODERATION_REPORTS_PER_DAY = envint("MODERATION_REPORTS_PER_DAY", 20, minimum=1)
+# Admin lists count their rows exactly up to this many, then say "more than".
+ADMIN_COUNT_LIMIT = envint("ADMIN_COUNT_LIMIT", 10000, minimum=100)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["report"] = envstr("THROTTLE_REPORT", "30/hour")

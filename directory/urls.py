@@ -25,6 +25,8 @@ urlpatterns = [
     path("account/apps/", include("accounts.calling_apps.urls")),
     # Passkey ceremonies, in the namespace django-otp-webauthn's script looks up.
     path("account/passkeys/", include("accounts.passkeys")),
+    # Moderation: report pages, owners' notices and appeals (directory.moderation).
+    path("", include("directory.moderation.urls")),
     path("account/", include("accounts.urls")),
     path("api/", include("directory.api.urls")),
     # Sign-in and sign-out links of the browsable API.

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from accounts import data_api
 from directory.api import views
+from directory.moderation.api import ReportApi
 
 app_name = "api"
 
@@ -32,6 +33,8 @@ v1 = [
     path("", include("directory.verification.api_urls")),
     # Phone numbers: lookup, discovery, the owner's numbers (directory.numbers).
     path("", include("directory.numbers.api_urls")),
+    # Moderation: reports (directory.moderation).
+    path("reports", ReportApi.as_view(), name="reports"),
 ]
 
 urlpatterns = [

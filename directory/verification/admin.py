@@ -242,11 +242,11 @@ class ContestedClaimAdmin(admin.ModelAdmin):
     def holder(self, claim: ContestedClaim):
         return claim.held_by.entry
 
-    @admin.action(description="Resolve: the holder keeps the handle")
+    @admin.action(description="Resolve: the holder keeps the handle", permissions=["change"])
     def keep_holder(self, request, queryset) -> None:
         self._resolve(request, queryset, revoke_holder=False)
 
-    @admin.action(description="Resolve: revoke the holder's verification")
+    @admin.action(description="Resolve: revoke the holder's verification", permissions=["change"])
     def revoke_holder(self, request, queryset) -> None:
         self._resolve(request, queryset, revoke_holder=True)
 

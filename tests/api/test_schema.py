@@ -44,6 +44,7 @@ OPERATIONS = {
     ("/api/v1/entries/{handle}/numbers/verify", "post"),
     ("/api/v1/entries/{handle}/numbers/{number_id}", "patch"),
     ("/api/v1/entries/{handle}/numbers/{number_id}/retire", "post"),
+    ("/api/v1/reports", "post"),  # moderation
 }
 
 

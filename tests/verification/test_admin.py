@@ -144,3 +144,31 @@ def test_a_handle_never_started_is_skipped_by_check_now(admin_client, alice):
         follow=True,
     )
     assertContains(response, "1 handle(s) have no proof to look for")
+
+
+def test_contested_claims_are_a_moderation_queue(
+    dns, alice, bob, claim, check_now, django_user_model
+):
+    """The dashboard counts open contested claims for moderators; only senior moderators
+    may resolve them."""
+    from django.contrib.auth.models import Group
+
+    from directory.moderation.queues import queue_summaries
+
+    held, alice_token = claim(alice, "domain", "alice.example")
+    contender, bob_token = claim(bob, "domain", "alice.example")
+    dns.set("_worldbook.alice.example", "TXT", alice_token, bob_token)
+    check_now(held)
+    check_now(contender)
+    moderator = django_user_model.objects.create_user("mod", "mod@example.org", "x", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    senior = django_user_model.objects.create_user("sen", "sen@example.org", "x", is_staff=True)
+    senior.groups.add(Group.objects.get(name="Senior moderators"))
+
+    summary = {s.queue.key: s for s in queue_summaries(moderator)}["contested"]
+    assert summary.count == 1
+    assert summary.oldest == ContestedClaim.objects.get().created_at
+    assert summary.url == "/admin/verification/contestedclaim/?status__exact=open"
+    assert moderator.has_perm("verification.view_contestedclaim")
+    assert not moderator.has_perm("verification.change_contestedclaim")
+    assert senior.has_perm("verification.change_contestedclaim")

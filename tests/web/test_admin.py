@@ -191,6 +191,7 @@ def test_it_changes_an_entry_through_the_services(admin_client, alice):
         name: page.context["inline_admin_formsets"][i].formset
         for i, name in enumerate(("handles", "endpoints"))
     }
+    # The status is no form field: suspending is a moderator action with a reason.
     data = {"nickname": "Alice L.", "handle": "Alice_L", "discoverable": "", "status": "suspended"}
     for prefix, formset in formsets.items():
         data.update(
@@ -225,26 +226,35 @@ def test_it_changes_an_entry_through_the_services(admin_client, alice):
         "alice_l",
         "Alice L.",
     )
-    assert alice.status == "suspended" and alice.discoverable is False
+    assert alice.status == "active" and alice.discoverable is False
     assert alice.endpoints.get(uri="sip:alice@example.org").audience == "verified"
     assert not alice.handles.filter(kind="email").exists()
 
 
-def test_it_suspends_entries_with_an_action(admin_client, alice, client):
+def test_it_suspends_entries_with_an_action_and_a_reason(admin_client, alice, client):
+    selected = {"action": "suspend", "_selected_action": [str(alice.pk)]}
+    asked = admin_client.post("/admin/directory/entry/", selected)
     response = admin_client.post(
-        "/admin/directory/entry/", {"action": "suspend", "_selected_action": [str(alice.pk)]}
+        "/admin/directory/entry/", {**selected, "apply": "yes", "reason": "Spam."}
     )
 
+    assertContains(asked, "Reason (required)")
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.status == "suspended"
 
 
-def test_it_revokes_a_verification_with_an_action(admin_client, alice):
+def test_it_revokes_a_verification_with_an_action_and_a_reason(admin_client, alice):
     github = alice.handles.get(kind="github")
 
     admin_client.post(
-        "/admin/directory/handle/", {"action": "revoke", "_selected_action": [str(github.pk)]}
+        "/admin/directory/handle/",
+        {
+            "action": "revoke",
+            "_selected_action": [str(github.pk)],
+            "apply": "yes",
+            "reason": "Proof gone.",
+        },
     )
 
     github.refresh_from_db()

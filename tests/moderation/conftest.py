@@ -1,0 +1,1 @@
+from directory.moderation.tests.fixtures import *  # noqa: F403
