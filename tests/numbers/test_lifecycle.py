@@ -106,5 +106,5 @@ def test_a_moderator_ends_forwarding_now(
     assert (linked.state, linked.e164, linked.end_reason) == ("retired", None, "moderator")
     assert number_lookup(NUMBER, caller=bob_user).status == "retired"
     event = AuditEvent.objects.get(action="number_retired")
-    assert (event.user, event.actor, event.data["reason"]) == (alice_user, bob_user, "moderator")
+    assert (event.user, event.actor, event.reason) == (alice_user, bob_user, "moderator")
     assert [m.to for m in mail.outbox] == [[alice_user.email]]

@@ -44,7 +44,7 @@ def test_a_new_owner_ends_the_old_binding_and_forward(
     assert [m.to for m in mail.outbox] == [[alice_user.email]]
     assert "ending in 23" in mail.outbox[0].body and "0123" not in mail.outbox[0].body
     retired = AuditEvent.objects.get(action="number_retired")
-    assert (retired.user, retired.data["reason"]) == (alice_user, "recycled")
+    assert (retired.user, retired.reason) == (alice_user, "recycled")
 
 
 @pytest.mark.django_db

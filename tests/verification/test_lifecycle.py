@@ -56,7 +56,7 @@ def test_a_proof_gone_twice_in_a_row_revokes(dns, verified_domain, scheduled, ch
     revoked = AuditEvent.objects.get(action="handle_revoked")
     assert revoked.user == handle.entry.owner
     assert revoked.data["handle"] == "alice.example"
-    assert revoked.data["reason"] == "proof missing at two checks in a row"
+    assert revoked.reason == "proof missing at two checks in a row"
     # Revoked handles are not re-checked on schedule; the owner's proof counts anew.
     assert list(handles_due_for_recheck()) == []
     dns.set("_worldbook.alice.example", "TXT", token)
