@@ -19,6 +19,7 @@ person can act on.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -408,8 +409,26 @@ def _domain(raw: str) -> CanonicalHandle:
 
 
 def _web(raw: str) -> CanonicalHandle:
-    url = normalize_url(raw)
+    """A website handle: an https URL without user name or password.
+
+    ``http://`` is upgraded to ``https://`` (a website is only verified over https), and a
+    URL carrying credentials (``https://user:pw@host/``) is refused rather than stored.
+    """
+    text = clean_display(raw).strip()
+    if text[:7].lower() == "http://":
+        text = "https://" + text[7:]
+    parts = _urlsplit(text if "://" in text else "https://" + text)
+    if parts.username is not None or parts.password is not None:
+        raise NormalizationError(
+            f"{_without_userinfo(parts)!r} must not hold a user name or password."
+        )
+    url = normalize_url(text)
     return CanonicalHandle(HandleKind.WEB, url, url)
+
+
+def _without_userinfo(parts) -> str:
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
 
 
 def _username(kind: str, prefixes: tuple[str, ...]):
@@ -613,7 +632,8 @@ def _profile_candidates(url: str) -> list[CanonicalHandle]:
 def normalize_url(raw: str) -> str:
     """Return an http(s) URL in the one normal form Worldbook compares.
 
-    Scheme and host lower-cased (host as A-label), default port dropped, an empty path
+    Scheme and host lower-cased (host as A-label; an IP address in its compressed form,
+    IPv6 in brackets), user name and password dropped, default port dropped, an empty path
     written ``/``, one trailing slash on a longer path removed; query kept, fragment
     dropped. Raises :class:`NormalizationError` for a non-http(s) or host-less URL.
     """
@@ -624,7 +644,14 @@ def normalize_url(raw: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise NormalizationError(f"{raw!r} is not a web address (http or https).")
-    host = normalize_domain(parts.hostname) if not _is_ip(parts.hostname) else parts.hostname
+    address = _ip(parts.hostname)
+    if address is None:
+        if parts.netloc.rpartition("@")[2].startswith("["):
+            raise NormalizationError(f"{raw!r} has a bad IPv6 address in brackets.")
+        host = normalize_domain(parts.hostname)
+    else:
+        # An IPv6 literal keeps its brackets (RFC 3986 section 3.2.2).
+        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
     try:
         port = parts.port
     except ValueError:
@@ -636,14 +663,11 @@ def normalize_url(raw: str) -> str:
     return f"{scheme}://{netloc}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ipaddress.ip_address(host)
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 class EndpointScheme:

@@ -218,3 +218,29 @@ def test_it_keeps_the_account_a_signal_link_carries_in_its_fragment():
     assert first.uri != second.uri
     with pytest.raises(NormalizationError):
         normalize_endpoint_uri("https://signal.me/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://[::1]/", "https://[::1]/"),
+        ("https://[2001:DB8::0001]:8443/x/", "https://[2001:db8::1]:8443/x"),
+        ("https://[::ffff:127.0.0.1]/", "https://[::ffff:7f00:1]/"),
+        ("https://127.0.0.1/", "https://127.0.0.1/"),
+    ],
+)
+def test_it_keeps_brackets_around_ipv6_hosts(raw, expected):
+    assert normalize_url(raw) == expected
+    assert normalize_handle(HandleKind.WEB, raw).canonical == expected
+
+
+def test_it_refuses_credentials_in_web_handles_without_echoing_them():
+    with pytest.raises(NormalizationError, match="user name or password") as caught:
+        normalize_handle(HandleKind.WEB, "https://user:pw@example.com/")
+    assert "pw" not in str(caught.value)
+
+
+def test_it_upgrades_plain_http_web_handles_to_https():
+    assert normalize_handle(HandleKind.WEB, "http://Example.com/me/").canonical == (
+        "https://example.com/me"
+    )

@@ -50,3 +50,13 @@ def test_the_user_agent_names_the_verifier_and_the_site(settings):
     agent = user_agent()
     assert agent.startswith("Worldbook-Verifier/")
     assert agent.endswith(" (+https://worldbook.example)")
+
+
+@pytest.mark.parametrize("raw", ["https://[::1]/", "https://[::ffff:127.0.0.1]/"])
+def test_a_website_on_an_internal_ipv6_address_is_refused_as_not_public(raw):
+    from directory.normalization import HandleKind, normalize_handle
+    from directory.verification.fetch import fetch
+
+    url = normalize_handle(HandleKind.WEB, raw).canonical
+    with pytest.raises(ProofRefused, match="is not a public internet address"):
+        fetch(url)
