@@ -432,10 +432,13 @@ NUMBER_SMS_TIMEOUT = envint("NUMBER_SMS_TIMEOUT", 10, minimum=1)
 # Proof codes: lifetime in seconds and wrong guesses allowed per code.
 NUMBER_CODE_TTL = envint("NUMBER_CODE_TTL", 600, minimum=60)
 NUMBER_CODE_MAX_ATTEMPTS = envint("NUMBER_CODE_MAX_ATTEMPTS", 5, minimum=1)
-# Toll-fraud limits on code messages, counted in the database: per number and per country
-# calling code, per hour and per day.
+# Toll-fraud limits on code messages, counted in the database: per number, per account
+# (the entry's owner; checked before the country's budget) and per country calling code,
+# per hour and per day.
 NUMBER_SENDS_PER_NUMBER_HOUR = envint("NUMBER_SENDS_PER_NUMBER_HOUR", 3, minimum=1)
 NUMBER_SENDS_PER_NUMBER_DAY = envint("NUMBER_SENDS_PER_NUMBER_DAY", 10, minimum=1)
+NUMBER_SENDS_PER_ACCOUNT_HOUR = envint("NUMBER_SENDS_PER_ACCOUNT_HOUR", 5, minimum=1)
+NUMBER_SENDS_PER_ACCOUNT_DAY = envint("NUMBER_SENDS_PER_ACCOUNT_DAY", 10, minimum=1)
 NUMBER_SENDS_PER_COUNTRY_HOUR = envint("NUMBER_SENDS_PER_COUNTRY_HOUR", 200, minimum=1)
 NUMBER_SENDS_PER_COUNTRY_DAY = envint("NUMBER_SENDS_PER_COUNTRY_DAY", 2000, minimum=1)
 # Forwarding window of a retiring number, in days (default and longest).
@@ -452,6 +455,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(  # type: ignore[attr-defined]
         "numbers_ip": envstr("THROTTLE_NUMBERS_IP", "120/min"),
         "discover": envstr("THROTTLE_DISCOVER", "10/min"),
         "discover_ip": envstr("THROTTLE_DISCOVER_IP", "20/min"),
+        # Asking for a proof code (API and the owner's page), per account and per address.
+        "number_send": envstr("THROTTLE_NUMBER_SEND", "5/min"),
+        "number_send_ip": envstr("THROTTLE_NUMBER_SEND_IP", "20/min"),
     }
 )
 CELERY_BEAT_SCHEDULE["numbers-advance"] = {

@@ -16,6 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.oauth import ENTRY_WRITE, LOOKUP, is_bearer_request
@@ -195,9 +196,20 @@ def _owned_number(entry, number_id: int) -> LinkedNumber:
 
 
 class NumbersApi(APIView):
-    """``/entries/{handle}/numbers``: list the entry's numbers; send a proof code."""
+    """``/entries/{handle}/numbers``: list the entry's numbers; send a proof code.
+
+    Sending is throttled (scope ``number_send``, shared with the owner's page); listing
+    is not."""
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
+    throttle_scope = "number_send"
+
+    def get_throttles(self):
+        """The general rates for every method; the ``number_send`` rates for POST only."""
+        throttles = super().get_throttles()
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [t for t in throttles if not isinstance(t, ScopedRateThrottle)]
+        return throttles
 
     class SendSerializer(serializers.Serializer):
         number = serializers.CharField(max_length=64)
@@ -219,9 +231,10 @@ class NumbersApi(APIView):
     @extend_schema(
         operation_id="entry_numbers_send_code",
         summary="Send a proof code to a number",
-        description="Texts a one-time code to the number. Limited per number and per "
-        "country calling code (toll fraud); answers 202.",
-        parameters=[ENTRY_HANDLE],
+        description="Texts a one-time code to the number. Limited per number, per account "
+        "and per country calling code (toll fraud, `NUMBER_SENDS_PER_*`) and throttled "
+        "(scope `number_send`); answers 202, or 503 when the SMS gateway fails.",
+        parameters=[ENTRY_HANDLE, RETRY_AFTER],
         request=SendSerializer,
         responses={202: None, **problem_responses(400, 401, 403, 404, 409, 429)},
     )

@@ -11,6 +11,7 @@ outside the linked row and its pending proof codes ever holds the number in clea
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -124,16 +125,25 @@ class NumberVerification(models.Model):
 
 class NumberSend(models.Model):
     """One code message sent, for the toll-fraud limits: keyed by the number's digest
-    (never the number) and by its country calling code."""
+    (never the number), by its country calling code and by the account that asked."""
 
     number_digest = models.CharField(max_length=64)
     calling_code = models.PositiveSmallIntegerField()
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the (account, sent_at) index serves it
+    )
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["number_digest", "sent_at"], name="number_send_by_number"),
             models.Index(fields=["calling_code", "sent_at"], name="number_send_by_country"),
+            models.Index(fields=["account", "sent_at"], name="number_send_by_account"),
         ]
 
     def __str__(self) -> str:

@@ -99,16 +99,25 @@ def _code_digest(verification_entry_id: int, e164: str, code: str) -> str:
     return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
 
 
-def _check_send_limits(digest: str, code: int, now) -> None:
+def _check_send_limits(digest: str, code: int, account_id: int | None, now) -> None:
     hour, day = now - timedelta(hours=1), now - timedelta(days=1)
     by_number = NumberSend.objects.filter(number_digest=digest)
+    by_account = NumberSend.objects.filter(account_id=account_id)
     by_country = NumberSend.objects.filter(calling_code=code)
-    limits = (
+    limits = [
         (by_number, hour, settings.NUMBER_SENDS_PER_NUMBER_HOUR, "this number, this hour"),
         (by_number, day, settings.NUMBER_SENDS_PER_NUMBER_DAY, "this number, today"),
+    ]
+    if account_id is not None:
+        # Before the country's budget: one account cannot spend a whole country's share.
+        limits += [
+            (by_account, hour, settings.NUMBER_SENDS_PER_ACCOUNT_HOUR, "this account, this hour"),
+            (by_account, day, settings.NUMBER_SENDS_PER_ACCOUNT_DAY, "this account, today"),
+        ]
+    limits += [
         (by_country, hour, settings.NUMBER_SENDS_PER_COUNTRY_HOUR, f"+{code}, this hour"),
         (by_country, day, settings.NUMBER_SENDS_PER_COUNTRY_DAY, f"+{code}, today"),
-    )
+    ]
     for queryset, since, limit, what in limits:
         if queryset.filter(sent_at__gt=since).count() >= limit:
             raise LimitReached(f"Too many codes were sent ({what}); try again later.")
@@ -126,8 +135,9 @@ def number_send_code(
 
     Raises :class:`NormalizationError` for an unreadable number, :class:`NumberStateError`
     when the entry holds the number already, :class:`LimitReached` past the toll-fraud
-    limits (``NUMBER_SENDS_PER_NUMBER_HOUR``/``_DAY``, ``NUMBER_SENDS_PER_COUNTRY_HOUR``/
-    ``_DAY``; the attempt counts even if the gateway then fails) and :class:`SmsSendError`
+    limits (``NUMBER_SENDS_PER_NUMBER_HOUR``/``_DAY``, ``NUMBER_SENDS_PER_ACCOUNT_HOUR``/
+    ``_DAY`` for the entry's owner, ``NUMBER_SENDS_PER_COUNTRY_HOUR``/``_DAY``; the
+    attempt counts even if the gateway then fails) and :class:`SmsSendError`
     when the gateway refuses the message (the code is then withdrawn).
     """
     e164 = read_number(raw, region)
@@ -136,12 +146,18 @@ def number_send_code(
         raise NumberStateError("This entry holds that number already.")
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     now = timezone.now()
+    account_id = entry.owner_id
     with transaction.atomic():
-        # One lock per calling code: concurrent requests cannot both pass the last slot.
+        # One lock per account, then one per calling code (always in this order): concurrent
+        # requests cannot both pass the last slot of either.
+        if account_id is not None:
+            _advisory_lock(f"numbers.send-account:{account_id}")
         _advisory_lock(f"numbers.send:{code_cc}")
         digest = number_digest(e164, current_key())
-        _check_send_limits(digest, code_cc, now)
-        NumberSend.objects.create(number_digest=digest, calling_code=code_cc, sent_at=now)
+        _check_send_limits(digest, code_cc, account_id, now)
+        NumberSend.objects.create(
+            number_digest=digest, calling_code=code_cc, account_id=account_id, sent_at=now
+        )
         NumberVerification.objects.filter(entry=entry, e164=e164, used_at=None).delete()
         verification = NumberVerification.objects.create(
             entry=entry,

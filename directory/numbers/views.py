@@ -19,9 +19,11 @@ from accounts.contacts import acting_entry, import_size_check, upload_size_check
 from directory.exceptions import NotFound, WorldbookError
 from directory.models import Endpoint, Entry
 from directory.numbers import services
+from directory.numbers.errors import LimitReached
 from directory.numbers.lookup import discover, quota_client
 from directory.numbers.models import LinkedNumber
 from directory.numbers.selectors import numbers_for_owner
+from directory.numbers.throttling import page_throttle_wait
 from directory.selectors import entry_get_for_owner
 from directory.vcard_mapping import CardSkipped, card_nickname, plan_card
 from directory.vcards import VCardSyntaxError, parse_card, read_vcard_file
@@ -31,6 +33,14 @@ def _error(request: HttpRequest, exc: WorldbookError, title: str) -> HttpRespons
     return render(
         request, "directory/error.html", {"title": title, "message": exc.detail}, status=exc.status
     )
+
+
+def _throttled(request: HttpRequest, wait: int, title: str) -> HttpResponse:
+    response = _error(
+        request, LimitReached(f"Too many requests; try again in {wait} seconds."), title
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _page_context(user) -> dict:
@@ -57,7 +67,11 @@ def _back() -> HttpResponse:
 @login_required
 @require_POST
 def send_code_view(request: HttpRequest) -> HttpResponse:
-    """``POST /account/numbers/send`` (``entry``, ``number``, ``region``): text a code."""
+    """``POST /account/numbers/send`` (``entry``, ``number``, ``region``): text a code.
+    Throttled with the API's ``number_send`` rates."""
+    wait = page_throttle_wait(request, "number_send")
+    if wait is not None:
+        return _throttled(request, wait, "No code sent")
     try:
         entry = entry_get_for_owner(request.POST.get("entry", ""), user=request.user)
         services.number_send_code(
