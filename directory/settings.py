@@ -417,12 +417,17 @@ NUMBER_HASH_KEYS = parse_hash_keys(
     secret_key=SECRET_KEY,
     allow_derived=DEBUG or _db["ENGINE"] == "django.db.backends.sqlite3",
 )
-# The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND).
+# The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND;
+# a system check, run by `manage.py check` and `migrate`, refuses one that names no backend).
 NUMBER_SMS_BACKEND = envstr(
     "NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend"
 )
 NUMBER_SMS_FILE_PATH = envstr("NUMBER_SMS_FILE_PATH", str(VAR_DIR / "sms"))
 NUMBER_SMS_TWILIO_BASE_URL = envstr("NUMBER_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
+if not NUMBER_SMS_TWILIO_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        f"NUMBER_SMS_TWILIO_BASE_URL must be an https:// URL, not {NUMBER_SMS_TWILIO_BASE_URL!r}"
+    )
 NUMBER_SMS_TWILIO_ACCOUNT_SID = envstr("NUMBER_SMS_TWILIO_ACCOUNT_SID")
 NUMBER_SMS_TWILIO_AUTH_TOKEN = envstr("NUMBER_SMS_TWILIO_AUTH_TOKEN")
 NUMBER_SMS_TWILIO_FROM = envstr("NUMBER_SMS_TWILIO_FROM")
@@ -444,6 +449,11 @@ NUMBER_SENDS_PER_COUNTRY_DAY = envint("NUMBER_SENDS_PER_COUNTRY_DAY", 2000, mini
 # Forwarding window of a retiring number, in days (default and longest).
 NUMBER_FORWARD_DAYS = envint("NUMBER_FORWARD_DAYS", 90, minimum=1)
 NUMBER_FORWARD_MAX_DAYS = envint("NUMBER_FORWARD_MAX_DAYS", 365, minimum=1)
+if NUMBER_FORWARD_DAYS > NUMBER_FORWARD_MAX_DAYS:
+    raise ImproperlyConfigured(
+        f"NUMBER_FORWARD_DAYS ({NUMBER_FORWARD_DAYS}) must not exceed NUMBER_FORWARD_MAX_DAYS "
+        f"({NUMBER_FORWARD_MAX_DAYS})"
+    )
 # Database-kept daily limits per account (or calling app): number lookups, and numbers or
 # handles sent to contact discovery; 100 items at most per discovery request.
 NUMBER_LOOKUPS_PER_DAY = envint("NUMBER_LOOKUPS_PER_DAY", 500, minimum=1)

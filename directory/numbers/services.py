@@ -136,9 +136,9 @@ def number_send_code(
     Raises :class:`NormalizationError` for an unreadable number, :class:`NumberStateError`
     when the entry holds the number already, :class:`LimitReached` past the toll-fraud
     limits (``NUMBER_SENDS_PER_NUMBER_HOUR``/``_DAY``, ``NUMBER_SENDS_PER_ACCOUNT_HOUR``/
-    ``_DAY`` for the entry's owner, ``NUMBER_SENDS_PER_COUNTRY_HOUR``/``_DAY``; the
-    attempt counts even if the gateway then fails) and :class:`SmsSendError`
-    when the gateway refuses the message (the code is then withdrawn).
+    ``_DAY`` for the entry's owner, ``NUMBER_SENDS_PER_COUNTRY_HOUR``/``_DAY``) and
+    :class:`SmsSendError` (503) when the gateway refuses the message or cannot be loaded
+    (the code and the counted send are then withdrawn).
     """
     e164 = read_number(raw, region)
     code_cc = calling_code(e164)
@@ -155,7 +155,7 @@ def number_send_code(
         _advisory_lock(f"numbers.send:{code_cc}")
         digest = number_digest(e164, current_key())
         _check_send_limits(digest, code_cc, account_id, now)
-        NumberSend.objects.create(
+        send = NumberSend.objects.create(
             number_digest=digest, calling_code=code_cc, account_id=account_id, sent_at=now
         )
         NumberVerification.objects.filter(entry=entry, e164=e164, used_at=None).delete()
@@ -170,7 +170,9 @@ def number_send_code(
     try:
         send_sms(e164, f"Your Worldbook code is {code}. It expires in {minutes} minutes.")
     except SmsSendError:
+        # Nothing was sent: the code is withdrawn and the attempt does not count.
         verification.delete()
+        send.delete()
         logger.warning("number code for entry %s not sent: gateway refused", entry.pk)
         raise
     _audit_number(AuditEvent.Action.NUMBER_CODE_SENT, entry, e164, request=request)

@@ -35,3 +35,18 @@ def test_bad_keys_stop_start_up(tmp_path, raw):
     result = load_settings(tmp_path, NUMBER_HASH_KEYS=raw)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "NUMBER_HASH_KEYS" in result.stderr
+
+
+def test_a_forwarding_default_past_the_longest_window_stops_start_up(tmp_path):
+    result = load_settings(tmp_path, NUMBER_FORWARD_DAYS="400")
+    assert result.returncode != 0
+    assert "NUMBER_FORWARD_DAYS (400) must not exceed NUMBER_FORWARD_MAX_DAYS (365)" in (
+        result.stderr
+    )
+    assert load_settings(tmp_path, NUMBER_FORWARD_DAYS="365").returncode == 0
+
+
+def test_a_plain_http_twilio_url_stops_start_up(tmp_path):
+    result = load_settings(tmp_path, NUMBER_SMS_TWILIO_BASE_URL="http://api.twilio.com")
+    assert result.returncode != 0
+    assert "NUMBER_SMS_TWILIO_BASE_URL must be an https:// URL" in result.stderr

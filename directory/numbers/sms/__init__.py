@@ -46,5 +46,10 @@ def get_gateway(path: str | None = None) -> BaseSmsBackend:
 
 
 def send_sms(to: str, body: str) -> None:
-    """Send one message through the configured gateway. Raises :class:`SmsSendError`."""
-    get_gateway().send_messages([SmsMessage(to=to, body=body)])
+    """Send one message through the configured gateway. Raises :class:`SmsSendError`, also
+    when ``NUMBER_SMS_BACKEND`` names no backend that can be loaded."""
+    try:
+        gateway = get_gateway()
+    except (ImportError, TypeError) as exc:
+        raise SmsSendError("The SMS gateway is not configured; try again later.") from exc
+    gateway.send_messages([SmsMessage(to=to, body=body)])
