@@ -77,7 +77,8 @@ class LinkedNumberAdmin(admin.ModelAdmin):
         messages.success(request, f"Ended {ended} number{'s' if ended != 1 else ''}.")
 
     def has_end_forwarding_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("numbers.change_linkednumber")
+        """Whether the user may end forwarding now (``numbers.end_forwarding``)."""
+        return request.user.has_perm("numbers.end_forwarding")
 
 
 @admin.register(RetiredNumber)

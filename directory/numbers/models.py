@@ -72,6 +72,8 @@ class LinkedNumber(models.Model):
 
     class Meta:
         ordering = ["-linked_at", "-id"]
+        # Moderators' "end forwarding now" (retire and purge at once); nobody changes a row.
+        permissions = [("end_forwarding", "Can end a number's forwarding now")]
         constraints = [
             # One binding per number: a recycled number ends the old one first.
             models.UniqueConstraint(
