@@ -58,3 +58,24 @@ install_project() {
     "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT$extras"
     printf '%s\n' "$want" >>"$stamp"
 }
+
+# ensure_number_hash_keys: when NUMBER_HASH_KEYS is unset and DATABASE_URL names a database
+# other than the embedded SQLite one (where the settings derive a key from SECRET_KEY), read
+# it from $WORLDBOOK_VAR_DIR/number_hash_keys, generating "1:<secret>" there the first time,
+# and export it. A production deployment sets it from its secret store instead.
+ensure_number_hash_keys() {
+    if [ -n "${NUMBER_HASH_KEYS:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
+        return 0
+    fi
+    case "$DATABASE_URL" in
+        sqlite:*) return 0 ;;
+    esac
+    local key_file="$WORLDBOOK_VAR_DIR/number_hash_keys"
+    if [ ! -s "$key_file" ]; then
+        say "Generating a phone-number hash key in $key_file"
+        (umask 077 && "${VENV}/bin/python" -c \
+            'import secrets; print("1:" + secrets.token_urlsafe(32))' >"$key_file")
+    fi
+    NUMBER_HASH_KEYS="$(cat "$key_file")"
+    export NUMBER_HASH_KEYS
+}

@@ -39,7 +39,10 @@ def parse_hash_keys(raw: str, *, secret_key: str, allow_derived: bool) -> tuple[
     """
     if not raw.strip():
         if not allow_derived:
-            raise ImproperlyConfigured("NUMBER_HASH_KEYS must be set when DEBUG is off")
+            raise ImproperlyConfigured(
+                "NUMBER_HASH_KEYS must be set when DEBUG is off and the database is not the "
+                "embedded SQLite one (./deploy/run generates one into the var directory)"
+            )
         derived = hmac.new(
             secret_key.encode(), b"worldbook.numbers.hash-key", hashlib.sha256
         ).digest()
