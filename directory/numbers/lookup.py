@@ -69,7 +69,7 @@ def _looks_like_number(text: str) -> bool:
 
 
 def discover(
-    items: list[str], *, caller, client: str, region: str | None = None
+    items: list[str], *, caller, client: str, region: str | None = None, charge: bool = True
 ) -> list[Discovered]:
     """Contact discovery: who, among ``items`` (numbers or handles), moved where.
 
@@ -78,8 +78,10 @@ def discover(
     per item, in order. A number answers ``moved`` only inside its forwarding window and
     where the forward's policy admits the caller; any other number, hidden or not,
     answers ``unknown``. A handle answers ``found`` when resolve would find it for the
-    caller. Raises :class:`NormalizationError` for too many items and
-    :class:`~directory.numbers.errors.LimitReached` past ``NUMBER_DISCOVER_PER_DAY``.
+    caller. ``charge=False`` skips the quota, for a caller that took it for the whole
+    request already (the discovery page). Raises :class:`NormalizationError` for too many
+    items and :class:`~directory.numbers.errors.LimitReached` past
+    ``NUMBER_DISCOVER_PER_DAY``.
     """
     from directory.selectors import entry_resolve
 
@@ -87,12 +89,13 @@ def discover(
         raise NormalizationError(
             f"At most {settings.NUMBER_DISCOVER_MAX_ITEMS} numbers or handles per request."
         )
-    quota_take(
-        client=client,
-        kind=LookupQuota.Kind.DISCOVER,
-        items=len(items),
-        limit=settings.NUMBER_DISCOVER_PER_DAY,
-    )
+    if charge:
+        quota_take(
+            client=client,
+            kind=LookupQuota.Kind.DISCOVER,
+            items=len(items),
+            limit=settings.NUMBER_DISCOVER_PER_DAY,
+        )
     answers: list[Discovered] = []
     for item in items:
         if _looks_like_number(item):

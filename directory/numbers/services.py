@@ -493,7 +493,9 @@ def quota_take(*, client: str, kind: str, items: int, limit: int) -> None:
         )
         if used + items > limit:
             raise LimitReached(
-                f"This account may ask about {limit} numbers a day here; {used} asked already."
+                f"This account may ask about {limit} numbers a day here; {used} asked "
+                f"already, so {max(limit - used, 0)} are left and this request has {items}. "
+                "Nothing was counted."
             )
         LookupQuota.objects.create(client=client, kind=kind, items=items, at=now)
 

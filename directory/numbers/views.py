@@ -7,6 +7,7 @@ change nothing. The uploaded vCard file is read in memory and never stored.
 
 from __future__ import annotations
 
+import phonenumbers
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,12 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.contacts import acting_entry, import_size_check, upload_size_check
-from directory.exceptions import NotFound, WorldbookError
+from directory.exceptions import NormalizationError, NotFound, WorldbookError
 from directory.models import Endpoint, Entry
 from directory.numbers import services
 from directory.numbers.errors import LimitReached
 from directory.numbers.lookup import discover, quota_client
-from directory.numbers.models import LinkedNumber
+from directory.numbers.models import LinkedNumber, LookupQuota
 from directory.numbers.selectors import numbers_for_owner
 from directory.numbers.throttling import page_throttle_wait
 from directory.selectors import entry_get_for_owner
@@ -204,26 +205,47 @@ def discover_page(request: HttpRequest) -> HttpResponse:
 
     Only numbers inside their forwarding window whose forward the policy lets this
     person see are named; every other number is simply not listed. The file is read in
-    memory, at most the contacts import's size, and forgotten with the response.
+    memory, at most the contacts import's size, and forgotten with the response. A POST
+    is throttled with the API's ``discover`` rates, and the file's distinct numbers are
+    counted against ``NUMBER_DISCOVER_PER_DAY`` all at once: a file past what is left of
+    the day's limit is refused whole and counts nothing.
     """
     context: dict = {"max_items": settings.NUMBER_DISCOVER_MAX_ITEMS, "searched": None}
     if request.method != "POST":
         return render(request, "numbers/discover.html", context)
+    wait = page_throttle_wait(request, "discover")
+    if wait is not None:
+        context["error"] = f"Too many requests; try again in {wait} seconds."
+        response = render(request, "numbers/discover.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
+        region = request.POST.get("region", "").strip().upper() or None
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            raise NormalizationError(
+                f"{region!r} is not a region code (ISO 3166-1 alpha-2, like US or DE)."
+            )
         upload_size_check(request.META.get("CONTENT_LENGTH"))
         upload = request.FILES.get("file")
         if upload is None:
             raise WorldbookError("Choose a vCard file (.vcf).")
         import_size_check(upload.size)
-        region = request.POST.get("region", "").strip().upper() or None
         numbers, problems = _numbers_in(upload.read(), region)
         upload.close()
         unique = list(dict.fromkeys(e164 for _, e164 in numbers))
+        client = quota_client(request.user)
+        if unique:  # The whole file or nothing: one charge before any lookup.
+            services.quota_take(
+                client=client,
+                kind=LookupQuota.Kind.DISCOVER,
+                items=len(unique),
+                limit=settings.NUMBER_DISCOVER_PER_DAY,
+            )
         moved: dict[str, Entry] = {}
         step = settings.NUMBER_DISCOVER_MAX_ITEMS
         for start in range(0, len(unique), step):
             for answer in discover(
-                unique[start : start + step], caller=request.user, client=quota_client(request.user)
+                unique[start : start + step], caller=request.user, client=client, charge=False
             ):
                 if answer.entry is not None:
                     moved[answer.query] = answer.entry
