@@ -174,7 +174,7 @@ def test_it_skips_outlooks_business_phone_and_keeps_the_rest():
     assert f"{path}:10: TEL skipped: 'BusinessPhone' holds letters" in err
     john = entry_for("John Doe III")
     assert not john.endpoints.filter(scheme="tel").exists()
-    assert handles(john) == {("email", "jdoe@hotmail.com"), ("web", "http://web-page-address.com/")}
+    assert handles(john) == {("email", "jdoe@hotmail.com"), ("web", "https://web-page-address.com/")}
 
 
 def test_it_reads_the_iphone_national_number_in_the_region_given():
@@ -183,7 +183,7 @@ def test_it_reads_the_iphone_national_number_in_the_region_given():
     cell = john.endpoints.get(uri="tel:+19055551234")
     assert (cell.audience, cell.label, cell.capabilities) == ("contacts", "cell", ["voice", "text"])
     assert john.endpoints.get(uri="tel:+19052221234").label == "assistant phone"
-    assert ("web", "http://www.ibm.com/") in handles(john)
+    assert ("web", "https://www.ibm.com/") in handles(john)
     # Fax lines are neither voice, video nor text.
     assert not john.endpoints.filter(uri="tel:+19058881234").exists()
 
@@ -198,7 +198,7 @@ def test_it_maps_google_legacy_im_properties_and_escaped_urls():
     out, _ = run(shared("google-contacts-v30-itemgroups-labels.vcf"))
     vcard_test = entry_for("VCard Test")
     assert ("skype", "im5") in handles(vcard_test)
-    assert ("web", "http://www.example1.com/") in handles(vcard_test)
+    assert ("web", "https://www.example1.com/") in handles(vcard_test)
     assert vcard_test.endpoints.get(uri="tel:+15555551119").label == "GRAND_CENTRAL"
     assert vcard_test.endpoints.get(uri="mailto:customcategory@example.com").label == (
         "CustomEmailCategory"

@@ -167,6 +167,6 @@ def test_a_new_token_does_not_break_the_proof_that_holds(dns, verified_domain, s
     assert handle.status == Handle.Status.VERIFIED
 
 
-def test_an_http_site_cannot_start_a_proof(web, alice, claim):
-    with pytest.raises(VerificationUnavailable, match="not an https address"):
-        claim(alice, "web", "http://alice.test/")
+def test_an_http_site_is_claimed_as_its_https_address(web, alice, claim):
+    handle, _token = claim(alice, "web", "http://alice.test/")
+    assert handle.canonical == "https://alice.test/"
