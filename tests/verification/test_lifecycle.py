@@ -12,7 +12,6 @@ from accounts.models import AuditEvent
 from directory.models import Handle
 from directory.services import handle_add, handle_mark_verified
 from directory.verification import resolver
-from directory.verification.errors import VerificationUnavailable
 from directory.verification.models import ContestedClaim, VerificationCheck
 from directory.verification.services import handles_due_for_recheck, verification_start
 from directory.verification.tasks import recheck_due
