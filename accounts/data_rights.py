@@ -364,6 +364,11 @@ def _account_delete(*, user_id: int) -> int:
     # Events this person caused about someone else keep their data, not the person's IP.
     AuditEvent.objects.filter(actor=user).update(actor=None, ip_address=None)
     Contact.objects.filter(Q(owner__in=entry_ids) | Q(saved__in=entry_ids)).delete()
+    # Report cases outlive the entries (without the reported values); a suspended
+    # entry's handle stays reserved and its open appeals are closed.
+    from directory.moderation.services.departures import entries_departing
+
+    entries_departing(entry_ids, erased=True)
     Entry.objects.filter(pk__in=entry_ids).delete()
     # Cascades to OTP devices and to OAuth2 applications, tokens and grants.
     user.delete()

@@ -310,11 +310,12 @@ class EntryAdmin(ServiceSavesMixin, admin.ModelAdmin):
                 formset.changed_objects.append((item.instance, item.changed_data))
 
     def delete_model(self, request, obj: Entry) -> None:
-        entry_delete(entry=obj)
+        # An operator may delete a suspended entry; its handle then stays reserved.
+        entry_delete(entry=obj, allow_suspended=True)
 
     def delete_queryset(self, request, queryset: QuerySet[Entry]) -> None:
         for entry in queryset:
-            entry_delete(entry=entry)
+            entry_delete(entry=entry, allow_suspended=True)
 
     @admin.action(description="Suspend the selected entries (hide them everywhere)")
     def suspend(self, request, queryset: QuerySet[Entry]) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from directory.exceptions import ConflictError, Forbidden, HandleTaken, NormalizationError
@@ -74,7 +75,12 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     # Moderation: names moderators reserved (directory.moderation.ReservedName).
     from directory.moderation.selectors import reserved_name_for
 
-    if reserved_name_for(wanted.skeleton) is not None:
+    # The skeleton keeps case distinctions (``KIM`` → ``klrn``), so the case-folded
+    # handle's skeleton is compared too.
+    folded = normalize_directory_handle(wanted.canonical).skeleton
+    if reserved_name_for(wanted.skeleton) is not None or (
+        folded != wanted.skeleton and reserved_name_for(folded) is not None
+    ):
         raise HandleTaken(f"@{wanted.display} is reserved.")
     if "." in wanted.canonical:
         try:
@@ -198,10 +204,34 @@ def entry_set_status(*, entry: Entry, status: str) -> Entry:
     return entry
 
 
+class EntrySuspended(ConflictError):
+    """The owner tried to delete a suspended entry."""
+
+    slug = "entry-suspended"
+    title = "A suspended entry cannot be deleted"
+
+
 @transaction.atomic
-def entry_delete(*, entry: Entry) -> None:
-    """Delete an entry with its handles and endpoints; the index drops it after commit."""
+def entry_delete(*, entry: Entry, allow_suspended: bool = False) -> None:
+    """Delete an entry with its handles and endpoints; the index drops it after commit.
+
+    A suspended entry is refused with :class:`EntrySuspended` (HTTP 409) unless
+    ``allow_suspended`` (an operator in the admin): deleting it and registering the
+    handle again would shed the suspension. When a suspended entry does go, its handle
+    stays reserved and its report cases and appeals are closed
+    (:func:`directory.moderation.services.departures.entries_departing`).
+    """
+    from directory.moderation.services.departures import entries_departing
+
+    entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status == Entry.Status.SUSPENDED and not allow_suspended:
+        notices = reverse("moderation:notices")
+        raise EntrySuspended(
+            f"@{entry.handle} is suspended, so it cannot be deleted. To contest the "
+            f"suspension, file an appeal from your moderation notices ({notices})."
+        )
     entry_id = entry.pk
+    entries_departing([entry_id])
     entry.delete()
     schedule_entry_sync(entry_id)
 

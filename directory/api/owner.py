@@ -224,10 +224,10 @@ class EntryDeleteApi(APIView):
     @extend_schema(
         operation_id="entry_destroy",
         summary="Delete an entry",
-        description="Deletes the entry with its handles and endpoints. The owner of a "
-        "suspended entry may delete it too.",
+        description="Deletes the entry with its handles and endpoints. A suspended entry "
+        "cannot be deleted (409): its owner may appeal the suspension instead.",
         parameters=[ENTRY_HANDLE],
-        responses={204: None, **problem_responses(401, 403, 404)},
+        responses={204: None, **problem_responses(401, 403, 404, 409)},
     )
     def delete(self, request: Request, version: str, handle: str) -> Response:
         entry = entry_get_for_owner(handle, user=request.user, require_active=False)

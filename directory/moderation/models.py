@@ -35,7 +35,12 @@ class ReportCase(models.Model):
     target_type = models.CharField(max_length=16, choices=TargetType.choices)
     target_id = models.BigIntegerField()
     entry = models.ForeignKey(
-        "directory.Entry", on_delete=models.CASCADE, related_name="report_cases"
+        "directory.Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_cases",
+        help_text="Empty once the entry is deleted: the case and its reports stay.",
     )
     target_label = models.CharField(
         max_length=300, help_text="The target as it was when first reported."
@@ -226,6 +231,7 @@ class Appeal(models.Model):
         OPEN = "open", "Open"
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Closed (entry deleted)"
 
     action = models.OneToOneField(ModerationAction, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(

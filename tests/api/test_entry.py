@@ -244,11 +244,11 @@ def test_the_owner_deletes_the_entry(as_alice, alice):
     assert_problem(as_alice.get("/api/v1/entries/alice"), 404)
 
 
-def test_the_owner_of_a_suspended_entry_may_still_delete_it(as_alice, alice):
+def test_the_owner_of_a_suspended_entry_cannot_delete_it(as_alice, alice):
     suspend(alice)
 
-    assert as_alice.delete("/api/v1/entries/alice").status_code == 204
-    assert not Entry.objects.filter(pk=alice.pk).exists()
+    assert_problem(as_alice.delete("/api/v1/entries/alice"), 409)
+    assert Entry.objects.filter(pk=alice.pk).exists()
 
 
 def test_nobody_else_deletes_an_entry(as_bob, anonymous, alice):

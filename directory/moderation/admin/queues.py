@@ -71,6 +71,8 @@ def _entry_of(obj):
 
 
 def _suspend_case_entry(*, case: ReportCase, moderator, reason: str):
+    if case.entry is None:
+        raise WorldbookError("The reported entry was deleted.")
     return entry_suspend(entry=case.entry, moderator=moderator, reason=reason)
 
 
@@ -159,7 +161,7 @@ class ReportCaseAdmin(QueueAdmin):
 
     @admin.display(description="entry status")
     def entry_status(self, case: ReportCase) -> str:
-        return case.entry.get_status_display()
+        return case.entry.get_status_display() if case.entry is not None else "deleted"
 
     @admin.display(description="waiting", ordering="opened_at")
     def age(self, case: ReportCase) -> str:
