@@ -41,7 +41,8 @@ def _clean_nickname(nickname: str) -> str:
 
 
 # Names people would take for the service itself, its pages or its staff. Compared by
-# skeleton, so look-alikes (``adrnin``, ``supp0rt``) are reserved too.
+# skeleton with digit look-alikes folded (:func:`reserved_key`), so ``adrnin``, ``adm1n``,
+# ``r00t`` and ``supp0rt`` are reserved too.
 RESERVED_DIRECTORY_HANDLES = frozenset(
     """
     abuse about account accounts admin administrator api app apps auth billing contact
@@ -53,11 +54,29 @@ RESERVED_DIRECTORY_HANDLES = frozenset(
 )
 
 
+# Digits read as letters (leetspeak), applied after the UTS #39 skeleton, which already
+# reads 0 as o and 1 as l; l and i are one class, since ``adm1n`` is read as ``admin``.
+_LOOKALIKE_FOLD = str.maketrans(
+    {"l": "i", "2": "z", "3": "e", "4": "a", "5": "s", "6": "b", "7": "t", "8": "b", "9": "g"}
+)
+
+
+def reserved_key(raw: str) -> str:
+    """The key a directory handle is compared by against the built-in reserved names.
+
+    Input: a directory handle as typed. Output: the UTS #39 skeleton of its case-folded
+    form with digit look-alikes folded (0→o, 1→l/i, 3→e, 4→a, 5→s, 7→t, …), so ``adm1n``
+    and ``admin`` share a key. Used for reserved names only: ordinary handles keep their
+    digits (``bob1984`` is not ``bobigba``'s twin). Raises :class:`NormalizationError`
+    for an invalid handle.
+    """
+    folded = normalize_directory_handle(normalize_directory_handle(raw).canonical)
+    return folded.skeleton.translate(_LOOKALIKE_FOLD)
+
+
 @lru_cache(maxsize=1)
 def _reserved_skeletons() -> frozenset[str]:
-    return frozenset(
-        normalize_directory_handle(name).skeleton for name in RESERVED_DIRECTORY_HANDLES
-    )
+    return frozenset(reserved_key(name) for name in RESERVED_DIRECTORY_HANDLES)
 
 
 def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None = None) -> None:
@@ -70,7 +89,7 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
     """
     wanted = normalize_directory_handle(raw)
-    if wanted.skeleton in _reserved_skeletons():
+    if reserved_key(wanted.display) in _reserved_skeletons():
         raise HandleTaken(f"@{wanted.display} is reserved.")
     # Moderation: names moderators reserved (directory.moderation.ReservedName).
     from directory.moderation.selectors import reserved_name_for

@@ -126,10 +126,21 @@ def test_it_refuses_handles_that_differ_only_by_rn_for_m_or_separators(lookalike
         services.entry_create(nickname="Not Elon", handle=lookalike)
 
 
-@pytest.mark.parametrize("reserved", ["admin", "Support", "adrnin", "r00t", "worldbook"])
+@pytest.mark.parametrize(
+    "reserved",
+    [
+        "admin", "Support", "adrnin", "r00t", "worldbook", "adm1n", "ADMIN", "supp0rt",
+        "4dmin", "s3curity", "5taff", "te4m", "R00T", "w0rldb00k",
+    ],
+)  # fmt: skip
 def test_it_refuses_reserved_handles_and_their_look_alikes(reserved):
     with pytest.raises(HandleTaken, match="reserved"):
         services.entry_create(nickname="Staff", handle=reserved)
+
+
+@pytest.mark.parametrize("handle", ["alice2", "bob1984", "r2d2", "agent007", "n1colas"])
+def test_ordinary_handles_with_digits_are_not_read_as_reserved_names(handle):
+    assert services.entry_create(nickname="Someone", handle=handle).handle == handle
 
 
 def test_it_refuses_a_handle_of_digits_alone():
