@@ -257,7 +257,14 @@ class HandleAddApi(APIView):
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
     class InputSerializer(serializers.Serializer):
-        kind = serializers.ChoiceField(choices=HandleKind.CHOICES)
+        kind = serializers.ChoiceField(
+            choices=HandleKind.CHOICES,
+            error_messages={
+                "invalid_choice": '"{input}" is not a handle kind; use one of: '
+                + ", ".join(HandleKind.ALL)
+                + "."
+            },
+        )
         value = serializers.CharField(
             max_length=Handle._meta.get_field("raw").max_length,
             help_text="The handle as written on its platform (`@alice@mastodon.social`, "

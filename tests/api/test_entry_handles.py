@@ -117,3 +117,13 @@ def test_a_suspended_entrys_claims_stay_hidden_from_others_and_frozen_for_its_ow
     assert_problem(hidden, 404)
     assert hidden.content == missing.content
     assert not alice.handles.exists()
+
+
+def test_an_unknown_kind_is_refused_with_the_list_of_kinds(as_alice, alice):
+    response = as_alice.post(URL, {"kind": "website", "value": "https://a.example/"}, format="json")
+
+    body = assert_problem(response, 400)
+    message = " ".join(body["errors"]["kind"])
+    assert '"website" is not a handle kind' in message
+    assert "web, " in message or message.endswith("web.")
+    assert "email" in message and "fediverse" in message
