@@ -44,3 +44,11 @@ class CodeRejected(WorldbookError):
     slug = "verification-code-rejected"
     title = "The code was not accepted"
 
+
+class CodeMalformed(WorldbookError):
+    """Something that cannot be an email code (not the right number of digits); it does
+    not use up a try."""
+
+    status = status.HTTP_400_BAD_REQUEST
+    slug = "verification-code-malformed"
+    title = "That is not a code"

@@ -38,6 +38,7 @@ from directory.models import Handle
 from directory.normalization import normalize_url
 from directory.services import handle_mark_verified, handle_revoke
 from directory.verification.errors import (
+    CodeMalformed,
     CodeRejected,
     ProofRefused,
     ProofUnreachable,
@@ -344,6 +345,13 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
                held_by_entry=holder.entry.handle_canonical)  # fmt: skip
 
 
+def tries_left(left: int) -> str:
+    """``"1 try left"``, ``"3 tries left"``, ``"no tries left"``: the count in words."""
+    if left <= 0:
+        return "no tries left"
+    return f"{left} {'try' if left == 1 else 'tries'} left"
+
+
 def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck:
     """Prove an email address with the code sent to it.
 
@@ -351,10 +359,16 @@ def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck
     recorded check (``verified``, or ``contested`` when another entry holds the address).
     The code is single-use, expires after ``VERIFICATION_EMAIL_CODE_MINUTES`` and allows
     :data:`EMAIL_CODE_ATTEMPTS` tries, counted in the database. Raises
-    :class:`CodeRejected` for a wrong, used, expired or exhausted code and
+    :class:`CodeMalformed` for input that is not ``EMAIL_CODE_DIGITS`` digits (not
+    counted as a try), :class:`CodeRejected` for a wrong, used, expired or exhausted code and
     :class:`VerificationUnavailable` when no code was sent.
     """
     code = "".join(code.split())
+    if len(code) != EMAIL_CODE_DIGITS or not code.isascii() or not code.isdigit():
+        # A typo, not a guess: refused without using up one of the tries.
+        raise CodeMalformed(
+            f"A code is {EMAIL_CODE_DIGITS} digits, as in the email; this try was not counted."
+        )
     with transaction.atomic():
         challenge = (
             VerificationChallenge.objects.select_for_update()
@@ -376,7 +390,7 @@ def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck
             challenge.attempts += 1
             challenge.save(update_fields=["attempts"])
             left = EMAIL_CODE_ATTEMPTS - challenge.attempts
-            problem = f"That is not the code we sent ({left} tries left)."
+            problem = f"That is not the code we sent ({tries_left(left)})."
         if problem:
             # The evidence of a refused code (never the code itself).
             VerificationCheck.objects.create(

@@ -73,10 +73,17 @@ def test_it_proves_an_email_address_with_its_code(
     assert started.json()["token"] == ""
     assert started.json()["instructions"] == "Enter the code we emailed to alice@example.org."
     code = re.search(r"is (\d{8})\.", mail.outbox[0].body).group(1)
-    wrong = api.post(url(address, "/code"), {"code": "12"}, format="json")
+    malformed = api.post(url(address, "/code"), {"code": "12"}, format="json")
+    assert malformed.status_code == 400
+    assert malformed["Content-Type"] == "application/problem+json"
+    assert malformed.json()["type"].endswith("/verification-code-malformed")
+    assert "not counted" in malformed.json()["detail"]
+    wrong_code = "00000000" if code != "00000000" else "11111111"
+    wrong = api.post(url(address, "/code"), {"code": wrong_code}, format="json")
     assert wrong.status_code == 400
     assert wrong["Content-Type"] == "application/problem+json"
     assert wrong.json()["type"].endswith("/verification-code-rejected")
+    assert "(4 tries left)" in wrong.json()["detail"]
     right = api.post(url(address, "/code"), {"code": code}, format="json")
     assert right.status_code == 200
     assert right.json()["status"] == "verified"

@@ -11,10 +11,11 @@ from django.core import mail
 
 from accounts.models import AuditEvent
 from directory.models import Handle
-from directory.verification.errors import CodeRejected, VerificationUnavailable
+from directory.verification.errors import CodeMalformed, CodeRejected, VerificationUnavailable
 from directory.verification.models import VerificationChallenge
 from directory.verification.services import (
     EMAIL_CODE_ATTEMPTS,
+    tries_left,
     verification_confirm_code,
     verification_request_check,
 )
@@ -72,13 +73,17 @@ def test_wrong_codes_are_counted_in_the_database(web, sent):
     handle, code = sent
     wrong = "0" * 8 if code != "0" * 8 else "1" * 8
     for left in range(EMAIL_CODE_ATTEMPTS - 1, -1, -1):
-        with pytest.raises(CodeRejected, match=f"{left} tries left"):
+        with pytest.raises(CodeRejected, match=tries_left(left)):
             verification_confirm_code(handle=handle, code=wrong)
     assert VerificationChallenge.objects.get(handle=handle).attempts == EMAIL_CODE_ATTEMPTS
     refused = handle.verification_checks.order_by("created_at", "id")
     assert [c.result for c in refused] == ["mismatch"] * EMAIL_CODE_ATTEMPTS
     left = EMAIL_CODE_ATTEMPTS - 1
     assert refused[0].reason == f"That is not the code we sent ({left} tries left)."
+    assert [c.reason for c in refused][-2:] == [
+        "That is not the code we sent (1 try left).",
+        "That is not the code we sent (no tries left).",
+    ]
     with pytest.raises(CodeRejected, match="Too many wrong codes"):
         verification_confirm_code(handle=handle, code=code)
 
@@ -86,3 +91,14 @@ def test_wrong_codes_are_counted_in_the_database(web, sent):
 def test_check_now_is_not_for_email(web, sent):
     with pytest.raises(VerificationUnavailable, match="proved by the code"):
         verification_request_check(handle=sent[0])
+
+
+@pytest.mark.parametrize("typed", ["abc", "1" * 22, "1234567", "１２３４５６７８", ""])
+def test_a_malformed_code_is_refused_without_using_up_a_try(web, sent, typed):
+    handle, code = sent
+    with pytest.raises(CodeMalformed, match="8 digits"):
+        verification_confirm_code(handle=handle, code=typed)
+    assert VerificationChallenge.objects.get(handle=handle).attempts == 0
+    verification_confirm_code(handle=handle, code=code)
+    handle.refresh_from_db()
+    assert handle.status == Handle.Status.VERIFIED

@@ -50,9 +50,12 @@ def test_it_confirms_an_email_code(web, signed_in, alice, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(PAGE, {"handle_id": address.pk, "action": "start"})
     code = re.search(r"is (\d{8})\.", mail.outbox[0].body).group(1)
-    wrong = signed_in.post(PAGE, {"handle_id": address.pk, "action": "code", "code": "1"})
+    typo = signed_in.post(PAGE, {"handle_id": address.pk, "action": "code", "code": "1"})
+    assertContains(typo, "A code is 8 digits", status_code=400)
+    wrong_code = "00000000" if code != "00000000" else "11111111"
+    wrong = signed_in.post(PAGE, {"handle_id": address.pk, "action": "code", "code": wrong_code})
     assert wrong.status_code == 400
-    assertContains(wrong, "That is not the code we sent", status_code=400)
+    assertContains(wrong, "That is not the code we sent (4 tries left)", status_code=400)
     done = signed_in.post(
         PAGE, {"handle_id": address.pk, "action": "code", "code": code}, follow=True
     )
