@@ -7,6 +7,7 @@ typo in a deployment never turns into a silent default.
 from __future__ import annotations
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,6 +48,28 @@ def envint(name: str, default: int, *, minimum: int | None = None) -> int:
 def envstr(name: str, default: str = "") -> str:
     """Read a string variable, stripped; unset or empty gives ``default``."""
     return os.environ.get(name, "").strip() or default
+
+
+RATE_UNITS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
+_RATE = re.compile(r"^([1-9][0-9]*)/(" + "|".join(RATE_UNITS) + r")s?$")
+
+
+def is_rate(value: str) -> bool:
+    """Whether ``value`` is a request rate both DRF throttles and django-ratelimit read
+    the same way: ``N/unit`` with N ≥ 1 and unit one of :data:`RATE_UNITS` (``300/min``,
+    ``30/hour``, ``5/s``)."""
+    return bool(_RATE.match(value))
+
+
+def envrate(name: str, default: str) -> str:
+    """Read a request rate (``N/s``, ``N/min``, ``N/hour``, ``N/day``); raise
+    ``ImproperlyConfigured`` naming ``name`` when it is not one."""
+    value = envstr(name, default)
+    if not is_rate(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 60/min (N/s, N/min, N/hour or N/day), not {value!r}"
+        )
+    return value
 
 
 def envlist(name: str, default: list[str]) -> list[str]:

@@ -173,3 +173,24 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     kept = ("retry-after", "allow", "www-authenticate")
     headers = {k: v for k, v in response.items() if k.lower() in kept}
     return problem_response(body, headers, request=request)
+
+
+API_PREFIX = "/api/"
+
+
+def server_error(request, *args: Any, **kwargs: Any):
+    """``handler500``: an unhandled exception under ``/api/`` answers a 500 RFC 9457
+    problem document (JSON clients never get the HTML error page); other paths get
+    Django's own 500 page. Django has logged the exception before this runs."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as html_server_error
+
+    if request.path_info.startswith(API_PREFIX):
+        body = problem(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            "The server failed to answer this request; the error was logged.",
+            "server-error",
+        )
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    return html_server_error(request)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from directory.env import envbool, envchoice, envint, envlist, envstr
+from directory.env import envbool, envchoice, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("WORLDBOOK_VAR_DIR", str(BASE_DIR / "var")))
@@ -220,13 +220,13 @@ REST_FRAMEWORK = {
         "accounts.throttling.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": envstr("THROTTLE_ANON", "600/min"),
-        "user": envstr("THROTTLE_USER", "1200/min"),
-        "resolve": envstr("THROTTLE_RESOLVE", "600/min"),
-        "search": envstr("THROTTLE_SEARCH", "300/min"),
+        "anon": envrate("THROTTLE_ANON", "600/min"),
+        "user": envrate("THROTTLE_USER", "1200/min"),
+        "resolve": envrate("THROTTLE_RESOLVE", "600/min"),
+        "search": envrate("THROTTLE_SEARCH", "300/min"),
         # Per address, whatever client or account calls from it (several may share one).
-        "resolve_ip": envstr("THROTTLE_RESOLVE_IP", "1200/min"),
-        "search_ip": envstr("THROTTLE_SEARCH_IP", "600/min"),
+        "resolve_ip": envrate("THROTTLE_RESOLVE_IP", "1200/min"),
+        "search_ip": envrate("THROTTLE_SEARCH_IP", "600/min"),
     },
 }
 
@@ -344,7 +344,7 @@ EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
 
 # Requests per client address to each public page (entry page, vCard, WebFinger), counted
 # in the cache by django-ratelimit: "<count>/<s|min|h|d>".
-PUBLIC_RATE_LIMIT = envstr("THROTTLE_PUBLIC", "300/min")
+PUBLIC_RATE_LIMIT = envrate("THROTTLE_PUBLIC", "300/min")
 # Wrong API Basic credentials per client address before its Basic requests get 429, whatever
 # the username: "<count>/<n><s|min|h|d>" (django-ratelimit's form, e.g. "20/10min").
 BASIC_AUTH_FAILURES_PER_IP = envstr("BASIC_AUTH_FAILURES_PER_IP", "20/10min")
@@ -399,7 +399,7 @@ VERIFICATION_GITHUB_API_URL = envstr("VERIFICATION_GITHUB_API_URL", "https://api
 # A GitHub token (no scopes needed) for GitHub proofs; a secret, so only from the environment.
 VERIFICATION_GITHUB_TOKEN = envstr("VERIFICATION_GITHUB_TOKEN")
 VERIFICATION_PLC_DIRECTORY_URL = envstr("VERIFICATION_PLC_DIRECTORY_URL", "https://plc.directory")
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"] = envstr("THROTTLE_VERIFY", "30/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"] = envrate("THROTTLE_VERIFY", "30/hour")
 CELERY_BEAT_SCHEDULE["verification-recheck-due"] = {
     "task": "verification.recheck_due",
     "schedule": float(VERIFICATION_BEAT_SECONDS),
@@ -461,13 +461,13 @@ NUMBER_DISCOVER_PER_DAY = envint("NUMBER_DISCOVER_PER_DAY", 1000, minimum=1)
 NUMBER_DISCOVER_MAX_ITEMS = 100
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(  # type: ignore[attr-defined]
     {
-        "numbers": envstr("THROTTLE_NUMBERS", "60/min"),
-        "numbers_ip": envstr("THROTTLE_NUMBERS_IP", "120/min"),
-        "discover": envstr("THROTTLE_DISCOVER", "10/min"),
-        "discover_ip": envstr("THROTTLE_DISCOVER_IP", "20/min"),
+        "numbers": envrate("THROTTLE_NUMBERS", "60/min"),
+        "numbers_ip": envrate("THROTTLE_NUMBERS_IP", "120/min"),
+        "discover": envrate("THROTTLE_DISCOVER", "10/min"),
+        "discover_ip": envrate("THROTTLE_DISCOVER_IP", "20/min"),
         # Asking for a proof code (API and the owner's page), per account and per address.
-        "number_send": envstr("THROTTLE_NUMBER_SEND", "5/min"),
-        "number_send_ip": envstr("THROTTLE_NUMBER_SEND_IP", "20/min"),
+        "number_send": envrate("THROTTLE_NUMBER_SEND", "5/min"),
+        "number_send_ip": envrate("THROTTLE_NUMBER_SEND_IP", "20/min"),
     }
 )
 CELERY_BEAT_SCHEDULE["numbers-advance"] = {
@@ -491,4 +491,4 @@ LOGGING.setdefault("loggers", {}).update(  # type: ignore[union-attr]
 MODERATION_REPORTS_PER_DAY = envint("MODERATION_REPORTS_PER_DAY", 20, minimum=1)
 # Admin lists count their rows exactly up to this many, then say "more than".
 ADMIN_COUNT_LIMIT = envint("ADMIN_COUNT_LIMIT", 10000, minimum=100)
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["report"] = envstr("THROTTLE_REPORT", "30/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["report"] = envrate("THROTTLE_REPORT", "30/hour")

@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# An unhandled exception under /api/ answers a problem document, elsewhere the 500 page.
+handler500 = "directory.exceptions.server_error"
+
 # The documentation pages are read-only; OPTIONS on them has no template to render.
 READ_ONLY = ["get", "head"]
 

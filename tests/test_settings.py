@@ -79,6 +79,10 @@ def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be"),
         ({"SITE_URL": "ftp://x"}, "SITE_URL must be"),
         ({"BASIC_AUTH_FAILURES_PER_IP": "20 per 10 minutes"}, "BASIC_AUTH_FAILURES_PER_IP"),
+        ({"THROTTLE_REPORT": "abc"}, "THROTTLE_REPORT must be a rate"),
+        ({"THROTTLE_PUBLIC": "abc"}, "THROTTLE_PUBLIC must be a rate"),
+        ({"THROTTLE_NUMBERS": "5/fortnight"}, "THROTTLE_NUMBERS must be a rate"),
+        ({"THROTTLE_ANON": "0/min"}, "THROTTLE_ANON must be a rate"),
     ],
 )
 def test_it_fails_loudly_on_bad_values(tmp_path, env, message):
@@ -99,3 +103,16 @@ def test_it_shares_the_default_cache_between_processes(tmp_path):
         )
         assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7"
+
+
+def test_the_system_check_refuses_a_throttle_rate_set_in_code(settings):
+    from directory.checks import check_throttle_rates
+
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], report="abc")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    settings.PUBLIC_RATE_LIMIT = "5/fortnight"
+
+    errors = check_throttle_rates()
+
+    assert [e.id for e in errors] == ["directory.E001", "directory.E001"]
+    assert "THROTTLE_REPORT" in errors[0].hint and "THROTTLE_PUBLIC" in errors[1].hint
