@@ -69,3 +69,19 @@ def _celery_tasks_run_eagerly(request):
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit trail refuses TRUNCATE unless the session variable
+    ``worldbook.allow_audit_truncate`` is ``on`` (accounts migration 0006). Transactional
+    tests empty the test database with TRUNCATE, so the test database turns it on for
+    every session; a test that checks the refusal turns it off again."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET worldbook.allow_audit_truncate = 'on'")
+            connection.close()

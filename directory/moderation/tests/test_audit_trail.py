@@ -87,6 +87,28 @@ def test_postgresql_refuses_changes_behind_the_orms_back(event, sql):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "TRUNCATE accounts_auditevent",
+        "TRUNCATE accounts_auditevent CASCADE",
+        # Truncating the users cascades to the audit trail (its foreign keys).
+        "TRUNCATE accounts_user CASCADE",
+    ],
+)
+def test_postgresql_refuses_to_truncate_the_audit_trail(event, sql):
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            # As in production, where nothing turns the test suite's escape hatch on.
+            cursor.execute("SET LOCAL worldbook.allow_audit_truncate = 'off'")
+            # The test's transaction holds deferred foreign-key checks; run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(sql)
+
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.postgres
 def test_postgresql_lets_an_erasure_through(event, owner):
     with connection.cursor() as cursor:
         cursor.execute(
