@@ -34,6 +34,9 @@ QUEUE_STATUSES = (
     Handle.Status.PENDING, Handle.Status.UNREACHABLE, Handle.Status.STALE, Handle.Status.FAILED,
 )  # fmt: skip
 CHECKS_ON_PAGE = 20
+# Handles one "check now" action may queue: each check fetches from the internet.
+MAX_BULK_CHECKS = 500
+CHECK_PERMISSION = "verification.check_handle"
 
 
 def _newest_check(field: str):
@@ -149,10 +152,31 @@ class VerificationQueueAdmin(admin.ModelAdmin):
             return "—"
         return "(email code)" if challenge.method == "email_code" else challenge.token
 
-    @admin.action(description="Check now (re-check the selected handles)")
+    def has_check_permission(self, request: HttpRequest) -> bool:
+        """Whether the user may ask for checks (``verification.check_handle``: moderators
+        and senior moderators): the same permission for the button and the bulk action."""
+        return request.user.has_perm(CHECK_PERMISSION)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The change page, with the "Check now" button for those who may use it."""
+        extra_context = {**(extra_context or {}), "can_check": self.has_check_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(
+        description="Check now (re-check the selected handles)", permissions=["check"]
+    )
     def check_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        selected = queryset.count()
+        if selected > MAX_BULK_CHECKS:
+            self.message_user(
+                request,
+                f"Nothing was queued: select at most {MAX_BULK_CHECKS} handles at a time "
+                f"({selected} selected).",
+                messages.ERROR,
+            )
+            return
         queued = _queue_checks(self, request, queryset)
-        skipped = queryset.count() - queued
+        skipped = selected - queued
         self.message_user(request, f"Queued {queued} check(s).", messages.SUCCESS)
         if skipped:
             self.message_user(
@@ -175,16 +199,23 @@ class VerificationQueueAdmin(admin.ModelAdmin):
     def check_now_view(self, request: HttpRequest, object_id: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
         handle = get_object_or_404(VerificationQueueItem, pk=object_id)
+        change_page = reverse("admin:verification_verificationqueueitem_change", args=[handle.pk])
+        if not self.has_check_permission(request):
+            self.message_user(
+                request,
+                "You may not ask for verification checks: that needs the permission "
+                "'Can ask for a fresh verification check' (moderators have it).",
+                messages.ERROR,
+            )
+            if self.has_view_permission(request, handle):
+                return HttpResponseRedirect(change_page)
+            return HttpResponseRedirect(reverse("admin:index"))
         if _queue_checks(self, request, [handle]):
             self.message_user(request, f"Queued a check of {handle}.", messages.SUCCESS)
         else:
             self.message_user(request, f"{handle} has no proof to look for.", messages.WARNING)
-        return HttpResponseRedirect(
-            reverse("admin:verification_verificationqueueitem_change", args=[handle.pk])
-        )
+        return HttpResponseRedirect(change_page)
 
 
 @admin.register(VerificationCheck)

@@ -150,3 +150,4 @@ class VerificationQueueItem(Handle):
         proxy = True
         verbose_name = "verification queue item"
         verbose_name_plural = "verification queue"
+        permissions = [("check_handle", "Can ask for a fresh verification check")]

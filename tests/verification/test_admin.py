@@ -172,3 +172,75 @@ def test_contested_claims_are_a_moderation_queue(
     assert moderator.has_perm("verification.view_contestedclaim")
     assert not moderator.has_perm("verification.change_contestedclaim")
     assert senior.has_perm("verification.change_contestedclaim")
+
+
+def _staff(django_user_model, name: str, group: str | None = None):
+    from django.contrib.auth.models import Group, Permission
+
+    from directory.moderation.tests.fixtures import admin_client_for
+
+    user = django_user_model.objects.create_user(name, f"{name}@example.org", "x", is_staff=True)
+    if group is not None:
+        user.groups.add(Group.objects.get(name=group))
+    else:
+        user.user_permissions.add(
+            Permission.objects.get(codename="view_verificationqueueitem")
+        )
+    return admin_client_for(user)
+
+
+@pytest.mark.parametrize("group", ["Moderators", "Senior moderators"])
+def test_moderators_may_check_now_from_the_page_and_in_bulk(
+    dns, queue, django_user_model, django_capture_on_commit_callbacks, group
+):
+    client = _staff(django_user_model, "mod", group)
+    handle = queue[0]
+    change = reverse("admin:verification_verificationqueueitem_change", args=[handle.pk])
+    assertContains(client.get(change), "Check now")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:verification_verificationqueueitem_check_now", args=[handle.pk]),
+            follow=True,
+        )
+    assertContains(response, f"Queued a check of {handle}.")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:verification_verificationqueueitem_changelist"),
+            {"action": "check_now", "_selected_action": [h.pk for h in queue]},
+            follow=True,
+        )
+    assertContains(response, "Queued 8 check(s).")
+
+
+def test_staff_without_the_check_permission_get_no_button_and_a_clear_refusal(
+    queue, django_user_model
+):
+    client = _staff(django_user_model, "viewer")
+    handle = queue[0]
+    change = reverse("admin:verification_verificationqueueitem_change", args=[handle.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    assert "Check now" not in page.content.decode()
+    checks_before = handle.verification_checks.count()
+
+    response = client.post(
+        reverse("admin:verification_verificationqueueitem_check_now", args=[handle.pk]),
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == change
+    assertContains(response, "You may not ask for verification checks")
+    assert handle.verification_checks.count() == checks_before
+
+
+def test_the_bulk_check_is_bounded(admin_client, queue, monkeypatch):
+    from directory.verification import admin as verification_admin
+
+    monkeypatch.setattr(verification_admin, "MAX_BULK_CHECKS", 5)
+    response = admin_client.post(
+        reverse("admin:verification_verificationqueueitem_changelist"),
+        {"action": "check_now", "_selected_action": [h.pk for h in queue]},
+        follow=True,
+    )
+    assertContains(response, "Nothing was queued: select at most 5 handles at a time (8 selected).")
+    assert VerificationCheck.objects.filter(trigger="moderator").count() == 0
