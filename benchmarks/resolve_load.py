@@ -49,7 +49,8 @@ THROTTLE_SCOPES = ("anon", "user", "resolve", "resolve_ip", "search", "search_ip
 # Handle verification (directory.verification) adds its own scope.
 THROTTLE_SCOPES += ("verify",)
 # Phone numbers (directory.numbers).
-THROTTLE_SCOPES += ("numbers", "numbers_ip", "discover", "discover_ip", "number_send", "number_send_ip")
+THROTTLE_SCOPES += ("numbers", "numbers_ip", "discover", "discover_ip")
+THROTTLE_SCOPES += ("number_send", "number_send_ip")
 # Moderation (directory.moderation).
 THROTTLE_SCOPES += ("report",)
 RESOLVE_PATH = "/api/v1/resolve?handle="
