@@ -16,7 +16,7 @@ One grouped query then scores every entry that has a matching term (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import (
     DatabaseError,
@@ -46,28 +46,41 @@ from django.db.models.functions import Coalesce, Least
 from directory.models import Entry, Handle
 from search.backends.base import BackendHealth, Progress, SearchBackend
 from search.documents import EntryDocument, entry_document
-from search.models import SearchDocument, SearchTerm, TermVariant
+from search.models import (
+    ReindexCheckpoint,
+    SearchDocument,
+    SearchTerm,
+    SearchWord,
+    TermVariant,
+)
 from search.text import (
     RANK_EXACT,
     RANK_HANDLE,
     RANK_PREFIX,
     RANK_TYPO,
+    RANK_TYPO2,
     RANK_VERIFIED_HANDLE,
-    TYPO_MIN_LENGTH,
+    TYPO2_MIN_LENGTH,
     ParsedQuery,
     deletions,
     fold,
     handle_name,
     index_words,
-    is_one_typo,
     parse_query,
     prefix_allowed,
+    typo_budget,
+    typo_distance,
 )
 
 Field = SearchTerm.Field
 TERM_MAX_LENGTH = SearchTerm._meta.get_field("term").max_length
 # Larger than any real score (eight words, each at worst a typo).
 NO_MATCH = 1000
+# Words two edits from a query word of nine characters have seven or more.
+VOCABULARY_MIN_LENGTH = TYPO2_MIN_LENGTH - 2
+# pg_trgm similarity below which two words cannot be two edits apart at these lengths:
+# each edit changes at most three of a word's trigrams.
+TRIGRAM_THRESHOLD = 0.15
 
 
 def _listed_with_handles() -> QuerySet[Entry]:
@@ -117,47 +130,56 @@ class DatabaseBackend(SearchBackend):
         The entry's row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs one
         writer at a time) so two syncs of one entry cannot interleave, and each reads what
         was committed before it. A document equal to the one indexed is not rewritten.
+        Words the entry no longer uses are then pruned from the typo dictionaries, if no
+        other entry uses them.
         """
         alias = router.db_for_write(SearchDocument)
         with transaction.atomic(using=alias):
             list(Entry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
             entry = _listed_with_handles().filter(pk=entry_id).first()
+            old_words = self._words_of([entry_id])
             if entry is None:
                 SearchDocument.objects.filter(pk=entry_id).delete()
-                return
-            document = entry_document(entry)
-            indexed = (
-                SearchDocument.objects.filter(pk=entry_id)
-                .values_list("document", flat=True)
-                .first()
-            )
-            if indexed != document:
+            else:
+                document = entry_document(entry)
+                indexed = (
+                    SearchDocument.objects.filter(pk=entry_id)
+                    .values_list("document", flat=True)
+                    .first()
+                )
+                if indexed == document:
+                    return
                 self._write([document])
+        self._prune_words(alias, old_words)
 
     def remove_entry(self, entry_id: int) -> None:
         """See :meth:`SearchBackend.remove_entry`.
 
-        Also prunes the typo dictionary of words no posting uses any more: the entry's
-        nickname and handle words would otherwise stay in it, and removal is how a deleted
-        account leaves the index (its document may already be gone with the entry's row).
-        The prune reads the whole dictionary, which removals, being rare, can afford.
+        Also prunes the typo dictionaries (:class:`TermVariant`, :class:`SearchWord`) of
+        the entry's words that no other posting uses: only those words are looked at, so
+        a removal costs the same in a directory of any size.
         """
         alias = router.db_for_write(SearchDocument)
         with transaction.atomic(using=alias):
+            words = self._words_of([entry_id])
             SearchDocument.objects.filter(pk=entry_id).delete()
-        self._prune_variants(alias)
+        self._prune_words(alias, words)
 
-    def rebuild(self, progress: Progress | None = None, *, batch_size: int = 500) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, batch_size: int = 500, resume: bool = False
+    ) -> int:
         """See :meth:`SearchBackend.rebuild`.
 
         Entries are read in primary-key order, ``batch_size`` per transaction, each batch
-        locked and rewritten whole, so searches keep answering while it runs. Documents of
-        entries no longer listed are then dropped, and dictionary variants no posting uses
-        any more are pruned.
+        locked and rewritten whole, so searches keep answering while it runs; the batch's
+        :class:`ReindexCheckpoint` is written in the same transaction. Documents of
+        entries no longer listed are then dropped, and dictionary words no posting uses
+        any more are pruned (one pass over the dictionaries).
         """
         alias = router.db_for_write(SearchDocument)
+        checkpoint = ReindexCheckpoint.objects.filter(backend=self.name).first()
+        last_pk = checkpoint.last_entry_id if (resume and checkpoint) else 0
         done = 0
-        last_pk = 0
         while True:
             with transaction.atomic(using=alias):
                 batch = list(
@@ -174,6 +196,9 @@ class DatabaseBackend(SearchBackend):
                     pk__in=[entry.pk for entry in listed]
                 ).delete()
                 self._write([entry_document(entry) for entry in listed])
+                ReindexCheckpoint.objects.update_or_create(
+                    backend=self.name, defaults={"last_entry_id": last_pk}
+                )
             done += len(listed)
             if progress is not None:
                 progress(len(listed))
@@ -181,8 +206,32 @@ class DatabaseBackend(SearchBackend):
             SearchDocument.objects.exclude(
                 Exists(Entry.objects.listed().filter(pk=OuterRef("pk")))
             ).delete()
-        self._prune_variants(alias)
+        self._prune_words(alias, None)
+        ReindexCheckpoint.objects.filter(backend=self.name).delete()
         return done
+
+    def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
+        """See :meth:`SearchBackend.indexed_documents`: the stored documents, by entry id."""
+        last_pk = 0
+        while True:
+            rows = list(
+                SearchDocument.objects.filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", "document")[:batch_size]
+            )
+            if not rows:
+                return
+            last_pk = rows[-1][0]
+            for _, document in rows:
+                yield document
+
+    @staticmethod
+    def _words_of(entry_ids: list[int]) -> set[str]:
+        return set(
+            SearchTerm.objects.filter(document_id__in=entry_ids, field=Field.WORD).values_list(
+                "term", flat=True
+            )
+        )
 
     def _write(self, documents: list[EntryDocument]) -> None:
         """Replace the index rows of ``documents``; call inside a transaction."""
@@ -210,31 +259,51 @@ class DatabaseBackend(SearchBackend):
                 if field == Field.WORD:
                     words.add(term)
         # Postings first: a concurrent prune (which locks the postings table) then either
-        # sees them or runs entirely before the variants below are written.
-        SearchTerm.objects.bulk_create(postings, batch_size=1000)
+        # sees them or runs entirely before the dictionary rows below are written.
+        SearchTerm.objects.bulk_create(postings, batch_size=2000)
         TermVariant.objects.bulk_create(
             (
                 TermVariant(variant=variant, term=word)
                 for word in words
                 for variant in deletions(word)
             ),
-            batch_size=1000,
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        SearchWord.objects.bulk_create(
+            (
+                SearchWord(word=word, length=len(word))
+                for word in words
+                if len(word) >= VOCABULARY_MIN_LENGTH
+            ),
+            batch_size=2000,
             ignore_conflicts=True,
         )
 
-    def _prune_variants(self, alias: str) -> None:
+    def _prune_words(self, alias: str, words: set[str] | None) -> None:
+        """Drop dictionary rows of ``words`` (every word when ``None``) that no posting uses."""
+        if words is not None and not words:
+            return
         connection = connections[alias]
         with transaction.atomic(using=alias):
             if connection.vendor == "postgresql":
                 # SHARE mode waits for writers of postings in flight and holds new ones
-                # back, so no variant is pruned while a posting that needs it is uncommitted.
+                # back, so no word is pruned while a posting that needs it is uncommitted.
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"LOCK TABLE {connection.ops.quote_name(SearchTerm._meta.db_table)} "
                         "IN SHARE MODE"
                     )
-            TermVariant.objects.exclude(
+            variants = TermVariant.objects.all()
+            vocabulary = SearchWord.objects.all()
+            if words is not None:
+                variants = variants.filter(term__in=words)
+                vocabulary = vocabulary.filter(word__in=words)
+            variants.exclude(
                 Exists(SearchTerm.objects.filter(field=Field.WORD, term=OuterRef("term")))
+            ).delete()
+            vocabulary.exclude(
+                Exists(SearchTerm.objects.filter(field=Field.WORD, term=OuterRef("word")))
             ).delete()
 
     # ------------------------------------------------------------------ reading
@@ -260,9 +329,10 @@ class DatabaseBackend(SearchBackend):
         upper = _successor(prefix)
         return Q(term__gte=prefix, term__lt=upper) if upper else Q(term__gte=prefix)
 
-    def _typo_terms(self, words: Iterable[str]) -> dict[str, set[str]]:
-        """For each query word long enough, the indexed words one edit away from it."""
-        keys = {word: {word} | deletions(word) for word in words if len(word) >= TYPO_MIN_LENGTH}
+    def _typo_terms(self, words: Iterable[str]) -> dict[str, dict[str, int]]:
+        """For each query word long enough, the indexed words within its typo budget,
+        each with its rank (``RANK_TYPO`` one edit away, ``RANK_TYPO2`` two)."""
+        keys = {word: {word} | deletions(word) for word in words if typo_budget(word)}
         if not keys:
             return {}
         candidates = set(
@@ -270,18 +340,51 @@ class DatabaseBackend(SearchBackend):
             .values_list("term", flat=True)
             .distinct()
         )
-        # A deletion of the query word is one edit from it by construction; it is looked
-        # up directly, which also finds indexed words too short to have variants.
-        return {
-            word: {term for term in candidates if is_one_typo(word, term)} | deletions(word)
-            for word in keys
-        }
+        found: dict[str, dict[str, int]] = {}
+        for word in keys:
+            # A deletion of the query word is one edit from it by construction; it is looked
+            # up directly, which also finds indexed words too short to have variants.
+            ranks = dict.fromkeys(deletions(word), RANK_TYPO)
+            pool = candidates
+            if typo_budget(word) == 2:
+                pool = pool | self._two_typo_candidates(word)
+            for term in pool:
+                distance = typo_distance(word, term)
+                if distance is not None:
+                    ranks[term] = RANK_TYPO if distance == 1 else RANK_TYPO2
+            found[word] = ranks
+        return found
+
+    def _two_typo_candidates(self, word: str) -> set[str]:
+        """Vocabulary words that may be two edits from ``word`` (nine characters or more).
+
+        PostgreSQL: trigram similarity (``pg_trgm``'s ``%`` operator on a GIN index) at a
+        threshold low enough that two edits cannot push a true match under it, within two
+        characters of the word's length. SQLite: every vocabulary word of such a length
+        (an embedded directory is small). The caller confirms each with a real distance.
+        """
+        lengths = (len(word) - 2, len(word) + 2)
+        connection = connections[router.db_for_read(SearchWord)]
+        if connection.vendor != "postgresql":
+            return set(
+                SearchWord.objects.filter(length__range=lengths).values_list("word", flat=True)
+            )
+        table = connection.ops.quote_name(SearchWord._meta.db_table)
+        with connection.cursor() as cursor:
+            # The threshold of the ``%`` operator is a setting; no one else on the
+            # connection uses the operator, so it is set for the session.
+            cursor.execute(f"SET pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
+            cursor.execute(
+                f"SELECT word FROM {table} WHERE word %% %s AND length BETWEEN %s AND %s",
+                [word, *lengths],
+            )
+            return {row[0] for row in cursor.fetchall()}
 
     def _matches(self, parsed: ParsedQuery) -> QuerySet:
         typo_terms = self._typo_terms(parsed.words)
         whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
         word_prefixes = {word for word in parsed.words if prefix_allowed(word)}
-        exact = {*parsed.whole, *parsed.words}.union(*typo_terms.values())
+        exact = {*parsed.whole, *parsed.words}.union(*(set(t) for t in typo_terms.values()))
         wanted = Q(term__in=exact)
         for prefix in sorted(whole_prefixes | word_prefixes):
             # A prefix that extends another one already wanted finds nothing more.
@@ -314,10 +417,10 @@ class DatabaseBackend(SearchBackend):
                 cases.append(
                     When(Q(field=Field.WORD) & self._starts_with(word), then=Value(RANK_PREFIX))
                 )
-            if typo_terms.get(word):
-                cases.append(
-                    When(field=Field.WORD, term__in=typo_terms[word], then=Value(RANK_TYPO))
-                )
+            for rank in (RANK_TYPO, RANK_TYPO2):
+                terms = [term for term, r in typo_terms.get(word, {}).items() if r == rank]
+                if terms:
+                    cases.append(When(field=Field.WORD, term__in=terms, then=Value(rank)))
             annotations[f"w{index}"] = Min(Case(*cases, output_field=IntegerField()))
 
         score = Coalesce(F("whole"), Value(NO_MATCH))
