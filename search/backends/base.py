@@ -21,13 +21,16 @@ class BackendHealth:
     """What :meth:`SearchBackend.health` reports.
 
     ``ok``: the backend answers; ``backend``: its name; ``documents``: how many documents
-    the index holds (``None`` when it cannot tell); ``detail``: a sentence for operators.
+    the index holds (``None`` when it cannot tell); ``detail``: a sentence for operators;
+    ``fallbacks``: how many searches another backend answered because this one did not
+    (``None`` for a backend without a fallback).
     """
 
     ok: bool
     backend: str
     documents: int | None
     detail: str = ""
+    fallbacks: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
