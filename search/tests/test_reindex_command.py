@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from directory.models import Entry
 from search.backends import get_backend
-from search.models import SearchDocument
+from search.models import ReindexCheckpoint, SearchDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +40,41 @@ def test_it_is_silent_at_verbosity_zero(make_entry):
 def test_it_refuses_a_batch_size_below_one():
     with pytest.raises(CommandError, match="--batch-size must be 1 or more"):
         call_command("search_reindex", "--batch-size", "0")
+
+
+def test_it_resumes_an_interrupted_rebuild_after_its_checkpoint(make_entry):
+    entries = [make_entry(f"Ottoline {n}", f"otto{n}") for n in range(4)]
+    SearchDocument.objects.all().delete()
+    ReindexCheckpoint.objects.create(backend="database", last_entry_id=entries[1].pk)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("search_reindex", "--resume", stdout=out, stderr=err)
+
+    assert f"Resuming after entry {entries[1].pk}." in out.getvalue()
+    assert "Indexed 2 entries." in out.getvalue() and "2/2" in err.getvalue()
+    assert set(SearchDocument.objects.values_list("pk", flat=True)) == {
+        entries[2].pk,
+        entries[3].pk,
+    }
+    assert not ReindexCheckpoint.objects.exists()
+
+
+def test_it_records_a_checkpoint_per_batch_so_a_crash_can_resume(make_entry, monkeypatch):
+    entries = [make_entry(f"Ottoline {n}", f"otto{n}") for n in range(4)]
+    backend = get_backend()
+    write = backend._write
+    calls = []
+
+    def crash_on_second_batch(documents):
+        calls.append(documents)
+        if len(calls) == 2:
+            raise RuntimeError("the machine went down")
+        write(documents)
+
+    monkeypatch.setattr(backend, "_write", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        backend.rebuild(batch_size=2)
+    assert ReindexCheckpoint.objects.get(backend="database").last_entry_id == entries[1].pk
+    monkeypatch.undo()
+    assert backend.rebuild(batch_size=2, resume=True) == 2
+    assert not ReindexCheckpoint.objects.exists()
