@@ -258,27 +258,60 @@ class DatabaseBackend(SearchBackend):
                 )
                 if field == Field.WORD:
                     words.add(term)
+        variants = [(variant, word) for word in words for variant in deletions(word)]
+        vocabulary = [word for word in words if len(word) >= VOCABULARY_MIN_LENGTH]
         # Postings first: a concurrent prune (which locks the postings table) then either
         # sees them or runs entirely before the dictionary rows below are written.
+        connection = connections[router.db_for_write(SearchTerm)]
+        if connection.vendor == "postgresql":
+            self._insert_arrays(connection, postings, variants, vocabulary)
+            return
         SearchTerm.objects.bulk_create(postings, batch_size=2000)
         TermVariant.objects.bulk_create(
-            (
-                TermVariant(variant=variant, term=word)
-                for word in words
-                for variant in deletions(word)
-            ),
+            (TermVariant(variant=variant, term=word) for variant, word in variants),
             batch_size=2000,
             ignore_conflicts=True,
         )
         SearchWord.objects.bulk_create(
-            (
-                SearchWord(word=word, length=len(word))
-                for word in words
-                if len(word) >= VOCABULARY_MIN_LENGTH
-            ),
+            (SearchWord(word=word, length=len(word)) for word in vocabulary),
             batch_size=2000,
             ignore_conflicts=True,
         )
+
+    @staticmethod
+    def _insert_arrays(connection, postings, variants, vocabulary) -> None:
+        """PostgreSQL's bulk path: one ``INSERT … SELECT FROM unnest(arrays)`` per table,
+        however many rows, instead of a ``VALUES`` list the ORM builds row by row."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            if postings:
+                cursor.execute(
+                    f"INSERT INTO {quote(SearchTerm._meta.db_table)} "
+                    "(document_id, term, field, verified, handle_canonical) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], "
+                    "%s::boolean[], %s::varchar[])",
+                    [
+                        [p.document_id for p in postings],
+                        [p.term for p in postings],
+                        [p.field for p in postings],
+                        [p.verified for p in postings],
+                        [p.handle_canonical for p in postings],
+                    ],
+                )
+            if variants:
+                cursor.execute(
+                    f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
+                    "SELECT * FROM unnest(%s::varchar[], %s::varchar[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [[v for v, _ in variants], [w for _, w in variants]],
+                )
+            if vocabulary:
+                cursor.execute(
+                    f"INSERT INTO {quote(SearchWord._meta.db_table)} (word, length) "
+                    "SELECT w, char_length(w) FROM unnest(%s::varchar[]) AS w "
+                    "ON CONFLICT DO NOTHING",
+                    [vocabulary],
+                )
 
     def _prune_words(self, alias: str, words: set[str] | None) -> None:
         """Drop dictionary rows of ``words`` (every word when ``None``) that no posting uses."""
