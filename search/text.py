@@ -22,6 +22,7 @@ tolerance thresholds (``minWordSizeForTypos``: ``oneTypo`` 5, ``twoTypos`` 9).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -60,8 +61,10 @@ _NONSPACING = regex.compile(r"\p{Mn}+")
 _SPACELESS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold_char(ch: str) -> str:
-    """Fold one character (see the module docstring); may return "" or several characters."""
+    """Fold one character (see the module docstring); may return "" or several characters.
+    Cached: names use a few thousand distinct characters, and indexing folds millions."""
     text = unicodedata.normalize("NFKD", ch).casefold()
     return _NONSPACING.sub("", unicodedata.normalize("NFKD", text))
 

@@ -243,17 +243,18 @@ class DatabaseBackend(SearchBackend):
             unique_fields=["entry"],
             update_fields=["document", "indexed_at"],
         )
-        postings: list[SearchTerm] = []
+        # (document_id, term, field, verified, handle_canonical)
+        postings: list[tuple[int, str, int, bool, str]] = []
         words: set[str] = set()
         for document in documents:
             for field, term in document_terms(document):
                 postings.append(
-                    SearchTerm(
-                        document_id=document["id"],
-                        field=field,
-                        term=term,
-                        verified=document["verified"],
-                        handle_canonical=document["handle_canonical"],
+                    (
+                        document["id"],
+                        term,
+                        field,
+                        document["verified"],
+                        document["handle_canonical"],
                     )
                 )
                 if field == Field.WORD:
@@ -266,7 +267,19 @@ class DatabaseBackend(SearchBackend):
         if connection.vendor == "postgresql":
             self._insert_arrays(connection, postings, variants, vocabulary)
             return
-        SearchTerm.objects.bulk_create(postings, batch_size=2000)
+        SearchTerm.objects.bulk_create(
+            (
+                SearchTerm(
+                    document_id=document_id,
+                    term=term,
+                    field=field,
+                    verified=verified,
+                    handle_canonical=handle_canonical,
+                )
+                for document_id, term, field, verified, handle_canonical in postings
+            ),
+            batch_size=2000,
+        )
         TermVariant.objects.bulk_create(
             (TermVariant(variant=variant, term=word) for variant, word in variants),
             batch_size=2000,
@@ -290,13 +303,7 @@ class DatabaseBackend(SearchBackend):
                     "(document_id, term, field, verified, handle_canonical) "
                     "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], "
                     "%s::boolean[], %s::varchar[])",
-                    [
-                        [p.document_id for p in postings],
-                        [p.term for p in postings],
-                        [p.field for p in postings],
-                        [p.verified for p in postings],
-                        [p.handle_canonical for p in postings],
-                    ],
+                    [list(column) for column in zip(*postings, strict=True)],
                 )
             if variants:
                 cursor.execute(
