@@ -424,12 +424,25 @@ class DatabaseBackend(SearchBackend):
         typo_terms = self._typo_terms(parsed.words)
         whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
         word_prefixes = {word for word in parsed.words if prefix_allowed(word)}
-        exact = {*parsed.whole, *parsed.words}.union(*(set(t) for t in typo_terms.values()))
-        wanted = Q(term__in=exact)
-        for prefix in sorted(whole_prefixes | word_prefixes):
+        wanted_whole = Q(term__in=parsed.whole)
+        for prefix in sorted(whole_prefixes):
+            wanted_whole |= self._starts_with(prefix)
+        wanted_words = Q(term__in={*parsed.words}.union(*(set(t) for t in typo_terms.values())))
+        for prefix in sorted(word_prefixes):
             # A prefix that extends another one already wanted finds nothing more.
             if not any(prefix != other and prefix.startswith(other) for other in word_prefixes):
-                wanted |= self._starts_with(prefix)
+                wanted_words |= self._starts_with(prefix)
+        if len(parsed.words) > 1:
+            # Every word must match, so only documents that match the longest word (the
+            # rarest, as a rule) can: their postings are read through the per-document
+            # index instead of every posting that starts like a short word ("ve%").
+            driver = max(parsed.words, key=len)
+            drive = Q(term__in={driver, *typo_terms.get(driver, {})})
+            if driver in word_prefixes:
+                drive |= self._starts_with(driver)
+            candidates = SearchTerm.objects.filter(Q(field=Field.WORD) & drive)
+            wanted_words &= Q(document_id__in=candidates.values("document_id"))
+        wanted = wanted_whole | wanted_words
 
         whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
         whole_cases = [
