@@ -21,7 +21,9 @@ def check(*args: str) -> str:
 
 def test_it_reports_no_drift_for_an_index_in_step(make_entry):
     make_entry("Ottoline", "otto")
-    assert "No drift: 1 listed entries" in check()
+    report = check()
+    assert "No drift: 1 listed entries" in report
+    assert "database: index tables reachable, 1 documents." in report
 
 
 def test_it_finds_missing_extra_and_stale_documents_and_fails(make_entry):

@@ -39,6 +39,15 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The {backend.name} search backend is not answering: {health.detail}"
             )
+        if verbosity:
+            fallbacks = (
+                f"; {health.fallbacks} searches fell back to the database"
+                if health.fallbacks is not None
+                else ""
+            )
+            self.stdout.write(
+                f"{backend.name}: {health.detail}, {health.documents} documents{fallbacks}."
+            )
         drift = find_drift(backend, batch_size=batch_size)
         for kind in ("missing", "extra", "stale"):
             ids = sorted(getattr(drift, kind))
