@@ -31,6 +31,7 @@ Exit status: 0 when the run completed, 1 on a failed run, 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import random
@@ -182,7 +183,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
