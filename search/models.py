@@ -21,10 +21,19 @@ from django.db import models
 
 
 class SearchDocument(models.Model):
-    """An entry as indexed: present exactly when the entry is listed."""
+    """An entry as indexed: present exactly when the entry is listed (and, for a deleted
+    entry, until its removal task has run)."""
 
+    # No database constraint and no cascade: when an entry is deleted its index rows stay
+    # until the removal task runs, which reads the entry's words from them to prune the
+    # typo dictionaries of exactly those words (search.tasks.remove_entries). Searches
+    # never show such a row: every hit is re-read from the directory.
     entry = models.OneToOneField(
-        "directory.Entry", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "directory.Entry",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
     )
     document = models.JSONField(help_text="search.documents.entry_document() of the entry.")
     indexed_at = models.DateTimeField(auto_now=True)
