@@ -177,38 +177,110 @@ class DatabaseBackend(SearchBackend):
         any more are pruned (one pass over the dictionaries).
         """
         alias = router.db_for_write(SearchDocument)
+        connection = connections[alias]
         checkpoint = ReindexCheckpoint.objects.filter(backend=self.name).first()
         last_pk = checkpoint.last_entry_id if (resume and checkpoint) else 0
+        self._ensure_lookup_index(connection)
+        # An empty index on PostgreSQL is filled by the bulk-load path (see _load_begin).
+        loading = (
+            connection.vendor == "postgresql"
+            and not last_pk
+            and not SearchDocument.objects.using(alias).exists()
+        )
+        variant_table = self._load_begin(connection) if loading else None
         done = 0
-        while True:
-            with transaction.atomic(using=alias):
-                batch = list(
-                    Entry.objects.select_for_update()
-                    .filter(pk__gt=last_pk)
-                    .order_by("pk")
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not batch:
-                    break
-                last_pk = batch[-1]
-                listed = list(_listed_with_handles().filter(pk__in=batch))
-                SearchDocument.objects.filter(pk__in=batch).exclude(
-                    pk__in=[entry.pk for entry in listed]
-                ).delete()
-                self._write([entry_document(entry) for entry in listed])
-                ReindexCheckpoint.objects.update_or_create(
-                    backend=self.name, defaults={"last_entry_id": last_pk}
-                )
-            done += len(listed)
-            if progress is not None:
-                progress(len(listed))
+        try:
+            while True:
+                with transaction.atomic(using=alias):
+                    batch = list(
+                        Entry.objects.select_for_update()
+                        .filter(pk__gt=last_pk)
+                        .order_by("pk")
+                        .values_list("pk", flat=True)[:batch_size]
+                    )
+                    if not batch:
+                        break
+                    last_pk = batch[-1]
+                    listed = list(_listed_with_handles().filter(pk__in=batch))
+                    SearchDocument.objects.filter(pk__in=batch).exclude(
+                        pk__in=[entry.pk for entry in listed]
+                    ).delete()
+                    self._write(
+                        [entry_document(entry) for entry in listed], variant_table=variant_table
+                    )
+                    ReindexCheckpoint.objects.update_or_create(
+                        backend=self.name, defaults={"last_entry_id": last_pk}
+                    )
+                done += len(listed)
+                if progress is not None:
+                    progress(len(listed))
+        finally:
+            if loading:
+                self._load_end(connection, variant_table)
         with transaction.atomic(using=alias):
             SearchDocument.objects.exclude(
                 Exists(Entry.objects.listed().filter(pk=OuterRef("pk")))
             ).delete()
-        self._prune_words(alias, None)
+        if not loading:
+            self._prune_words(alias, None)
         ReindexCheckpoint.objects.filter(backend=self.name).delete()
         return done
+
+    # PostgreSQL bulk load of an empty index: the postings' lookup index is dropped while
+    # the postings go in and built once at the end (one sort instead of millions of random
+    # B-tree inserts), and the typo variants are gathered in an unindexed temporary table
+    # and inserted once, sorted and without duplicates. Searches meanwhile answer from an
+    # index that was empty anyway; syncs that run meanwhile write as usual.
+    _VARIANT_LOAD_TABLE = "search_variant_load"
+
+    @staticmethod
+    def _lookup_index():
+        return next(i for i in SearchTerm._meta.indexes if i.name == "search_term_lookup")
+
+    def _ensure_lookup_index(self, connection) -> None:
+        """Re-create the postings' lookup index if a bulk load was killed before its end."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", ["search_term_lookup"])
+            present = cursor.fetchone()
+        if not present:
+            self._alter_lookup_index(connection, add=True)
+
+    def _alter_lookup_index(self, connection, *, add: bool) -> None:
+        with connection.cursor() as cursor:
+            # Inside an outer transaction, deferred foreign-key checks of rows written
+            # earlier would make PostgreSQL refuse to alter the table; run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with connection.schema_editor() as editor:
+            if add:
+                editor.add_index(SearchTerm, self._lookup_index())
+            else:
+                editor.remove_index(SearchTerm, self._lookup_index())
+
+    def _load_begin(self, connection) -> str:
+        self._alter_lookup_index(connection, add=False)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._VARIANT_LOAD_TABLE} "
+                "(variant varchar(64), term varchar(64))"
+            )
+            cursor.execute(f"TRUNCATE {self._VARIANT_LOAD_TABLE}")
+        return self._VARIANT_LOAD_TABLE
+
+    def _load_end(self, connection, variant_table: str) -> None:
+        quote = connection.ops.quote_name
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
+                f"SELECT DISTINCT variant, term FROM {variant_table} ORDER BY 1, 2 "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {variant_table}")
+        self._ensure_lookup_index(connection)
+        with connection.cursor() as cursor:
+            for model in (SearchDocument, SearchTerm, TermVariant, SearchWord):
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
 
     def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
         """See :meth:`SearchBackend.indexed_documents`: the stored documents, by entry id."""
@@ -233,8 +305,9 @@ class DatabaseBackend(SearchBackend):
             )
         )
 
-    def _write(self, documents: list[EntryDocument]) -> None:
-        """Replace the index rows of ``documents``; call inside a transaction."""
+    def _write(self, documents: list[EntryDocument], *, variant_table: str | None = None) -> None:
+        """Replace the index rows of ``documents``; call inside a transaction. With
+        ``variant_table`` (a bulk load), typo variants go to that table instead."""
         ids = [document["id"] for document in documents]
         SearchTerm.objects.filter(document_id__in=ids).delete()
         SearchDocument.objects.bulk_create(
@@ -265,7 +338,9 @@ class DatabaseBackend(SearchBackend):
         # sees them or runs entirely before the dictionary rows below are written.
         connection = connections[router.db_for_write(SearchTerm)]
         if connection.vendor == "postgresql":
-            self._insert_arrays(connection, postings, variants, vocabulary)
+            self._insert_arrays(
+                connection, postings, variants, vocabulary, variant_table=variant_table
+            )
             return
         SearchTerm.objects.bulk_create(
             (
@@ -292,7 +367,7 @@ class DatabaseBackend(SearchBackend):
         )
 
     @staticmethod
-    def _insert_arrays(connection, postings, variants, vocabulary) -> None:
+    def _insert_arrays(connection, postings, variants, vocabulary, *, variant_table=None) -> None:
         """PostgreSQL's bulk path: one ``INSERT … SELECT FROM unnest(arrays)`` per table,
         however many rows, instead of a ``VALUES`` list the ORM builds row by row."""
         quote = connection.ops.quote_name
@@ -305,7 +380,13 @@ class DatabaseBackend(SearchBackend):
                     "%s::boolean[], %s::varchar[])",
                     [list(column) for column in zip(*postings, strict=True)],
                 )
-            if variants:
+            if variants and variant_table:
+                cursor.execute(
+                    f"INSERT INTO {variant_table} (variant, term) "
+                    "SELECT * FROM unnest(%s::varchar[], %s::varchar[])",
+                    [[v for v, _ in variants], [w for _, w in variants]],
+                )
+            elif variants:
                 cursor.execute(
                     f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
                     "SELECT * FROM unnest(%s::varchar[], %s::varchar[]) "
