@@ -225,3 +225,24 @@ def test_it_marks_an_update_pending_and_the_drain_makes_it(
         assert entry.pk in server.indexes["entries"].documents
     finally:
         server.stop()
+
+
+def test_it_checks_and_fixes_drift_in_the_meilisearch_index(meili, make_entry):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    entry = make_entry("Ada Lovelace", "ada")
+    meili.indexes["entries"].documents[999999] = {"id": 999999, "handle": "gone"}
+    meili.indexes["entries"].documents[entry.pk]["nickname"] = "Old Name"
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="2 entries"):
+        call_command("search_check", stdout=out)
+    assert "extra: 1 (entry ids 999999)" in out.getvalue()
+    assert f"stale: 1 (entry ids {entry.pk})" in out.getvalue()
+
+    call_command("search_check", "--fix", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("search_check", stdout=out)
+    assert "No drift" in out.getvalue()
+    assert meili.indexes["entries"].documents[entry.pk]["nickname"] == "Ada Lovelace"
