@@ -458,7 +458,8 @@ class DatabaseBackend(SearchBackend):
 
     def _typo_terms(self, words: Iterable[str]) -> dict[str, dict[str, int]]:
         """For each query word long enough, the indexed words within its typo budget,
-        each with its rank (``RANK_TYPO`` one edit away, ``RANK_TYPO2`` two)."""
+        each with its rank (``RANK_TYPO`` one edit away, ``RANK_TYPO2`` two). Words two
+        edits away are looked for only when the query word is not itself indexed."""
         keys = {word: {word} | deletions(word) for word in words if typo_budget(word)}
         if not keys:
             return {}
@@ -473,7 +474,10 @@ class DatabaseBackend(SearchBackend):
             # up directly, which also finds indexed words too short to have variants.
             ranks = dict.fromkeys(deletions(word), RANK_TYPO)
             pool = candidates
-            if typo_budget(word) == 2:
+            # A word that is itself indexed (its own variants led back to it) is taken as
+            # typed: looking for words two edits from it is the costliest lookup there is,
+            # and its exact matches rank first anyway.
+            if typo_budget(word) == 2 and word not in candidates:
                 pool = pool | self._two_typo_candidates(word)
             for term in pool:
                 distance = typo_distance(word, term)

@@ -345,3 +345,13 @@ def test_it_answers_a_search_in_a_fixed_number_of_queries(make_entry):
     with CaptureQueriesContext(connection) as queries:
         ids, total = get_backend().search("margaert", limit=20, offset=0)
     assert total == 6 and len(queries) == 2  # eight letters: one typo, no vocabulary
+
+
+def test_it_takes_an_indexed_long_word_as_typed_without_a_two_typo_lookup(make_entry):
+    make_entry("Marcantonio Sauli", "marco")
+    make_entry("Marcantonia Sauli", "marcia")
+    with CaptureQueriesContext(connection) as queries:
+        ranked = handles("marcantonio")
+    assert ranked == ["marco", "marcia"]  # the one-typo match still comes, after
+    assert not any("searchword" in q["sql"] for q in queries)
+    assert handles("marcantnoia") == ["marcia", "marco"]  # not indexed: two typos looked up
