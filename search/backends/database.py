@@ -76,11 +76,18 @@ Field = SearchTerm.Field
 TERM_MAX_LENGTH = SearchTerm._meta.get_field("term").max_length
 # Larger than any real score (eight words, each at worst a typo).
 NO_MATCH = 1000
+# Up to this many documents matching a multi-word query's longest word are listed in the
+# query itself; more are left to a subquery.
+DRIVER_CANDIDATES_MAX = 2000
 # Words two edits from a query word of nine characters have seven or more.
 VOCABULARY_MIN_LENGTH = TYPO2_MIN_LENGTH - 2
-# pg_trgm similarity below which two words cannot be two edits apart at these lengths:
-# each edit changes at most three of a word's trigrams.
-TRIGRAM_THRESHOLD = 0.15
+# pg_trgm similarity a two-typo candidate must reach. An edit changes at most three of a
+# word's trigrams (a transposition four), so two substitutions in nine letters keep 0.25;
+# two transpositions, or edits that ruin more trigrams, may fall below and are missed. A
+# lower threshold finds them too but reads many times more of the trigram index (at a
+# million entries 0.15 costs about 90 ms a lookup, 0.25 about 10–50 ms); the benchmark
+# measures the recall this leaves (docs/benchmarks.md).
+TRIGRAM_THRESHOLD = 0.25
 
 
 def _listed_with_handles() -> QuerySet[Entry]:
@@ -489,10 +496,11 @@ class DatabaseBackend(SearchBackend):
     def _two_typo_candidates(self, word: str) -> set[str]:
         """Vocabulary words that may be two edits from ``word`` (nine characters or more).
 
-        PostgreSQL: trigram similarity (``pg_trgm``'s ``%`` operator on a GIN index) at a
-        threshold low enough that two edits cannot push a true match under it, within two
-        characters of the word's length. SQLite: every vocabulary word of such a length
-        (an embedded directory is small). The caller confirms each with a real distance.
+        PostgreSQL: trigram similarity (``pg_trgm``'s ``%`` operator on a GIN index) of at
+        least ``TRIGRAM_THRESHOLD``, within two characters of the word's length (a few
+        two-edit matches fall under the threshold: see there). SQLite: every vocabulary
+        word of such a length (an embedded directory is small). The caller confirms each
+        with a real distance.
         """
         lengths = (len(word) - 2, len(word) + 2)
         connection = connections[router.db_for_read(SearchWord)]
@@ -532,7 +540,19 @@ class DatabaseBackend(SearchBackend):
             if driver in word_prefixes:
                 drive |= self._starts_with(driver)
             candidates = SearchTerm.objects.filter(Q(field=Field.WORD) & drive)
-            wanted_words &= Q(document_id__in=candidates.values("document_id"))
+            # Fetched first when they are few, so the planner reads those documents'
+            # postings by document instead of scanning a short word's whole prefix range.
+            ids = list(
+                candidates.values_list("document_id", flat=True).distinct()[
+                    : DRIVER_CANDIDATES_MAX + 1
+                ]
+            )
+            if len(ids) <= DRIVER_CANDIDATES_MAX:
+                # All their postings are read (a few each): a posting that matches no word
+                # scores nothing, and the filter on the score keeps full matches only.
+                wanted_words = Q(document_id__in=ids)
+            else:
+                wanted_words &= Q(document_id__in=candidates.values("document_id"))
         wanted = wanted_whole | wanted_words
 
         whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
