@@ -76,9 +76,6 @@ Field = SearchTerm.Field
 TERM_MAX_LENGTH = SearchTerm._meta.get_field("term").max_length
 # Larger than any real score (eight words, each at worst a typo).
 NO_MATCH = 1000
-# Up to this many documents matching a multi-word query's longest word are listed in the
-# query itself; more are left to a subquery.
-DRIVER_CANDIDATES_MAX = 2000
 # Words two edits from a query word of nine characters have seven or more.
 VOCABULARY_MIN_LENGTH = TYPO2_MIN_LENGTH - 2
 # pg_trgm similarity a two-typo candidate must reach. An edit changes at most three of a
@@ -540,19 +537,7 @@ class DatabaseBackend(SearchBackend):
             if driver in word_prefixes:
                 drive |= self._starts_with(driver)
             candidates = SearchTerm.objects.filter(Q(field=Field.WORD) & drive)
-            # Fetched first when they are few, so the planner reads those documents'
-            # postings by document instead of scanning a short word's whole prefix range.
-            ids = list(
-                candidates.values_list("document_id", flat=True).distinct()[
-                    : DRIVER_CANDIDATES_MAX + 1
-                ]
-            )
-            if len(ids) <= DRIVER_CANDIDATES_MAX:
-                # All their postings are read (a few each): a posting that matches no word
-                # scores nothing, and the filter on the score keeps full matches only.
-                wanted_words = Q(document_id__in=ids)
-            else:
-                wanted_words &= Q(document_id__in=candidates.values("document_id"))
+            wanted_words &= Q(document_id__in=candidates.values("document_id"))
         wanted = wanted_whole | wanted_words
 
         whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
