@@ -236,8 +236,8 @@ class MeilisearchBackend(SearchBackend):
 
         Asks Meilisearch for ids only (``attributesToRetrieve``); the total is its
         ``estimatedTotalHits``. When Meilisearch is unreachable, too slow
-        (``MEILISEARCH_TIMEOUT``) or fails with a 5xx, the database backend answers
-        instead; the fallback is logged (a warning, without the query, which may be
+        (``MEILISEARCH_TIMEOUT``), fails with a 5xx or has no index yet, the database
+        backend answers instead; the fallback is logged (a warning, without the query, which may be
         personal) and counted in :data:`search.metrics.FALLBACKS`.
         """
         parsed = parse_query(query)
@@ -250,19 +250,28 @@ class MeilisearchBackend(SearchBackend):
                 {"limit": limit, "offset": offset, "attributesToRetrieve": [PRIMARY_KEY]},
             )
         except self.unavailable_errors as exc:
-            count = metrics.increment(metrics.FALLBACKS)
-            logger.warning(
-                "Meilisearch did not answer (%s: %s); searching the database index instead "
-                "(fallback number %d).",
-                type(exc).__name__,
-                exc,
-                count,
-            )
-            return self.database.search(query, limit=limit, offset=offset)
+            return self._fall_back(exc, query, limit=limit, offset=offset)
+        except MeilisearchApiError as exc:
+            if exc.code != "index_not_found":  # not built yet: the database still answers
+                raise
+            return self._fall_back(exc, query, limit=limit, offset=offset)
         hits = result.get("hits", [])
         return [int(hit[PRIMARY_KEY]) for hit in hits], int(
             result.get("estimatedTotalHits", len(hits))
         )
+
+    def _fall_back(
+        self, exc: Exception, query: str, *, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        count = metrics.increment(metrics.FALLBACKS)
+        logger.warning(
+            "Meilisearch did not answer (%s: %s); searching the database index instead "
+            "(fallback number %d).",
+            type(exc).__name__,
+            exc,
+            count,
+        )
+        return self.database.search(query, limit=limit, offset=offset)
 
     def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
         """See :meth:`SearchBackend.indexed_documents`: the live index's documents, read

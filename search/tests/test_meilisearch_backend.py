@@ -246,3 +246,10 @@ def test_it_checks_and_fixes_drift_in_the_meilisearch_index(meili, make_entry):
     call_command("search_check", stdout=out)
     assert "No drift" in out.getvalue()
     assert meili.indexes["entries"].documents[entry.pk]["nickname"] == "Ada Lovelace"
+
+
+def test_it_falls_back_while_the_meilisearch_index_is_not_built(meili, make_entry):
+    ada = make_entry("Ada Lovelace", "ada")
+    meili.indexes.pop("entries")
+    assert get_backend().search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
+    assert metrics.read(metrics.FALLBACKS) == 1
