@@ -183,6 +183,16 @@ MEILISEARCH_API_KEY = envstr("MEILISEARCH_API_KEY")
 MEILISEARCH_INDEX = envstr("MEILISEARCH_INDEX", "entries")
 if SEARCH_BACKEND == "meilisearch" and not MEILISEARCH_URL:
     raise ImproperlyConfigured("SEARCH_BACKEND=meilisearch needs MEILISEARCH_URL")
+# --- Search (issue 4): Meilisearch timeouts and the pending-sync drain -------------------
+# Seconds an HTTP request to Meilisearch may take before search falls back to the database.
+MEILISEARCH_TIMEOUT = envint("MEILISEARCH_TIMEOUT", 2, minimum=1)
+# Seconds to wait for a Meilisearch task (an indexing batch, a swap) to finish.
+MEILISEARCH_TASK_TIMEOUT = envint("MEILISEARCH_TASK_TIMEOUT", 120, minimum=1)
+CELERY_BEAT_SCHEDULE["search-drain-pending"] = {
+    "task": "search.drain_pending",
+    "schedule": envint("SEARCH_DRAIN_INTERVAL", 60, minimum=5),
+}
+# --- end of search (issue 4) -------------------------------------------------------------
 
 # Default region for national phone numbers written without +CC (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = envstr("DEFAULT_PHONE_REGION", "") or None

@@ -27,8 +27,9 @@ class EntryDocument(TypedDict):
     ``id``: the entry's primary key; ``handle``: the directory handle as displayed (no
     ``@``); ``handle_canonical``: its case-folded form (unique; ties sort by it);
     ``nickname``; ``verified_handles``: canonical values of the verified external handles
-    (``alice@mastodon.social``, ``@alice:matrix.org``), sorted; ``verified``: whether the
-    entry holds at least one verified external handle.
+    (``alice@mastodon.social``, ``@alice:matrix.org``), sorted; ``verified_kinds``: the
+    kinds of those handles (``fediverse``, ``github``…), sorted, for filtering;
+    ``verified``: whether the entry holds at least one verified external handle.
     """
 
     id: int
@@ -36,6 +37,7 @@ class EntryDocument(TypedDict):
     handle_canonical: str
     nickname: str
     verified_handles: list[str]
+    verified_kinds: list[str]
     verified: bool
 
 
@@ -66,11 +68,13 @@ def entry_document(entry: Entry) -> EntryDocument:
     (``Entry.objects.listed()``); this function only decides what of it is public.
     """
     handles = list(entry.handles.all())
+    public = public_verified_handles(entry)
     return {
         "id": entry.pk,
         "handle": entry.handle,
         "handle_canonical": entry.handle_canonical,
         "nickname": entry.nickname,
-        "verified_handles": sorted({h.canonical for h in public_verified_handles(entry)}),
+        "verified_handles": sorted({h.canonical for h in public}),
+        "verified_kinds": sorted({str(h.kind) for h in public}),
         "verified": any(h.status == Handle.Status.VERIFIED for h in handles),
     }

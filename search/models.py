@@ -9,6 +9,7 @@ makes public.
   B-tree lookup finds a word, a left-anchored range (``LIKE 'ab%'``) finds a prefix. Each
   row repeats the two values ranking ties are broken by, so ranking reads no other table
   (an entry's postings are always rewritten together, so the copies cannot disagree).
+- :class:`SearchWord`: the vocabulary of long words, for two-typo lookups.
 - :class:`TermVariant`: the SymSpell dictionary: every one-deletion variant of every indexed
   word of five letters or more, mapped to that word. It is shared by all entries, so a
   typo-tolerant lookup reads a handful of dictionary rows before it touches any posting.
@@ -20,10 +21,19 @@ from django.db import models
 
 
 class SearchDocument(models.Model):
-    """An entry as indexed: present exactly when the entry is listed."""
+    """An entry as indexed: present exactly when the entry is listed (and, for a deleted
+    entry, until its removal task has run)."""
 
+    # No database constraint and no cascade: when an entry is deleted its index rows stay
+    # until the removal task runs, which reads the entry's words from them to prune the
+    # typo dictionaries of exactly those words (search.tasks.remove_entries). Searches
+    # never show such a row: every hit is re-read from the directory.
     entry = models.OneToOneField(
-        "directory.Entry", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "directory.Entry",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
     )
     document = models.JSONField(help_text="search.documents.entry_document() of the entry.")
     indexed_at = models.DateTimeField(auto_now=True)
@@ -85,3 +95,62 @@ class TermVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} → {self.term}"
+
+
+class SearchWord(models.Model):
+    """The vocabulary: every distinct indexed word of seven characters or more.
+
+    Two-typo lookups (query words of nine characters or more, so indexed words of seven or
+    more) read candidates from it: on PostgreSQL through a ``pg_trgm`` GIN index on
+    ``word`` (created by migration 0002, PostgreSQL only), on SQLite by ``length``. The
+    candidates are then confirmed with a real Damerau–Levenshtein distance.
+    """
+
+    word = models.CharField(max_length=64, primary_key=True)
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["length"], name="search_word_length")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class PendingSync(models.Model):
+    """An entry whose index update has not yet succeeded: the durable "dirty" marker.
+
+    Written (in the database, not only the broker) when a sync fails with a transient error,
+    deleted when a later sync of the entry succeeds. ``search.drain_pending`` (Celery beat)
+    syncs what is left, so an update is never lost even when every retry of its task failed
+    or its message was lost with the broker.
+    """
+
+    entry_id = models.BigIntegerField(primary_key=True)
+    first_failed_at = models.DateTimeField(auto_now_add=True)
+    last_failed_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_failed_at"], name="search_pending_age")]
+
+    def __str__(self) -> str:
+        return f"pending sync of entry {self.entry_id}"
+
+
+class ReindexCheckpoint(models.Model):
+    """Where an interrupted ``search_reindex`` stopped, per backend, for ``--resume``.
+
+    ``last_entry_id``: the highest entry id whose batch is written; ``index_uid``: the
+    fresh index being filled (Meilisearch; empty for the database backend). Deleted when the
+    rebuild completes.
+    """
+
+    backend = models.CharField(max_length=40, primary_key=True)
+    last_entry_id = models.BigIntegerField(default=0)
+    index_uid = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.backend} rebuild at entry {self.last_entry_id}"

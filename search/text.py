@@ -15,11 +15,14 @@ Hangul) also index every suffix of a run, so "小明" finds "王小明".
 Matching a query word ``q`` against an indexed word ``w``, best first: ``w == q`` (exact),
 ``w`` starts with ``q`` (prefix; ``q`` of two letters or more, or one Han/kana/Hangul
 character), one edit apart (typo: ``q`` of five letters or more and a Damerau–Levenshtein
-distance of 1 — one insertion, deletion, substitution or transposition of adjacent letters).
+distance of 1 — one insertion, deletion, substitution or transposition of adjacent letters),
+two edits apart (``q`` of nine letters or more). These are Meilisearch's default typo
+tolerance thresholds (``minWordSizeForTypos``: ``oneTypo`` 5, ``twoTypos`` 9).
 """
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -38,8 +41,10 @@ RANK_VERIFIED_HANDLE = 1  # the whole query is a verified external handle
 RANK_EXACT = 2  # a query word equals an indexed word
 RANK_PREFIX = 3  # an indexed word (or the directory handle) starts with the query word
 RANK_TYPO = 4  # an indexed word is one edit away from the query word
+RANK_TYPO2 = 5  # an indexed word is two edits away from the query word
 
 TYPO_MIN_LENGTH = 5
+TYPO2_MIN_LENGTH = 9
 PREFIX_MIN_LENGTH = 2
 # Longer words are cut to this length, alike when indexed and when searched.
 WORD_MAX_LENGTH = 64
@@ -56,8 +61,10 @@ _NONSPACING = regex.compile(r"\p{Mn}+")
 _SPACELESS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold_char(ch: str) -> str:
-    """Fold one character (see the module docstring); may return "" or several characters."""
+    """Fold one character (see the module docstring); may return "" or several characters.
+    Cached: names use a few thousand distinct characters, and indexing folds millions."""
     text = unicodedata.normalize("NFKD", ch).casefold()
     return _NONSPACING.sub("", unicodedata.normalize("NFKD", text))
 
@@ -156,6 +163,25 @@ def is_one_typo(query_word: str, word: str) -> bool:
     return DamerauLevenshtein.distance(query_word, word, score_cutoff=1) == 1
 
 
+def typo_budget(query_word: str) -> int:
+    """How many typos a query word forgives: 0 below ``TYPO_MIN_LENGTH`` characters, 1 below
+    ``TYPO2_MIN_LENGTH``, 2 from there on (Meilisearch's ``minWordSizeForTypos`` defaults)."""
+    if len(query_word) >= TYPO2_MIN_LENGTH:
+        return 2
+    return 1 if len(query_word) >= TYPO_MIN_LENGTH else 0
+
+
+def typo_distance(query_word: str, word: str) -> int | None:
+    """The Damerau–Levenshtein distance from ``query_word`` to
+    ``word`` (transpositions of adjacent letters count as one edit) when it is 1 or 2 and
+    within :func:`typo_budget`; ``None`` otherwise."""
+    budget = typo_budget(query_word)
+    if not budget or query_word == word:
+        return None
+    distance = DamerauLevenshtein.distance(query_word, word, score_cutoff=budget)
+    return distance if distance <= budget else None
+
+
 def prefix_allowed(query_word: str) -> bool:
     """Whether ``query_word`` may match as a prefix: two letters or more, or one character of
     a script where one character is already a syllable or a word (Han, kana, Hangul)."""
@@ -164,13 +190,16 @@ def prefix_allowed(query_word: str) -> bool:
 
 def word_rank(query_word: str, word: str) -> int | None:
     """How ``word`` (indexed, folded) matches ``query_word`` (folded): ``RANK_EXACT``,
-    ``RANK_PREFIX``, ``RANK_TYPO`` or ``None``."""
+    ``RANK_PREFIX``, ``RANK_TYPO``, ``RANK_TYPO2`` or ``None``."""
     if word == query_word:
         return RANK_EXACT
     if prefix_allowed(query_word) and word.startswith(query_word):
         return RANK_PREFIX
-    if is_one_typo(query_word, word):
+    distance = typo_distance(query_word, word)
+    if distance == 1:
         return RANK_TYPO
+    if distance == 2:
+        return RANK_TYPO2
     return None
 
 
@@ -238,7 +267,7 @@ def _marked_spans(text: str, query: ParsedQuery, *, whole: bool) -> list[tuple[i
                 begin = start + offset
                 if rank in (RANK_EXACT, RANK_PREFIX):
                     folded_spans.append((begin, begin + len(query_word)))
-                elif rank == RANK_TYPO:
+                elif rank in (RANK_TYPO, RANK_TYPO2):
                     folded_spans.append((begin, begin + len(word)))
     spans: list[tuple[int, int]] = []
     for begin, end in sorted(folded_spans):

@@ -9,7 +9,7 @@ database (:func:`search.selectors.search_entries`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 # Called with the number of entries just processed, after each batch of a rebuild.
@@ -21,13 +21,16 @@ class BackendHealth:
     """What :meth:`SearchBackend.health` reports.
 
     ``ok``: the backend answers; ``backend``: its name; ``documents``: how many documents
-    the index holds (``None`` when it cannot tell); ``detail``: a sentence for operators.
+    the index holds (``None`` when it cannot tell); ``detail``: a sentence for operators;
+    ``fallbacks``: how many searches another backend answered because this one did not
+    (``None`` for a backend without a fallback).
     """
 
     ok: bool
     backend: str
     documents: int | None
     detail: str = ""
+    fallbacks: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,12 +73,24 @@ class SearchBackend(ABC):
         """
 
     @abstractmethod
-    def rebuild(self, progress: Progress | None = None, *, batch_size: int = 500) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, batch_size: int = 500, resume: bool = False
+    ) -> int:
         """Index every listed entry afresh and drop everything else from the index.
 
-        Entries are read and written ``batch_size`` at a time; ``progress`` is called with
-        the number of entries done after each batch. Output: the number of entries indexed.
+        Entries are read and written ``batch_size`` at a time in primary-key order;
+        ``progress`` is called with the number of entries done after each batch. After each
+        batch the backend records a :class:`search.models.ReindexCheckpoint`; with
+        ``resume`` a rebuild that was interrupted carries on after its last written batch
+        (without a checkpoint it starts from the beginning). Output: the number of entries
+        indexed by this call.
         """
+
+    def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
+        """Every document the index holds, in no particular order, read ``batch_size`` at a
+        time; used by ``search_check`` to find drift. Raises one of ``transient_errors``
+        when the index cannot be reached."""
+        raise NotImplementedError(f"the {self.name} backend cannot list its documents")
 
     @abstractmethod
     def health(self) -> BackendHealth:

@@ -16,7 +16,7 @@ One grouped query then scores every entry that has a matching term (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import (
     DatabaseError,
@@ -46,28 +46,45 @@ from django.db.models.functions import Coalesce, Least
 from directory.models import Entry, Handle
 from search.backends.base import BackendHealth, Progress, SearchBackend
 from search.documents import EntryDocument, entry_document
-from search.models import SearchDocument, SearchTerm, TermVariant
+from search.models import (
+    ReindexCheckpoint,
+    SearchDocument,
+    SearchTerm,
+    SearchWord,
+    TermVariant,
+)
 from search.text import (
     RANK_EXACT,
     RANK_HANDLE,
     RANK_PREFIX,
     RANK_TYPO,
+    RANK_TYPO2,
     RANK_VERIFIED_HANDLE,
-    TYPO_MIN_LENGTH,
+    TYPO2_MIN_LENGTH,
     ParsedQuery,
     deletions,
     fold,
     handle_name,
     index_words,
-    is_one_typo,
     parse_query,
     prefix_allowed,
+    typo_budget,
+    typo_distance,
 )
 
 Field = SearchTerm.Field
 TERM_MAX_LENGTH = SearchTerm._meta.get_field("term").max_length
 # Larger than any real score (eight words, each at worst a typo).
 NO_MATCH = 1000
+# Words two edits from a query word of nine characters have seven or more.
+VOCABULARY_MIN_LENGTH = TYPO2_MIN_LENGTH - 2
+# pg_trgm similarity a two-typo candidate must reach. An edit changes at most three of a
+# word's trigrams (a transposition four), so two substitutions in nine letters keep 0.25;
+# two transpositions, or edits that ruin more trigrams, may fall below and are missed. A
+# lower threshold finds them too but reads many times more of the trigram index (at a
+# million entries 0.15 costs about 90 ms a lookup, 0.25 about 10–50 ms); the benchmark
+# measures the recall this leaves (docs/benchmarks.md).
+TRIGRAM_THRESHOLD = 0.25
 
 
 def _listed_with_handles() -> QuerySet[Entry]:
@@ -117,75 +134,190 @@ class DatabaseBackend(SearchBackend):
         The entry's row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs one
         writer at a time) so two syncs of one entry cannot interleave, and each reads what
         was committed before it. A document equal to the one indexed is not rewritten.
+        Words the entry no longer uses are then pruned from the typo dictionaries, if no
+        other entry uses them.
         """
         alias = router.db_for_write(SearchDocument)
         with transaction.atomic(using=alias):
             list(Entry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
             entry = _listed_with_handles().filter(pk=entry_id).first()
+            old_words = self._words_of([entry_id])
             if entry is None:
                 SearchDocument.objects.filter(pk=entry_id).delete()
-                return
-            document = entry_document(entry)
-            indexed = (
-                SearchDocument.objects.filter(pk=entry_id)
-                .values_list("document", flat=True)
-                .first()
-            )
-            if indexed != document:
+            else:
+                document = entry_document(entry)
+                indexed = (
+                    SearchDocument.objects.filter(pk=entry_id)
+                    .values_list("document", flat=True)
+                    .first()
+                )
+                if indexed == document:
+                    return
                 self._write([document])
+        self._prune_words(alias, old_words)
 
     def remove_entry(self, entry_id: int) -> None:
         """See :meth:`SearchBackend.remove_entry`.
 
-        Also prunes the typo dictionary of words no posting uses any more: the entry's
-        nickname and handle words would otherwise stay in it, and removal is how a deleted
-        account leaves the index (its document may already be gone with the entry's row).
-        The prune reads the whole dictionary, which removals, being rare, can afford.
+        Also prunes the typo dictionaries (:class:`TermVariant`, :class:`SearchWord`) of
+        the entry's words that no other posting uses: only those words are looked at, so
+        a removal costs the same in a directory of any size.
         """
         alias = router.db_for_write(SearchDocument)
         with transaction.atomic(using=alias):
+            words = self._words_of([entry_id])
             SearchDocument.objects.filter(pk=entry_id).delete()
-        self._prune_variants(alias)
+        self._prune_words(alias, words)
 
-    def rebuild(self, progress: Progress | None = None, *, batch_size: int = 500) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, batch_size: int = 500, resume: bool = False
+    ) -> int:
         """See :meth:`SearchBackend.rebuild`.
 
         Entries are read in primary-key order, ``batch_size`` per transaction, each batch
-        locked and rewritten whole, so searches keep answering while it runs. Documents of
-        entries no longer listed are then dropped, and dictionary variants no posting uses
-        any more are pruned.
+        locked and rewritten whole, so searches keep answering while it runs; the batch's
+        :class:`ReindexCheckpoint` is written in the same transaction. Documents of
+        entries no longer listed are then dropped, and dictionary words no posting uses
+        any more are pruned (one pass over the dictionaries).
         """
         alias = router.db_for_write(SearchDocument)
+        connection = connections[alias]
+        checkpoint = ReindexCheckpoint.objects.filter(backend=self.name).first()
+        last_pk = checkpoint.last_entry_id if (resume and checkpoint) else 0
+        self._ensure_lookup_index(connection)
+        # An empty index on PostgreSQL is filled by the bulk-load path (see _load_begin).
+        loading = (
+            connection.vendor == "postgresql"
+            and not last_pk
+            and not SearchDocument.objects.using(alias).exists()
+        )
+        variant_table = self._load_begin(connection) if loading else None
         done = 0
-        last_pk = 0
-        while True:
-            with transaction.atomic(using=alias):
-                batch = list(
-                    Entry.objects.select_for_update()
-                    .filter(pk__gt=last_pk)
-                    .order_by("pk")
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not batch:
-                    break
-                last_pk = batch[-1]
-                listed = list(_listed_with_handles().filter(pk__in=batch))
-                SearchDocument.objects.filter(pk__in=batch).exclude(
-                    pk__in=[entry.pk for entry in listed]
-                ).delete()
-                self._write([entry_document(entry) for entry in listed])
-            done += len(listed)
-            if progress is not None:
-                progress(len(listed))
+        try:
+            while True:
+                with transaction.atomic(using=alias):
+                    batch = list(
+                        Entry.objects.select_for_update()
+                        .filter(pk__gt=last_pk)
+                        .order_by("pk")
+                        .values_list("pk", flat=True)[:batch_size]
+                    )
+                    if not batch:
+                        break
+                    last_pk = batch[-1]
+                    listed = list(_listed_with_handles().filter(pk__in=batch))
+                    SearchDocument.objects.filter(pk__in=batch).exclude(
+                        pk__in=[entry.pk for entry in listed]
+                    ).delete()
+                    self._write(
+                        [entry_document(entry) for entry in listed], variant_table=variant_table
+                    )
+                    ReindexCheckpoint.objects.update_or_create(
+                        backend=self.name, defaults={"last_entry_id": last_pk}
+                    )
+                done += len(listed)
+                if progress is not None:
+                    progress(len(listed))
+        finally:
+            if loading:
+                self._load_end(connection, variant_table)
         with transaction.atomic(using=alias):
             SearchDocument.objects.exclude(
                 Exists(Entry.objects.listed().filter(pk=OuterRef("pk")))
             ).delete()
-        self._prune_variants(alias)
+        if not loading:
+            self._prune_words(alias, None)
+        ReindexCheckpoint.objects.filter(backend=self.name).delete()
         return done
 
-    def _write(self, documents: list[EntryDocument]) -> None:
-        """Replace the index rows of ``documents``; call inside a transaction."""
+    # PostgreSQL bulk load of an empty index: the postings' lookup index is dropped while
+    # the postings go in and built once at the end (one sort instead of millions of random
+    # B-tree inserts), and the typo variants are gathered in an unindexed temporary table
+    # and inserted once, sorted and without duplicates. Searches meanwhile answer from an
+    # index that was empty anyway; syncs that run meanwhile write as usual.
+    _VARIANT_LOAD_TABLE = "search_variant_load"
+
+    @staticmethod
+    def _lookup_index():
+        return next(i for i in SearchTerm._meta.indexes if i.name == "search_term_lookup")
+
+    def _ensure_lookup_index(self, connection) -> None:
+        """Re-create the postings' lookup index if a bulk load was killed before its end."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", ["search_term_lookup"])
+            present = cursor.fetchone()
+        if not present:
+            self._alter_lookup_index(connection, add=True)
+
+    def _alter_lookup_index(self, connection, *, add: bool) -> None:
+        with connection.cursor() as cursor:
+            # Inside an outer transaction, deferred foreign-key checks of rows written
+            # earlier would make PostgreSQL refuse to alter the table; run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with connection.schema_editor() as editor:
+            if add:
+                editor.add_index(SearchTerm, self._lookup_index())
+            else:
+                editor.remove_index(SearchTerm, self._lookup_index())
+
+    def _load_begin(self, connection) -> str:
+        self._alter_lookup_index(connection, add=False)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._VARIANT_LOAD_TABLE} "
+                "(variant varchar(64), term varchar(64))"
+            )
+            cursor.execute(f"TRUNCATE {self._VARIANT_LOAD_TABLE}")
+        return self._VARIANT_LOAD_TABLE
+
+    def _load_end(self, connection, variant_table: str) -> None:
+        quote = connection.ops.quote_name
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
+                f"SELECT DISTINCT variant, term FROM {variant_table} ORDER BY 1, 2 "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {variant_table}")
+        self._ensure_lookup_index(connection)
+        with connection.cursor() as cursor:
+            # Postings of one term then sit side by side: a search reads a few pages per
+            # term instead of one page per matching entry (3x faster at a million entries).
+            cursor.execute(f"CLUSTER {quote(SearchTerm._meta.db_table)} USING search_term_lookup")
+            # VACUUM also marks the pages all-visible, for index-only scans; it cannot run
+            # inside a transaction (a test's), where ANALYZE alone is done.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+            for model in (SearchDocument, SearchTerm, TermVariant, SearchWord):
+                cursor.execute(f"{command} {quote(model._meta.db_table)}")
+
+    def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
+        """See :meth:`SearchBackend.indexed_documents`: the stored documents, by entry id."""
+        last_pk = 0
+        while True:
+            rows = list(
+                SearchDocument.objects.filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", "document")[:batch_size]
+            )
+            if not rows:
+                return
+            last_pk = rows[-1][0]
+            for _, document in rows:
+                yield document
+
+    @staticmethod
+    def _words_of(entry_ids: list[int]) -> set[str]:
+        return set(
+            SearchTerm.objects.filter(document_id__in=entry_ids, field=Field.WORD).values_list(
+                "term", flat=True
+            )
+        )
+
+    def _write(self, documents: list[EntryDocument], *, variant_table: str | None = None) -> None:
+        """Replace the index rows of ``documents``; call inside a transaction. With
+        ``variant_table`` (a bulk load), typo variants go to that table instead."""
         ids = [document["id"] for document in documents]
         SearchTerm.objects.filter(document_id__in=ids).delete()
         SearchDocument.objects.bulk_create(
@@ -194,47 +326,115 @@ class DatabaseBackend(SearchBackend):
             unique_fields=["entry"],
             update_fields=["document", "indexed_at"],
         )
-        postings: list[SearchTerm] = []
+        # (document_id, term, field, verified, handle_canonical)
+        postings: list[tuple[int, str, int, bool, str]] = []
         words: set[str] = set()
         for document in documents:
             for field, term in document_terms(document):
                 postings.append(
-                    SearchTerm(
-                        document_id=document["id"],
-                        field=field,
-                        term=term,
-                        verified=document["verified"],
-                        handle_canonical=document["handle_canonical"],
+                    (
+                        document["id"],
+                        term,
+                        field,
+                        document["verified"],
+                        document["handle_canonical"],
                     )
                 )
                 if field == Field.WORD:
                     words.add(term)
+        variants = [(variant, word) for word in words for variant in deletions(word)]
+        vocabulary = [word for word in words if len(word) >= VOCABULARY_MIN_LENGTH]
         # Postings first: a concurrent prune (which locks the postings table) then either
-        # sees them or runs entirely before the variants below are written.
-        SearchTerm.objects.bulk_create(postings, batch_size=1000)
-        TermVariant.objects.bulk_create(
+        # sees them or runs entirely before the dictionary rows below are written.
+        connection = connections[router.db_for_write(SearchTerm)]
+        if connection.vendor == "postgresql":
+            self._insert_arrays(
+                connection, postings, variants, vocabulary, variant_table=variant_table
+            )
+            return
+        SearchTerm.objects.bulk_create(
             (
-                TermVariant(variant=variant, term=word)
-                for word in words
-                for variant in deletions(word)
+                SearchTerm(
+                    document_id=document_id,
+                    term=term,
+                    field=field,
+                    verified=verified,
+                    handle_canonical=handle_canonical,
+                )
+                for document_id, term, field, verified, handle_canonical in postings
             ),
-            batch_size=1000,
+            batch_size=2000,
+        )
+        TermVariant.objects.bulk_create(
+            (TermVariant(variant=variant, term=word) for variant, word in variants),
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        SearchWord.objects.bulk_create(
+            (SearchWord(word=word, length=len(word)) for word in vocabulary),
+            batch_size=2000,
             ignore_conflicts=True,
         )
 
-    def _prune_variants(self, alias: str) -> None:
+    @staticmethod
+    def _insert_arrays(connection, postings, variants, vocabulary, *, variant_table=None) -> None:
+        """PostgreSQL's bulk path: one ``INSERT … SELECT FROM unnest(arrays)`` per table,
+        however many rows, instead of a ``VALUES`` list the ORM builds row by row."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            if postings:
+                cursor.execute(
+                    f"INSERT INTO {quote(SearchTerm._meta.db_table)} "
+                    "(document_id, term, field, verified, handle_canonical) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], "
+                    "%s::boolean[], %s::varchar[])",
+                    [list(column) for column in zip(*postings, strict=True)],
+                )
+            if variants and variant_table:
+                cursor.execute(
+                    f"INSERT INTO {variant_table} (variant, term) "
+                    "SELECT * FROM unnest(%s::varchar[], %s::varchar[])",
+                    [[v for v, _ in variants], [w for _, w in variants]],
+                )
+            elif variants:
+                cursor.execute(
+                    f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
+                    "SELECT * FROM unnest(%s::varchar[], %s::varchar[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [[v for v, _ in variants], [w for _, w in variants]],
+                )
+            if vocabulary:
+                cursor.execute(
+                    f"INSERT INTO {quote(SearchWord._meta.db_table)} (word, length) "
+                    "SELECT w, char_length(w) FROM unnest(%s::varchar[]) AS w "
+                    "ON CONFLICT DO NOTHING",
+                    [vocabulary],
+                )
+
+    def _prune_words(self, alias: str, words: set[str] | None) -> None:
+        """Drop dictionary rows of ``words`` (every word when ``None``) that no posting uses."""
+        if words is not None and not words:
+            return
         connection = connections[alias]
         with transaction.atomic(using=alias):
             if connection.vendor == "postgresql":
                 # SHARE mode waits for writers of postings in flight and holds new ones
-                # back, so no variant is pruned while a posting that needs it is uncommitted.
+                # back, so no word is pruned while a posting that needs it is uncommitted.
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"LOCK TABLE {connection.ops.quote_name(SearchTerm._meta.db_table)} "
                         "IN SHARE MODE"
                     )
-            TermVariant.objects.exclude(
+            variants = TermVariant.objects.all()
+            vocabulary = SearchWord.objects.all()
+            if words is not None:
+                variants = variants.filter(term__in=words)
+                vocabulary = vocabulary.filter(word__in=words)
+            variants.exclude(
                 Exists(SearchTerm.objects.filter(field=Field.WORD, term=OuterRef("term")))
+            ).delete()
+            vocabulary.exclude(
+                Exists(SearchTerm.objects.filter(field=Field.WORD, term=OuterRef("word")))
             ).delete()
 
     # ------------------------------------------------------------------ reading
@@ -260,9 +460,11 @@ class DatabaseBackend(SearchBackend):
         upper = _successor(prefix)
         return Q(term__gte=prefix, term__lt=upper) if upper else Q(term__gte=prefix)
 
-    def _typo_terms(self, words: Iterable[str]) -> dict[str, set[str]]:
-        """For each query word long enough, the indexed words one edit away from it."""
-        keys = {word: {word} | deletions(word) for word in words if len(word) >= TYPO_MIN_LENGTH}
+    def _typo_terms(self, words: Iterable[str]) -> dict[str, dict[str, int]]:
+        """For each query word long enough, the indexed words within its typo budget,
+        each with its rank (``RANK_TYPO`` one edit away, ``RANK_TYPO2`` two). Words two
+        edits away are looked for only when the query word is not itself indexed."""
+        keys = {word: {word} | deletions(word) for word in words if typo_budget(word)}
         if not keys:
             return {}
         candidates = set(
@@ -270,23 +472,73 @@ class DatabaseBackend(SearchBackend):
             .values_list("term", flat=True)
             .distinct()
         )
-        # A deletion of the query word is one edit from it by construction; it is looked
-        # up directly, which also finds indexed words too short to have variants.
-        return {
-            word: {term for term in candidates if is_one_typo(word, term)} | deletions(word)
-            for word in keys
-        }
+        found: dict[str, dict[str, int]] = {}
+        for word in keys:
+            # A deletion of the query word is one edit from it by construction; it is looked
+            # up directly, which also finds indexed words too short to have variants.
+            ranks = dict.fromkeys(deletions(word), RANK_TYPO)
+            pool = candidates
+            # A word that is itself indexed (its own variants led back to it) is taken as
+            # typed: looking for words two edits from it is the costliest lookup there is,
+            # and its exact matches rank first anyway.
+            if typo_budget(word) == 2 and word not in candidates:
+                pool = pool | self._two_typo_candidates(word)
+            for term in pool:
+                distance = typo_distance(word, term)
+                if distance is not None:
+                    ranks[term] = RANK_TYPO if distance == 1 else RANK_TYPO2
+            found[word] = ranks
+        return found
+
+    def _two_typo_candidates(self, word: str) -> set[str]:
+        """Vocabulary words that may be two edits from ``word`` (nine characters or more).
+
+        PostgreSQL: trigram similarity (``pg_trgm``'s ``%`` operator on a GIN index) of at
+        least ``TRIGRAM_THRESHOLD``, within two characters of the word's length (a few
+        two-edit matches fall under the threshold: see there). SQLite: every vocabulary
+        word of such a length (an embedded directory is small). The caller confirms each
+        with a real distance.
+        """
+        lengths = (len(word) - 2, len(word) + 2)
+        connection = connections[router.db_for_read(SearchWord)]
+        if connection.vendor != "postgresql":
+            return set(
+                SearchWord.objects.filter(length__range=lengths).values_list("word", flat=True)
+            )
+        table = connection.ops.quote_name(SearchWord._meta.db_table)
+        with connection.cursor() as cursor:
+            # The threshold of the ``%`` operator is a setting; no one else on the
+            # connection uses the operator, so it is set for the session.
+            cursor.execute(f"SET pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
+            cursor.execute(
+                f"SELECT word FROM {table} WHERE word %% %s AND length BETWEEN %s AND %s",
+                [word, *lengths],
+            )
+            return {row[0] for row in cursor.fetchall()}
 
     def _matches(self, parsed: ParsedQuery) -> QuerySet:
         typo_terms = self._typo_terms(parsed.words)
         whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
         word_prefixes = {word for word in parsed.words if prefix_allowed(word)}
-        exact = {*parsed.whole, *parsed.words}.union(*typo_terms.values())
-        wanted = Q(term__in=exact)
-        for prefix in sorted(whole_prefixes | word_prefixes):
+        wanted_whole = Q(term__in=parsed.whole)
+        for prefix in sorted(whole_prefixes):
+            wanted_whole |= self._starts_with(prefix)
+        wanted_words = Q(term__in={*parsed.words}.union(*(set(t) for t in typo_terms.values())))
+        for prefix in sorted(word_prefixes):
             # A prefix that extends another one already wanted finds nothing more.
             if not any(prefix != other and prefix.startswith(other) for other in word_prefixes):
-                wanted |= self._starts_with(prefix)
+                wanted_words |= self._starts_with(prefix)
+        if len(parsed.words) > 1:
+            # Every word must match, so only documents that match the longest word (the
+            # rarest, as a rule) can: their postings are read through the per-document
+            # index instead of every posting that starts like a short word ("ve%").
+            driver = max(parsed.words, key=len)
+            drive = Q(term__in={driver, *typo_terms.get(driver, {})})
+            if driver in word_prefixes:
+                drive |= self._starts_with(driver)
+            candidates = SearchTerm.objects.filter(Q(field=Field.WORD) & drive)
+            wanted_words &= Q(document_id__in=candidates.values("document_id"))
+        wanted = wanted_whole | wanted_words
 
         whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
         whole_cases = [
@@ -314,10 +566,10 @@ class DatabaseBackend(SearchBackend):
                 cases.append(
                     When(Q(field=Field.WORD) & self._starts_with(word), then=Value(RANK_PREFIX))
                 )
-            if typo_terms.get(word):
-                cases.append(
-                    When(field=Field.WORD, term__in=typo_terms[word], then=Value(RANK_TYPO))
-                )
+            for rank in (RANK_TYPO, RANK_TYPO2):
+                terms = [term for term, r in typo_terms.get(word, {}).items() if r == rank]
+                if terms:
+                    cases.append(When(field=Field.WORD, term__in=terms, then=Value(rank)))
             annotations[f"w{index}"] = Min(Case(*cases, output_field=IntegerField()))
 
         score = Coalesce(F("whole"), Value(NO_MATCH))

@@ -27,6 +27,7 @@ def test_it_puts_only_public_fields_and_verified_handles_in_the_document(make_en
         "handle_canonical": "ada",
         "nickname": "Ada Lovelace",
         "verified_handles": ["ada-l", "ada@mastodon.social"],
+        "verified_kinds": ["fediverse", "github"],
         "verified": True,
     }
 
@@ -39,6 +40,7 @@ def test_it_leaves_phone_numbers_out_but_still_counts_them_as_verified(make_entr
     )
     document = entry_document(entry)
     assert document["verified_handles"] == []
+    assert document["verified_kinds"] == []
     assert document["verified"] is True
     assert "390" not in json.dumps(document)
 

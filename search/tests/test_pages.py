@@ -18,6 +18,15 @@ def test_it_shows_the_search_box_on_the_home_page(client):
     assert 'action="/search"' in html
     assert 'aria-live="polite"' in html
     assert "live-search.js" in html
+    # The box is a combobox controlling the listbox the fragment brings.
+    box = re.search(r'<input id="search-q"[^>]*>', html).group()
+    for attribute in (
+        'role="combobox"',
+        'aria-autocomplete="list"',
+        'aria-expanded="false"',
+        'aria-controls="live-results-list"',
+    ):
+        assert attribute in box
 
 
 def test_it_renders_results_with_links_badges_and_marks(client, make_entry):
@@ -63,6 +72,12 @@ def test_it_sends_only_the_results_fragment_for_search_as_you_type(client, make_
     assert response.status_code == 200
     assert "<html" not in html
     assert "<mark>Ott</mark>oline" in html
+    assert '<ul class="results" id="live-results-list" role="listbox"' in html
+    assert '<li id="live-option-1" role="option" aria-selected="false">' in html
+    assert 'href="/@otto" tabindex="-1"' in html
+    # The full results page stays a plain list of links, in the tab order.
+    page = client.get("/search", {"q": "ott"}).content.decode()
+    assert 'role="listbox"' not in page and 'tabindex="-1"' not in page
 
 
 def test_it_says_when_no_one_matches(client):

@@ -6,10 +6,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from directory.models import Entry
 from search.backends import get_backend
-from search.models import SearchDocument
+from search.models import ReindexCheckpoint, SearchDocument, SearchWord, TermVariant
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +41,72 @@ def test_it_is_silent_at_verbosity_zero(make_entry):
 def test_it_refuses_a_batch_size_below_one():
     with pytest.raises(CommandError, match="--batch-size must be 1 or more"):
         call_command("search_reindex", "--batch-size", "0")
+
+
+def test_it_resumes_an_interrupted_rebuild_after_its_checkpoint(make_entry):
+    entries = [make_entry(f"Ottoline {n}", f"otto{n}") for n in range(4)]
+    SearchDocument.objects.all().delete()
+    ReindexCheckpoint.objects.create(backend="database", last_entry_id=entries[1].pk)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("search_reindex", "--resume", stdout=out, stderr=err)
+
+    assert f"Resuming after entry {entries[1].pk}." in out.getvalue()
+    assert "Indexed 2 entries." in out.getvalue() and "2/2" in err.getvalue()
+    assert set(SearchDocument.objects.values_list("pk", flat=True)) == {
+        entries[2].pk,
+        entries[3].pk,
+    }
+    assert not ReindexCheckpoint.objects.exists()
+
+
+def test_it_records_a_checkpoint_per_batch_so_a_crash_can_resume(make_entry, monkeypatch):
+    entries = [make_entry(f"Ottoline {n}", f"otto{n}") for n in range(4)]
+    backend = get_backend()
+    write = backend._write
+    calls = []
+
+    def crash_on_second_batch(documents, **options):
+        calls.append(documents)
+        if len(calls) == 2:
+            raise RuntimeError("the machine went down")
+        write(documents, **options)
+
+    monkeypatch.setattr(backend, "_write", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        backend.rebuild(batch_size=2)
+    assert ReindexCheckpoint.objects.get(backend="database").last_entry_id == entries[1].pk
+    monkeypatch.undo()
+    assert backend.rebuild(batch_size=2, resume=True) == 2
+    assert not ReindexCheckpoint.objects.exists()
+
+
+def _lookup_index_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'search_term_lookup'")
+        return cursor.fetchone() is not None
+
+
+@pytest.mark.postgres
+def test_it_bulk_loads_an_empty_index_and_restores_the_lookup_index(make_entry):
+    make_entry("Wilhelmina Brackwater", "mina")
+    make_entry("Marguerite Brackwater", "daisy")
+    for model in (SearchDocument, TermVariant, SearchWord):
+        model.objects.all().delete()
+
+    assert get_backend().rebuild(batch_size=1) == 2
+
+    assert _lookup_index_exists()
+    assert TermVariant.objects.filter(term="brackwater").count() == len("brackwater")
+    assert SearchWord.objects.filter(word="wilhelmina").exists()
+    assert get_backend().search("brakwater", limit=5, offset=0)[1] == 2
+    assert get_backend().search("vilhelmena", limit=5, offset=0)[1] == 1
+
+
+@pytest.mark.postgres
+def test_it_rebuilds_the_lookup_index_a_killed_bulk_load_left_dropped(make_entry):
+    make_entry("Wilhelmina Brackwater", "mina")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX search_term_lookup")
+    get_backend().rebuild()
+    assert _lookup_index_exists()

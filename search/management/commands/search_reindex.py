@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from directory.models import Entry
 from search.backends import get_backend
+from search.models import ReindexCheckpoint
 
 
 class Command(BaseCommand):
@@ -24,8 +25,14 @@ class Command(BaseCommand):
             default=500,
             help="Entries read and written per transaction (default 500).",
         )
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="Carry on an interrupted rebuild after its last written batch "
+            "(starts from the beginning when none was interrupted).",
+        )
 
-    def handle(self, *args, batch_size: int, verbosity: int, **options) -> None:
+    def handle(self, *args, batch_size: int, resume: bool, verbosity: int, **options) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         backend = get_backend()
@@ -38,14 +45,20 @@ class Command(BaseCommand):
         # not add a newline after each of them.
         ending, self.stderr.ending = self.stderr.ending, ""
         try:
+            checkpoint = ReindexCheckpoint.objects.filter(backend=backend.name).first()
+            listed = Entry.objects.listed()
+            if resume and checkpoint:
+                listed = listed.filter(pk__gt=checkpoint.last_entry_id)
+                if verbosity:
+                    self.stdout.write(f"Resuming after entry {checkpoint.last_entry_id}.")
             with tqdm(
-                total=Entry.objects.listed().count(),
+                total=listed.count(),
                 unit="entry",
                 desc=f"Indexing ({backend.name})",
                 file=self.stderr,
                 disable=verbosity == 0,
             ) as bar:
-                indexed = backend.rebuild(progress=bar.update, batch_size=batch_size)
+                indexed = backend.rebuild(progress=bar.update, batch_size=batch_size, resume=resume)
         finally:
             self.stderr.ending = ending
         if verbosity:

@@ -1,16 +1,49 @@
-// Search as you type: the form still works without this script (it submits to /search).
+// Search as you type, as a WAI-ARIA combobox with a listbox popup (APG combobox pattern).
+// The form still works without this script (it submits to /search).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-live-search]");
   if (!form || !window.fetch || !window.AbortController) return;
   var input = form.querySelector("input[name=q]");
   var region = document.getElementById(form.getAttribute("data-live-search"));
+  var status = document.getElementById("live-status");
   var timer = null;
   var pending = null;
+  var active = -1;
+
+  function options() {
+    return region.querySelectorAll("[role=option]");
+  }
+
+  function choose(index) {
+    var all = options();
+    if (active >= 0 && all[active]) all[active].setAttribute("aria-selected", "false");
+    active = index;
+    if (index < 0 || !all[index]) {
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      return;
+    }
+    all[index].setAttribute("aria-selected", "true");
+    all[index].scrollIntoView({ block: "nearest" });
+    input.setAttribute("aria-activedescendant", all[index].id);
+  }
 
   function show(html) {
     region.innerHTML = html;
+    region.hidden = false;
     region.setAttribute("aria-busy", "false");
+    active = -1;
+    input.removeAttribute("aria-activedescendant");
+    input.setAttribute("aria-expanded", options().length ? "true" : "false");
+    var summary = region.querySelector("[data-live-status], [role=alert]");
+    if (status) status.textContent = summary ? summary.textContent : "";
+  }
+
+  function collapse() {
+    choose(-1);
+    region.hidden = true;
+    input.setAttribute("aria-expanded", "false");
   }
 
   function run() {
@@ -25,22 +58,39 @@
       .then(show)
       .catch(function (error) {
         if (error.name !== "AbortError") {
+          show("");
+          if (status) status.textContent = "Search is not answering; press Enter to try again.";
           region.textContent = "Search is not answering; press Enter to try again.";
-          region.setAttribute("aria-busy", "false");
         }
       });
   }
 
   input.addEventListener("input", function () {
     clearTimeout(timer);
-    timer = setTimeout(run, 200);
+    timer = setTimeout(run, 150);
   });
-  // Down arrow moves from the box into the results; Escape in the results returns to it.
+
   input.addEventListener("keydown", function (event) {
-    var first = region.querySelector("a");
-    if (event.key === "ArrowDown" && first) { event.preventDefault(); first.focus(); }
+    var count = options().length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!count) return;
+      event.preventDefault();
+      if (region.hidden) { region.hidden = false; input.setAttribute("aria-expanded", "true"); }
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      choose(active < 0 ? (step > 0 ? 0 : count - 1) : (active + step + count) % count);
+    } else if (event.key === "Enter" && active >= 0) {
+      var link = options()[active].querySelector("a[href]");
+      if (link) { event.preventDefault(); window.location.assign(link.href); }
+    } else if (event.key === "Escape") {
+      if (input.getAttribute("aria-expanded") === "true") { event.preventDefault(); collapse(); }
+      else if (input.value) { event.preventDefault(); input.value = ""; show(""); }
+    }
   });
-  region.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { input.focus(); }
+
+  // A click on an option (not only on its link) opens it, as Enter does.
+  region.addEventListener("click", function (event) {
+    var option = event.target.closest("[role=option]");
+    var link = option && option.querySelector("a[href]");
+    if (link && event.target.closest("a") !== link) window.location.assign(link.href);
   });
 })();
