@@ -312,7 +312,7 @@ class NumberApi(APIView):
         given = NumberApi.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         linked = services.number_set_forward_audience(
-            linked=linked, audience=given.validated_data["forward_audience"]
+            linked=linked, audience=given.validated_data["forward_audience"], request=request
         )
         return Response(OwnerNumberSerializer(linked).data)
 
@@ -330,6 +330,14 @@ class NumberRetireApi(APIView):
 
         class Meta:
             ref_name = "NumberRetire"
+
+        def validate_days(self, days: int) -> int:
+            """Refuse a window longer than ``NUMBER_FORWARD_MAX_DAYS``."""
+            if days > settings.NUMBER_FORWARD_MAX_DAYS:
+                raise serializers.ValidationError(
+                    f"The forwarding window is 1 to {settings.NUMBER_FORWARD_MAX_DAYS} days."
+                )
+            return days
 
     @extend_schema(
         operation_id="entry_numbers_retire",

@@ -53,10 +53,32 @@ def read_number(raw: str, region: str | None = None) -> str:
     Raises :class:`NormalizationError` when it is not a number, or carries an extension
     (an extension cannot receive a text message, so it cannot be proved).
     """
-    number = normalize_phone(raw, region)
+    try:
+        number = normalize_phone(raw, region)
+    except NormalizationError:
+        if _bad_country_code(raw):
+            raise NormalizationError(
+                f"{raw!r} is not a valid international number: no country has the "
+                "calling code after the +."
+            ) from None
+        raise
     if number.extension:
         raise NormalizationError("A number with an extension cannot receive a code.")
     return number.e164
+
+
+def _bad_country_code(raw: str) -> bool:
+    """Whether ``raw`` is written with ``+`` but no country has its calling code."""
+    text = str(raw).strip()
+    if text.lower().startswith("tel:"):
+        text = text[4:].split(";", 1)[0].strip()
+    if not text.startswith("+"):
+        return False
+    try:
+        phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        return exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+    return False
 
 
 def calling_code(e164: str) -> int:
@@ -334,17 +356,31 @@ def _check_audience(audience: str | None) -> None:
         )
 
 
-def number_set_forward_audience(*, linked: LinkedNumber, audience: str) -> LinkedNumber:
+def number_set_forward_audience(
+    *, linked: LinkedNumber, audience: str, request: HttpRequest | None = None
+) -> LinkedNumber:
     """Choose who may see the forward (an :class:`Endpoint.Audience` value).
-    Raises :class:`NormalizationError` for an unknown audience and
-    :class:`NumberStateError` for a retired number."""
+
+    A change is recorded as a ``policy_changed`` audit event, like the other visibility
+    changes (the number is named by its id, never in clear). Raises
+    :class:`NormalizationError` for an unknown audience and :class:`NumberStateError` for
+    a retired number."""
     _check_audience(audience)
     with transaction.atomic():
-        row = LinkedNumber.objects.select_for_update().get(pk=linked.pk)
+        row = LinkedNumber.objects.select_for_update().select_related("entry").get(pk=linked.pk)
         if row.state == LinkedNumber.State.RETIRED:
             raise NumberStateError("A retired number has no forward.")
-        row.forward_audience = audience
-        row.save(update_fields=["forward_audience"])
+        before = row.forward_audience
+        if before != audience:
+            row.forward_audience = audience
+            row.save(update_fields=["forward_audience"])
+            audit_record(
+                action=AuditEvent.Action.POLICY_CHANGED,
+                user=row.entry.owner if row.entry.owner_id else None,
+                request=request,
+                entry_id=row.entry_id,
+                changes={"number_forwards": {str(row.pk): [before, audience]}},
+            )
     return row
 
 

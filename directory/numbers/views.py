@@ -149,7 +149,9 @@ def audience_view(request: HttpRequest, number_id: int) -> HttpResponse:
     """``POST /account/numbers/<id>/audience`` (``audience``): who sees the forward."""
     try:
         linked = services.number_set_forward_audience(
-            linked=_owned(request, number_id), audience=request.POST.get("audience", "")
+            linked=_owned(request, number_id),
+            audience=request.POST.get("audience", ""),
+            request=request,
         )
     except WorldbookError as exc:
         return _error(request, exc, "Not changed")

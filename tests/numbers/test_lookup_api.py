@@ -85,6 +85,17 @@ def test_bad_input_is_a_problem_document(charlie_user):
     assert_problem(api.get(URL, {"since": "2026-13-40"}), 400)
 
 
+def test_a_number_with_a_plus_and_no_such_country_is_not_called_national(charlie_user):
+    api = client_for(charlie_user)
+    body = assert_problem(api.get("/api/v1/numbers/+99999999999999999"), 400)
+    detail = body["errors"]["e164"][0]
+    assert "not a valid international number" in detail
+    assert "national number" not in detail.replace("international number", "")
+    # Written without +, it still asks for a region.
+    body = assert_problem(api.get("/api/v1/numbers/4155550123"), 400)
+    assert "give a region" in body["errors"]["e164"][0]
+
+
 def test_the_daily_limit_is_kept_in_the_database(forwarding, charlie_user, settings):
     settings.NUMBER_LOOKUPS_PER_DAY = 2
     api = client_for(charlie_user)

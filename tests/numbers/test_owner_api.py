@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import AuditEvent
 from tests.api.conftest import assert_problem
 from tests.numbers.conftest import NUMBER, client_for, last_code
 
@@ -64,3 +65,39 @@ def test_bad_input_is_a_problem(alice, alice_user):
     body = assert_problem(api.post(BASE, {"number": "1-800-MYFAX"}, format="json"), 400)
     assert "number" in body["errors"]
     assert_problem(api.post(f"{BASE}/99/retire", {}, format="json"), 404)
+
+
+def _linked_id(api) -> int:
+    api.post(BASE, {"number": NUMBER}, format="json")
+    linked = api.post(f"{BASE}/verify", {"number": NUMBER, "code": last_code()}, format="json")
+    assert linked.status_code == 201, linked.content
+    return linked.json()["id"]
+
+
+def test_a_too_long_window_is_an_invalid_request_on_days(alice, alice_user, settings):
+    api = client_for(alice_user)
+    number_id = _linked_id(api)
+    for days in (0, settings.NUMBER_FORWARD_MAX_DAYS + 1):
+        body = assert_problem(
+            api.post(f"{BASE}/{number_id}/retire", {"days": days}, format="json"),
+            400,
+            "invalid-request",
+        )
+        assert "days" in body["errors"], body
+    assert api.get(BASE).json()[0]["state"] == "active"
+
+
+def test_changing_who_sees_the_forward_is_audited_without_the_number(alice, alice_user):
+    api = client_for(alice_user)
+    number_id = _linked_id(api)
+    changed = api.patch(f"{BASE}/{number_id}", {"forward_audience": "contacts"}, format="json")
+    assert changed.status_code == 200, changed.content
+    events = list(AuditEvent.objects.filter(action=AuditEvent.Action.POLICY_CHANGED))
+    assert len(events) == 1
+    event = events[0]
+    assert event.user == alice_user
+    assert event.data["changes"] == {"number_forwards": {str(number_id): ["signed_in", "contacts"]}}
+    assert "4155550123" not in str(event.data)
+    # Setting the same audience again changes nothing and records nothing.
+    api.patch(f"{BASE}/{number_id}", {"forward_audience": "contacts"}, format="json")
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.POLICY_CHANGED).count() == 1
