@@ -188,6 +188,9 @@ if SEARCH_BACKEND == "meilisearch" and not MEILISEARCH_URL:
 MEILISEARCH_TIMEOUT = envint("MEILISEARCH_TIMEOUT", 2, minimum=1)
 # Seconds to wait for a Meilisearch task (an indexing batch, a swap) to finish.
 MEILISEARCH_TASK_TIMEOUT = envint("MEILISEARCH_TASK_TIMEOUT", 120, minimum=1)
+# Seconds searches answer from the database, without asking Meilisearch, after it failed or
+# timed out (the circuit breaker, kept in the cache so every process shares it).
+MEILISEARCH_COOLDOWN = envint("MEILISEARCH_COOLDOWN", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["search-drain-pending"] = {
     "task": "search.drain_pending",
     "schedule": envint("SEARCH_DRAIN_INTERVAL", 60, minimum=5),

@@ -23,7 +23,8 @@ class BackendHealth:
     ``ok``: the backend answers; ``backend``: its name; ``documents``: how many documents
     the index holds (``None`` when it cannot tell); ``detail``: a sentence for operators;
     ``fallbacks``: how many searches another backend answered because this one did not
-    (``None`` for a backend without a fallback).
+    (``None`` for a backend without a fallback); ``breaker``: the state of its circuit
+    breaker, ``closed`` or ``open (N seconds left)`` (``None`` for a backend without one).
     """
 
     ok: bool
@@ -31,8 +32,10 @@ class BackendHealth:
     documents: int | None
     detail: str = ""
     fallbacks: int | None = None
+    breaker: str | None = None
 
     def as_dict(self) -> dict[str, object]:
+        """The fields as a dictionary (for JSON)."""
         return asdict(self)
 
 

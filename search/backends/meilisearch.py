@@ -13,19 +13,23 @@ index), then deletes the old one.
 
 The database backend's tables are kept in step too (every sync writes both), so when
 Meilisearch does not answer, :meth:`MeilisearchBackend.search` answers from the database
-instead, logs a warning and counts the fallback (:mod:`search.metrics`). Index updates that
-fail are retried by the sync task with backoff and marked durably
+instead, logs a warning and counts the fallback (:mod:`search.metrics`). A failure also
+opens a circuit breaker (:class:`Breaker`): for ``MEILISEARCH_COOLDOWN`` seconds searches go
+straight to the database without waiting on Meilisearch, then it is tried again. Index updates
+that fail are retried by the sync task with backoff and marked durably
 (:class:`search.models.PendingSync`) until one succeeds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
 
 import meilisearch
 from django.conf import settings
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from meilisearch.errors import (
     MeilisearchApiError,
@@ -77,12 +81,58 @@ class MeilisearchTaskFailed(RuntimeError):
     """A Meilisearch task ended ``failed`` or ``canceled``; the message gives its error."""
 
 
+class Breaker:
+    """The circuit breaker in front of Meilisearch searches, shared by every process.
+
+    Its state lives in Django's cache (Redis in production), keyed by the server's URL:
+    :meth:`open` stores the time it closes again, with that many seconds as the cache
+    timeout, so it closes by itself when the cool-down ends; a marker without timeout
+    remembers that it was opened, so the first search Meilisearch answers afterwards can
+    log that it closed (:meth:`close`).
+    """
+
+    def __init__(self, url: str, cooldown: int) -> None:
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        self.key = f"search:meilisearch:breaker:{digest}"
+        self.opened_key = f"{self.key}:opened"
+        self.cooldown = cooldown
+
+    def seconds_left(self) -> int:
+        """Seconds until the breaker closes; 0 when it is closed (Meilisearch is asked)."""
+        until = cache.get(self.key)
+        if until is None:
+            return 0
+        return max(1, round(float(until) - time.time()))
+
+    def open(self, reason: str) -> None:
+        """Open the breaker for the cool-down, logging it unless it was already open."""
+        if cache.add(self.key, time.time() + self.cooldown, timeout=self.cooldown):
+            cache.set(self.opened_key, True, timeout=None)
+            logger.warning(
+                "Meilisearch circuit breaker opened (%s): searches use the database index "
+                "for %d seconds.",
+                reason,
+                self.cooldown,
+            )
+
+    def close(self) -> None:
+        """Note that Meilisearch answered: logs that the breaker closed if it had opened."""
+        if cache.get(self.opened_key) is not None and cache.delete(self.opened_key):
+            logger.warning("Meilisearch circuit breaker closed: Meilisearch answers again.")
+
+    def state(self) -> str:
+        """``closed``, or ``open (N seconds left)`` for operators."""
+        left = self.seconds_left()
+        return f"open ({left} seconds left)" if left else "closed"
+
+
 class MeilisearchBackend(SearchBackend):
     """Search in a Meilisearch index named ``settings.MEILISEARCH_INDEX``.
 
     Settings: ``MEILISEARCH_URL``, ``MEILISEARCH_API_KEY``, ``MEILISEARCH_INDEX``,
     ``MEILISEARCH_TIMEOUT`` (seconds per HTTP request), ``MEILISEARCH_TASK_TIMEOUT``
-    (seconds to wait for a task).
+    (seconds to wait for a task), ``MEILISEARCH_COOLDOWN`` (seconds searches skip
+    Meilisearch after it failed to answer one: see :class:`Breaker`).
     """
 
     name = "meilisearch"
@@ -103,6 +153,7 @@ class MeilisearchBackend(SearchBackend):
         )
         self.index_uid = settings.MEILISEARCH_INDEX
         self.database = DatabaseBackend()
+        self.breaker = Breaker(settings.MEILISEARCH_URL, settings.MEILISEARCH_COOLDOWN)
 
     # ------------------------------------------------------------------ tasks
 
@@ -238,11 +289,17 @@ class MeilisearchBackend(SearchBackend):
         ``estimatedTotalHits``. When Meilisearch is unreachable, too slow
         (``MEILISEARCH_TIMEOUT``), fails with a 5xx or has no index yet, the database
         backend answers instead; the fallback is logged (a warning, without the query, which may be
-        personal) and counted in :data:`search.metrics.FALLBACKS`.
+        personal) and counted in :data:`search.metrics.FALLBACKS`. Unreachable, too slow or
+        failing also opens the :class:`Breaker`: while it is open, Meilisearch is not asked
+        and the database answers at once (counted as a fallback too, logged at debug level).
         """
         parsed = parse_query(query)
         if parsed.is_empty:
             return [], 0
+        if self.breaker.seconds_left():
+            count = metrics.increment(metrics.FALLBACKS)
+            logger.debug("Meilisearch circuit breaker open; fallback number %d.", count)
+            return self.database.search(query, limit=limit, offset=offset)
         try:
             result = self._call(
                 self.client.index(self.index_uid).search,
@@ -250,11 +307,13 @@ class MeilisearchBackend(SearchBackend):
                 {"limit": limit, "offset": offset, "attributesToRetrieve": [PRIMARY_KEY]},
             )
         except self.unavailable_errors as exc:
+            self.breaker.open(type(exc).__name__)
             return self._fall_back(exc, query, limit=limit, offset=offset)
         except MeilisearchApiError as exc:
             if exc.code != "index_not_found":  # not built yet: the database still answers
                 raise
             return self._fall_back(exc, query, limit=limit, offset=offset)
+        self.breaker.close()
         hits = result.get("hits", [])
         return [int(hit[PRIMARY_KEY]) for hit in hits], int(
             result.get("estimatedTotalHits", len(hits))
@@ -290,8 +349,10 @@ class MeilisearchBackend(SearchBackend):
 
     def health(self) -> BackendHealth:
         """See :meth:`SearchBackend.health`: Meilisearch's ``/health`` and the live index's
-        document count, with the number of searches that fell back to the database."""
+        document count, with the number of searches that fell back to the database and the
+        state of the circuit breaker (health checks do not open or close it)."""
         fallbacks = metrics.read(metrics.FALLBACKS)
+        breaker = self.breaker.state()
         try:
             status = self._call(self.client.health).get("status")
             documents: int | None = self._call(
@@ -300,11 +361,20 @@ class MeilisearchBackend(SearchBackend):
             detail = f"Meilisearch is {status}"
         except MeilisearchApiError as exc:
             if exc.code != "index_not_found":
-                return BackendHealth(False, self.name, None, str(exc), fallbacks=fallbacks)
+                return BackendHealth(
+                    False, self.name, None, str(exc), fallbacks=fallbacks, breaker=breaker
+                )
             documents, detail = 0, f"Meilisearch is {status}; index {self.index_uid} not built yet"
         except self.unavailable_errors as exc:
             detail = f"Meilisearch did not answer: {exc}"
-            return BackendHealth(False, self.name, None, detail, fallbacks=fallbacks)
+            return BackendHealth(
+                False, self.name, None, detail, fallbacks=fallbacks, breaker=breaker
+            )
         return BackendHealth(
-            status == "available", self.name, documents, detail, fallbacks=fallbacks
+            status == "available",
+            self.name,
+            documents,
+            detail,
+            fallbacks=fallbacks,
+            breaker=breaker,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 
 import pytest
 
@@ -20,6 +21,7 @@ from search import metrics
 from search.backends import get_backend
 from search.backends.meilisearch import (
     INDEX_SETTINGS,
+    Breaker,
     MeilisearchBackend,
     MeilisearchTaskFailed,
 )
@@ -53,6 +55,27 @@ def meili_down(settings, closed_port):
     settings.SEARCH_BACKEND = "meilisearch"
     settings.MEILISEARCH_URL = f"http://127.0.0.1:{closed_port}"
     settings.MEILISEARCH_TIMEOUT = 1
+    forget_breaker_later(settings.MEILISEARCH_URL)
+
+
+@pytest.fixture
+def meili_hung(settings):
+    """A loopback socket that accepts connections and never answers: a hung Meilisearch."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        settings.SEARCH_BACKEND = "meilisearch"
+        settings.MEILISEARCH_URL = f"http://127.0.0.1:{server.getsockname()[1]}"
+        settings.MEILISEARCH_TIMEOUT = 1
+        settings.MEILISEARCH_COOLDOWN = 30
+        forget_breaker_later(settings.MEILISEARCH_URL)
+        yield server
+
+
+def forget_breaker_later(url: str) -> None:
+    """Have the breaker of ``url`` deleted from the cache when the test ends."""
+    breaker = Breaker(url, 1)
+    cache_keys_opened.extend([breaker.key, breaker.opened_key])
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +83,13 @@ def fresh_metrics():
     from django.core.cache import cache
 
     cache.delete(metrics.FALLBACKS)
+    yield
+    cache.delete_many([key for key in cache_keys_opened])
+    cache_keys_opened.clear()
+
+
+# Breaker keys the tests opened, forgotten afterwards (each is keyed by the server's URL).
+cache_keys_opened: list[str] = []
 
 
 def test_it_creates_the_index_with_its_settings(meili):
@@ -187,9 +217,11 @@ def test_it_falls_back_to_the_database_when_meilisearch_is_down(
         assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
         assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
 
+    # The first search met the closed port and opened the breaker; the second skipped it.
     warnings = [r for r in caplog.records if "searching the database index" in r.getMessage()]
-    assert len(warnings) == 2
-    assert all("lovelace" not in r.getMessage() for r in warnings)  # queries stay private
+    assert len(warnings) == 1
+    assert any("circuit breaker opened" in r.getMessage() for r in caplog.records)
+    assert all("lovelace" not in r.getMessage() for r in caplog.records)  # queries stay private
     assert metrics.read(metrics.FALLBACKS) == 2
     health = backend.health()
     assert not health.ok and health.fallbacks == 2 and "did not answer" in health.detail
@@ -253,3 +285,49 @@ def test_it_falls_back_while_the_meilisearch_index_is_not_built(meili, make_entr
     meili.indexes.pop("entries")
     assert get_backend().search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
     assert metrics.read(metrics.FALLBACKS) == 1
+
+
+def test_a_hung_meilisearch_is_waited_for_once_then_skipped_for_the_cool_down(
+    meili_hung, make_entry, settings, caplog
+):
+    settings.SEARCH_BACKEND = "database"
+    ada = make_entry("Ada Lovelace", "ada")
+    settings.SEARCH_BACKEND = "meilisearch"
+    backend = get_backend()
+
+    with caplog.at_level(logging.WARNING, logger="search.backends.meilisearch"):
+        started = time.monotonic()
+        assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
+        first = time.monotonic() - started
+        assert first >= 0.9  # waited MEILISEARCH_TIMEOUT on the silent socket
+        for _ in range(3):
+            started = time.monotonic()
+            assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
+            assert time.monotonic() - started < 0.5  # straight from the database
+    opened = [r for r in caplog.records if "circuit breaker opened" in r.getMessage()]
+    assert len(opened) == 1 and "MeilisearchTimeoutError" in opened[0].getMessage()
+    assert metrics.read(metrics.FALLBACKS) == 4
+    # Another process (a fresh backend instance) sees the same open breaker.
+    assert MeilisearchBackend().breaker.state().startswith("open (")
+
+
+def test_the_breaker_tries_meilisearch_again_after_the_cool_down_and_logs_closing(
+    meili, make_entry, settings, caplog
+):
+    settings.MEILISEARCH_COOLDOWN = 1
+    forget_breaker_later(meili.url)
+    make_entry("Ada Lovelace", "ada")
+    backend = get_backend()
+    backend.breaker.open("a test")
+    searches_before = len(meili.sent("POST", "/indexes/entries/search"))
+
+    with caplog.at_level(logging.WARNING, logger="search.backends.meilisearch"):
+        backend.search("lovelace", limit=5, offset=0)
+        assert len(meili.sent("POST", "/indexes/entries/search")) == searches_before
+        assert metrics.read(metrics.FALLBACKS) == 1
+        time.sleep(1.2)
+        assert backend.breaker.state() == "closed"
+        backend.search("lovelace", limit=5, offset=0)
+    assert len(meili.sent("POST", "/indexes/entries/search")) == searches_before + 1
+    assert metrics.read(metrics.FALLBACKS) == 1
+    assert any("circuit breaker closed" in r.getMessage() for r in caplog.records)
