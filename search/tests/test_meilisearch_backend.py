@@ -331,3 +331,36 @@ def test_the_breaker_tries_meilisearch_again_after_the_cool_down_and_logs_closin
     assert len(meili.sent("POST", "/indexes/entries/search")) == searches_before + 1
     assert metrics.read(metrics.FALLBACKS) == 1
     assert any("circuit breaker closed" in r.getMessage() for r in caplog.records)
+
+
+def test_search_check_shows_fallbacks_and_the_breaker_when_meilisearch_is_down(
+    meili_down, make_entry, settings
+):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    settings.SEARCH_BACKEND = "database"
+    make_entry("Ada Lovelace", "ada")
+    settings.SEARCH_BACKEND = "meilisearch"
+    get_backend().search("lovelace", limit=5, offset=0)
+    get_backend().search("lovelace", limit=5, offset=0)
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="meilisearch search backend is not answering"):
+        call_command("search_check", stdout=out)
+    line = out.getvalue()
+    assert "meilisearch: not answering, unknown documents" in line
+    assert "2 searches fell back to the database" in line
+    assert "circuit breaker open (" in line
+
+
+def test_search_check_shows_a_closed_breaker_when_meilisearch_answers(meili, make_entry):
+    import io
+
+    from django.core.management import call_command
+
+    make_entry("Ada Lovelace", "ada")
+    out = io.StringIO()
+    call_command("search_check", stdout=out)
+    assert "0 searches fell back to the database; circuit breaker closed." in out.getvalue()

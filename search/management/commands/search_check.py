@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from search.backends import get_backend
+from search.backends.base import BackendHealth
 from search.drift import find_drift
 
 # Ids listed per kind of drift; the counts are always complete.
@@ -35,18 +36,13 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more.")
         backend = get_backend()
         health = backend.health()
+        # The health line comes first, also when the backend is down: the fallback count
+        # and the breaker's state are what an operator needs then.
+        if verbosity or not health.ok:
+            self.stdout.write(self._health_line(backend.name, health))
         if not health.ok:
             raise CommandError(
                 f"The {backend.name} search backend is not answering: {health.detail}"
-            )
-        if verbosity:
-            fallbacks = (
-                f"; {health.fallbacks} searches fell back to the database"
-                if health.fallbacks is not None
-                else ""
-            )
-            self.stdout.write(
-                f"{backend.name}: {health.detail}, {health.documents} documents{fallbacks}."
             )
         drift = find_drift(backend, batch_size=batch_size)
         for kind in ("missing", "extra", "stale"):
@@ -75,3 +71,16 @@ class Command(BaseCommand):
             backend.remove_entry(entry_id)
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Fixed {drift.total} entries."))
+
+    @staticmethod
+    def _health_line(name: str, health: BackendHealth) -> str:
+        """One line for operators: health, documents, fallbacks and the breaker's state."""
+        documents = "unknown" if health.documents is None else health.documents
+        extra = ""
+        if health.fallbacks is not None:
+            extra += f"; {health.fallbacks} searches fell back to the database"
+        if health.breaker is not None:
+            extra += f"; circuit breaker {health.breaker}"
+        # When it is down the error ends the command, with the detail.
+        state = health.detail if health.ok else "not answering"
+        return f"{name}: {state}, {documents} documents{extra}."
