@@ -10,6 +10,9 @@ Standards followed:
 - Matrix user IDs (Matrix spec, "Identifier Grammar"): the server name is a host and
   compares case-insensitively, the local part is case-sensitive;
 - AT Protocol handles (atproto "Handle" spec): a lower-case hostname; reserved TLDs refused;
+- hosts of domain, web, email, fediverse, Matrix and AT Protocol handles: a domain name,
+  never an IP address nor a name that "ends in a number" (WHATWG URL Standard), which a
+  browser reads as an IPv4 address;
 - display strings: NFKC, default-ignorable code points removed; confusable skeletons per
   Unicode Technical Standard #39 (via ``disarm``).
 
@@ -271,6 +274,31 @@ def normalize_domain(raw: str) -> str:
     return alabel
 
 
+def host_ends_in_number(host: str) -> bool:
+    """Whether ``host`` ends in a number (WHATWG URL Standard): its last label (after
+    dropping one empty label left by a trailing dot) is all digits or a ``0x`` hex number,
+    so a browser reads the whole host as an IPv4 address (``127.1``, ``0x7f.1``,
+    ``0177.0.0.1``)."""
+    labels = host.split(".")
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()
+    last = labels[-1]
+    if last and last.isascii() and last.isdigit():
+        return True
+    return last[:2].lower() == "0x" and all(ch in "0123456789abcdefABCDEF" for ch in last[2:])
+
+
+def _refuse_ip_host(host: str, raw: str) -> None:
+    """Refuse a handle whose host is an IP address or reads as one: such a handle cannot
+    be verified, and it would be shown publicly as if it named someone."""
+    bare = host.strip("[]")
+    if _ip(bare) is not None or host_ends_in_number(bare):
+        raise NormalizationError(
+            f"{raw!r} names its host by an IP address (or a name ending in a number, "
+            "which reads as one): a handle needs a domain name."
+        )
+
+
 def domain_for_display(alabel: str) -> str:
     """Return the Unicode U-label form of an A-label domain, for display only."""
     try:
@@ -323,7 +351,9 @@ def _email(raw: str) -> CanonicalHandle:
     local, host = _split_at(text, "an email address")
     if not _EMAIL_LOCAL.match(local):
         raise NormalizationError(f"{raw!r} is not an email address.")
-    canonical = f"{local}@{normalize_domain(host)}"
+    host = normalize_domain(host)
+    _refuse_ip_host(host, raw)
+    canonical = f"{local}@{host}"
     return CanonicalHandle(HandleKind.EMAIL, canonical, canonical.lower())
 
 
@@ -350,7 +380,9 @@ def _fediverse(raw: str) -> CanonicalHandle:
     user, host = _split_at(text, "a fediverse account")
     if not _FEDI_USER.match(user):
         raise NormalizationError(f"{raw!r} is not a fediverse account.")
-    canonical = f"{user.lower()}@{normalize_domain(host)}"
+    host = normalize_domain(host)
+    _refuse_ip_host(host, raw)
+    canonical = f"{user.lower()}@{host}"
     return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical)
 
 
@@ -368,7 +400,9 @@ def _matrix(raw: str) -> CanonicalHandle:
         raise NormalizationError(f"{raw!r} has characters a Matrix user ID cannot hold.")
     if port and not port.isdigit():
         raise NormalizationError(f"{raw!r} has a bad port in its server name.")
-    canonical = f"@{local}:{normalize_domain(host)}" + (f":{port}" if port else "")
+    host = normalize_domain(host)
+    _refuse_ip_host(host, raw)
+    canonical = f"@{local}:{host}" + (f":{port}" if port else "")
     return CanonicalHandle(HandleKind.MATRIX, canonical, canonical)
 
 
@@ -398,6 +432,7 @@ def _atproto(raw: str) -> CanonicalHandle:
     if text.lower().startswith("at://"):
         text = text[5:].split("/", 1)[0]
     host = normalize_domain(text)
+    _refuse_ip_host(host, raw)
     if host.rsplit(".", 1)[-1] in _RESERVED_ATPROTO_TLDS:
         raise NormalizationError(f"{raw!r} uses a reserved top-level domain.")
     return CanonicalHandle(HandleKind.ATPROTO, host, host)
@@ -405,6 +440,7 @@ def _atproto(raw: str) -> CanonicalHandle:
 
 def _domain(raw: str) -> CanonicalHandle:
     host = normalize_domain(raw)
+    _refuse_ip_host(host, raw)
     return CanonicalHandle(HandleKind.DOMAIN, host, host)
 
 
@@ -423,6 +459,7 @@ def _web(raw: str) -> CanonicalHandle:
             f"{_without_userinfo(parts)!r} must not hold a user name or password."
         )
     url = normalize_url(text)
+    _refuse_ip_host(_urlsplit(url).hostname or "", raw)
     return CanonicalHandle(HandleKind.WEB, url, url)
 
 

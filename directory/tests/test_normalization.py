@@ -231,7 +231,50 @@ def test_it_keeps_the_account_a_signal_link_carries_in_its_fragment():
 )
 def test_it_keeps_brackets_around_ipv6_hosts(raw, expected):
     assert normalize_url(raw) == expected
-    assert normalize_handle(HandleKind.WEB, raw).canonical == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        (HandleKind.DOMAIN, "127.0.0.1"),
+        (HandleKind.DOMAIN, "10.0.0.1"),
+        (HandleKind.DOMAIN, "0x7f.1"),
+        (HandleKind.DOMAIN, "0177.0.0.1"),
+        (HandleKind.DOMAIN, "127.1"),
+        (HandleKind.DOMAIN, "example.123."),
+        (HandleKind.DOMAIN, "example.0x"),
+        (HandleKind.WEB, "https://[::ffff:127.0.0.1]/"),
+        (HandleKind.WEB, "https://[::1]/"),
+        (HandleKind.WEB, "https://127.0.0.1/"),
+        (HandleKind.WEB, "http://0x7f.1/me"),
+        (HandleKind.ATPROTO, "127.0.0.1"),
+        (HandleKind.ATPROTO, "at://0177.0.0.1"),
+        (HandleKind.FEDIVERSE, "@alice@127.0.0.1"),
+        (HandleKind.FEDIVERSE, "https://127.0.0.1/@alice"),
+        (HandleKind.EMAIL, "alice@127.0.0.1"),
+        (HandleKind.EMAIL, "mailto:alice@127.1"),
+        (HandleKind.MATRIX, "@alice:127.0.0.1"),
+        (HandleKind.MATRIX, "@alice:0x7f.1:8448"),
+    ],
+)
+def test_it_refuses_handles_whose_host_is_an_ip_address(kind, raw):
+    with pytest.raises(NormalizationError, match="IP address"):
+        normalize_handle(kind, raw)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "canonical"),
+    [
+        (HandleKind.DOMAIN, "1password.com", "1password.com"),
+        (HandleKind.DOMAIN, "123.example.org", "123.example.org"),
+        (HandleKind.DOMAIN, "example.0xg", "example.0xg"),
+        (HandleKind.WEB, "https://web3.example.org/", "https://web3.example.org/"),
+        (HandleKind.EMAIL, "alice@4chan.example.org", "alice@4chan.example.org"),
+        (HandleKind.MATRIX, "@alice:matrix2.example.org:8448", "@alice:matrix2.example.org:8448"),
+    ],
+)
+def test_hosts_with_digits_that_do_not_end_in_a_number_are_kept(kind, raw, canonical):
+    assert normalize_handle(kind, raw).canonical == canonical
 
 
 def test_it_refuses_credentials_in_web_handles_without_echoing_them():
