@@ -18,6 +18,7 @@ from directory.models import Entry
 from search.documents import public_verified_handles
 from search.selectors import search_entries
 from search.text import ParsedQuery, highlight, parse_query
+from search.throttling import search_page_wait
 
 PAGE_SIZE = 20
 PAGE_MAX = 50
@@ -85,11 +86,21 @@ def search(request: HttpRequest) -> HttpResponse:
     """``GET /search?q=…&page=N``: one page of results, best first.
 
     With ``partial=1`` only the results fragment is sent, for search-as-you-type. A query
-    or page number that cannot be served answers 400 with the reason on the page.
+    or page number that cannot be served answers 400 with the reason on the page. Requests
+    count against the API's search rates (:func:`search.throttling.search_page_wait`);
+    over them the page (or the fragment) answers 429 with a short message and
+    ``Retry-After``.
     """
     query = request.GET.get("q", "")
     partial = request.GET.get("partial") == "1"
     context: dict[str, object] = {"query": query, "partial": partial}
+    template = "search/_results.html" if partial else "search/results.html"
+    wait = search_page_wait(request)
+    if wait is not None:
+        context["error"] = f"Too many searches; try again in {wait} seconds."
+        response = render(request, template, context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     status = 200
     try:
         page = _page_number(request.GET.get("page", "1"))
@@ -111,5 +122,4 @@ def search(request: HttpRequest) -> HttpResponse:
     except WorldbookError as exc:
         context["error"] = exc.detail
         status = exc.status
-    template = "search/_results.html" if partial else "search/results.html"
     return render(request, template, context, status=status)

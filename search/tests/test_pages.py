@@ -120,3 +120,58 @@ def test_it_shows_an_empty_search_page_without_a_query(client):
     assert response.status_code == 200
     assert '<input id="search-q"' in html
     assert "No one matches" not in html and '<ul class="results">' not in html
+
+
+@pytest.fixture
+def search_rates(monkeypatch):
+    """Set the ``search`` and ``search_ip`` rates for the test, starting from no requests."""
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache.delete_many(["throttle_search_ip-127.0.0.1", "throttle_search_ip_127.0.0.1"])
+
+    def set_rates(per_client: str, per_address: str) -> None:
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "search", per_client)
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "search_ip", per_address)
+
+    yield set_rates
+    cache.delete_many(["throttle_search_ip-127.0.0.1", "throttle_search_ip_127.0.0.1"])
+
+
+def test_the_results_page_is_limited_per_client_with_a_clear_429(client, search_rates):
+    search_rates("2/min", "100/min")
+    for _ in range(2):
+        assert client.get("/search", {"q": "ada"}).status_code == 200
+    limited = client.get("/search", {"q": "ada"})
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    html = limited.content.decode()
+    assert "<html" in html and 'role="alert">Too many searches; try again in' in html
+    # The fragment search-as-you-type fetches: a small message the script shows.
+    partial = client.get("/search", {"q": "ada", "partial": "1"})
+    assert partial.status_code == 429 and int(partial["Retry-After"]) >= 1
+    fragment = partial.content.decode().strip()
+    assert "<html" not in fragment
+    assert fragment.startswith('<p class="error" role="alert">Too many searches; try again in')
+    # The page and the API share one budget.
+    assert client.get("/api/v1/search", {"q": "ada"}).status_code == 429
+
+
+def test_a_signed_in_person_has_a_budget_of_their_own(client, django_user_model, search_rates):
+    search_rates("1/min", "100/min")
+    assert client.get("/search", {"q": "ada"}).status_code == 200  # as no one: the address
+    client.force_login(django_user_model.objects.create_user("reader", "r@example.org", "pw-1"))
+    assert client.get("/search", {"q": "ada"}).status_code == 200  # the account's own
+    assert client.get("/search", {"q": "ada"}).status_code == 429
+
+
+def test_the_results_page_is_limited_per_address_whoever_asks(
+    client, django_user_model, search_rates
+):
+    search_rates("100/min", "2/min")
+    for name in ("first", "second"):
+        client.force_login(django_user_model.objects.create_user(name, f"{name}@example.org"))
+        assert client.get("/search", {"q": "ada"}).status_code == 200
+    client.force_login(django_user_model.objects.create_user("third", "third@example.org"))
+    limited = client.get("/search", {"q": "ada"})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
