@@ -116,3 +116,24 @@ def test_the_system_check_refuses_a_throttle_rate_set_in_code(settings):
 
     assert [e.id for e in errors] == ["directory.E001", "directory.E001"]
     assert "THROTTLE_REPORT" in errors[0].hint and "THROTTLE_PUBLIC" in errors[1].hint
+
+
+def test_commands_use_the_secret_key_deploy_run_generated(tmp_path):
+    """manage.py beside ./deploy/run reads var/secret_key, so both sign and hash alike."""
+    (tmp_path / "secret_key").write_text("k" * 50 + "\n")
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.SECRET_KEY)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "k" * 50
+    (tmp_path / "secret_key").unlink()
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "insecure-development-key-never-use-in-production"
