@@ -396,7 +396,12 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
         if not text.strip():
             in_base64 = False
             continue
-        if out and (text[0] in " \t" or (in_base64 and ":" not in text)):
+        # Base64 holds no ':', so within a binary value a line with one (indented or
+        # not) starts the next property: a broken PHOTO does not swallow the TEL after it.
+        starts_property = in_base64 and _split_head(text.lstrip()) is not None
+        if starts_property:
+            text = text.lstrip()
+        if out and not starts_property and (text[0] in " \t" or in_base64):
             start, previous = out[-1]
             out[-1] = (start, previous + (text[1:] if text[0] in " \t" else text))
         else:

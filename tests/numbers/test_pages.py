@@ -162,3 +162,31 @@ def test_admin_lists_numbers_by_state_and_ends_forwarding(
     later.refresh_from_db()
     assert (soon.state, soon.end_reason, later.state) == ("retired", "moderator", "retiring")
     assert soon.retired_at <= timezone.now()
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        # No VERSION and nothing to name the card by: the TEL is still looked up.
+        "BEGIN:VCARD\nTEL:+14155550123\nEND:VCARD\n",
+        # vCard 2.1, a base64 PHOTO with no blank line after it and an indented TEL.
+        "BEGIN:VCARD\nVERSION:2.1\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ!!\n"
+        " TEL;CELL:+14155550123\nEND:VCARD\n",
+        "BEGIN:VCARD\nVERSION:2.1\nN:Old;Alice\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\n"
+        "  SkZJRg\nTEL;CELL:+14155550123\nEND:VCARD\n",
+    ],
+)
+def test_discovery_page_reads_the_numbers_of_odd_cards(alice, bob, bob_user, card):
+    services.number_retire_start(linked=link(alice), days=30, audience="signed_in")
+    upload = SimpleUploadedFile("book.vcf", card.encode(), content_type="text/vcard")
+    shown = browser(bob_user).post("/discover", {"file": upload, "region": "US"})
+    assertContains(shown, "1 moved, of 1 number")
+    assertContains(shown, 'href="/@alice"')
+
+
+def test_discovery_page_lists_numbers_it_cannot_read(bob_user):
+    card = "BEGIN:VCARD\nVERSION:3.0\nFN:Vanity\nTEL:1-800-MYFAX\nEND:VCARD\n"
+    upload = SimpleUploadedFile("book.vcf", card.encode(), content_type="text/vcard")
+    shown = browser(bob_user).post("/discover", {"file": upload, "region": "US"})
+    assertContains(shown, "0 moved, of 0 numbers")
+    assertContains(shown, "Line 4: TEL")
