@@ -54,9 +54,11 @@ def test_the_user_agent_names_the_verifier_and_the_site(settings):
 
 @pytest.mark.parametrize("raw", ["https://[::1]/", "https://[::ffff:127.0.0.1]/"])
 def test_a_website_on_an_internal_ipv6_address_is_refused_as_not_public(raw):
-    from directory.normalization import HandleKind, normalize_handle
+    # Handles never name an IP address (normalize_handle refuses them); a proof URL met on
+    # the way (a redirect, a link) may, and the fetcher refuses it as not public.
+    from directory.normalization import normalize_url
     from directory.verification.fetch import fetch
 
-    url = normalize_handle(HandleKind.WEB, raw).canonical
+    url = normalize_url(raw)
     with pytest.raises(ProofRefused, match="is not a public internet address"):
         fetch(url)
