@@ -27,12 +27,14 @@ pytestmark = [pytest.mark.worker, pytest.mark.postgres,
 PROFILE = "https://worldbook.example/@wilhelmina"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def verification_worker(
-    django_db_setup, tmp_path_factory, web_server, dns_server, test_ca
+    transactional_db, tmp_path_factory, web_server, dns_server, test_ca
 ) -> Iterator[Worker]:
     """``celery -A directory worker -B`` (beat every second) on the test database, pointed
-    at the loopback servers."""
+    at the loopback servers. One per test, set up after the database and so stopped before
+    the test database is flushed: its beat queries every second, and a flush (TRUNCATE)
+    beside a running worker can deadlock."""
     yield from run_celery_worker(
         tmp_path_factory.mktemp("verification-worker"),
         extra_env={
