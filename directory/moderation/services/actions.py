@@ -93,6 +93,35 @@ def _close_queues(*, entry: Entry, moderator, target_type: str, target_id: int) 
         cases.filter(target_type=target_type, target_id=target_id).update(**closed)
 
 
+def _entry_status_change(
+    *, entry: Entry, status: str, kind: str, audit_action: str, moderator, reason: str
+) -> ModerationAction | None:
+    """Move ``entry`` to ``status`` under a row lock and record the action; ``None`` when it
+    is there already. A suspension also closes the entry's open reports and suspects."""
+    reason = clean_text(reason, "A reason")
+    entry = Entry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+    if entry.status == status:
+        return None
+    before = entry_snapshot(entry)
+    entry_set_status(entry=entry, status=status)
+    if status == Entry.Status.SUSPENDED:
+        _close_queues(
+            entry=entry, moderator=moderator, target_type=TargetType.ENTRY, target_id=entry.pk
+        )
+    return _record(
+        kind=kind,
+        audit_action=audit_action,
+        moderator=moderator,
+        reason=reason,
+        entry=entry,
+        target_type=TargetType.ENTRY,
+        target_id=entry.pk,
+        label=entry.at_handle,
+        before=before,
+        after=entry_snapshot(entry),
+    )
+
+
 @transaction.atomic
 def entry_suspend(*, entry: Entry, moderator, reason: str) -> ModerationAction | None:
     """Suspend ``entry``: hidden from resolve, search, its page, vCard and WebFinger as
@@ -105,26 +134,13 @@ def entry_suspend(*, entry: Entry, moderator, reason: str) -> ModerationAction |
     :class:`Forbidden` without the permission, :class:`WorldbookError` without a reason.
     """
     require_permission(moderator, "suspend_entry")
-    reason = clean_text(reason, "A reason")
-    entry = Entry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    if entry.status == Entry.Status.SUSPENDED:
-        return None
-    before = entry_snapshot(entry)
-    entry_set_status(entry=entry, status=Entry.Status.SUSPENDED)
-    _close_queues(
-        entry=entry, moderator=moderator, target_type=TargetType.ENTRY, target_id=entry.pk
-    )
-    return _record(
+    return _entry_status_change(
+        entry=entry,
+        status=Entry.Status.SUSPENDED,
         kind=Kind.SUSPEND,
         audit_action=AuditEvent.Action.ENTRY_SUSPENDED,
         moderator=moderator,
         reason=reason,
-        entry=entry,
-        target_type=TargetType.ENTRY,
-        target_id=entry.pk,
-        label=entry.at_handle,
-        before=before,
-        after=entry_snapshot(entry),
     )
 
 
@@ -134,23 +150,13 @@ def entry_restore(*, entry: Entry, moderator, reason: str) -> ModerationAction |
     ``moderation.restore_entry``). Output: the action, or ``None`` when it was active.
     Raises as :func:`entry_suspend` does."""
     require_permission(moderator, "restore_entry")
-    reason = clean_text(reason, "A reason")
-    entry = Entry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    if entry.status == Entry.Status.ACTIVE:
-        return None
-    before = entry_snapshot(entry)
-    entry_set_status(entry=entry, status=Entry.Status.ACTIVE)
-    return _record(
+    return _entry_status_change(
+        entry=entry,
+        status=Entry.Status.ACTIVE,
         kind=Kind.RESTORE,
         audit_action=AuditEvent.Action.ENTRY_RESTORED,
         moderator=moderator,
         reason=reason,
-        entry=entry,
-        target_type=TargetType.ENTRY,
-        target_id=entry.pk,
-        label=entry.at_handle,
-        before=before,
-        after=entry_snapshot(entry),
     )
 
 
