@@ -188,12 +188,13 @@ def prefix_allowed(query_word: str) -> bool:
     return len(query_word) >= PREFIX_MIN_LENGTH or _is_spaceless(query_word)
 
 
-def word_rank(query_word: str, word: str) -> int | None:
+def word_rank(query_word: str, word: str, *, prefix: bool = True) -> int | None:
     """How ``word`` (indexed, folded) matches ``query_word`` (folded): ``RANK_EXACT``,
-    ``RANK_PREFIX``, ``RANK_TYPO``, ``RANK_TYPO2`` or ``None``."""
+    ``RANK_PREFIX`` (only when ``prefix``: the query word is :attr:`ParsedQuery.prefix`),
+    ``RANK_TYPO``, ``RANK_TYPO2`` or ``None``."""
     if word == query_word:
         return RANK_EXACT
-    if prefix_allowed(query_word) and word.startswith(query_word):
+    if prefix and prefix_allowed(query_word) and word.startswith(query_word):
         return RANK_PREFIX
     distance = typo_distance(query_word, word)
     if distance == 1:
@@ -209,11 +210,15 @@ class ParsedQuery:
 
     ``whole``: the folded query as one string, and without a leading ``@``, to compare with
     whole handles (``"@Alice"`` gives ``("@alice", "alice")``). ``words``: its folded words,
-    in order, without repeats; every one must match (AND).
+    in order, without repeats; every one must match (AND). ``prefix``: the word that may
+    also match as the start of a longer word — the last one typed, as in Meilisearch
+    ("prefix search is only performed on the last word in a search query"), when
+    :func:`prefix_allowed`; ``None`` otherwise. Earlier words match whole or with typos.
     """
 
     whole: tuple[str, ...]
     words: tuple[str, ...]
+    prefix: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -236,14 +241,17 @@ def parse_query(raw: str) -> ParsedQuery:
         raise WorldbookError(f"Search for at most {QUERY_MAX_LENGTH} characters.")
     folded = fold(text).strip()
     words: dict[str, None] = {}
+    last = None
     for _, run in _word_runs(folded):
-        words.setdefault(run[:WORD_MAX_LENGTH], None)
+        last = run[:WORD_MAX_LENGTH]
+        words.setdefault(last, None)
     if len(words) > QUERY_MAX_WORDS:
         raise WorldbookError(f"Search for at most {QUERY_MAX_WORDS} words.")
     whole = [folded] if folded else []
     if folded.startswith("@") and len(folded) > 1:
         whole.append(folded[1:])
-    return ParsedQuery(whole=tuple(whole), words=tuple(words))
+    prefix = last if last is not None and prefix_allowed(last) else None
+    return ParsedQuery(whole=tuple(whole), words=tuple(words), prefix=prefix)
 
 
 def _marked_spans(text: str, query: ParsedQuery, *, whole: bool) -> list[tuple[int, int]]:
@@ -263,7 +271,7 @@ def _marked_spans(text: str, query: ParsedQuery, *, whole: bool) -> list[tuple[i
     for start, run in _word_runs(folded):
         for offset, word in _words_of_run(run):
             for query_word in query.words:
-                rank = word_rank(query_word, word)
+                rank = word_rank(query_word, word, prefix=query_word == query.prefix)
                 begin = start + offset
                 if rank in (RANK_EXACT, RANK_PREFIX):
                     folded_spans.append((begin, begin + len(query_word)))

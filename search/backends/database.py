@@ -67,7 +67,6 @@ from search.text import (
     handle_name,
     index_words,
     parse_query,
-    prefix_allowed,
     typo_budget,
     typo_distance,
 )
@@ -519,15 +518,14 @@ class DatabaseBackend(SearchBackend):
     def _matches(self, parsed: ParsedQuery) -> QuerySet:
         typo_terms = self._typo_terms(parsed.words)
         whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
-        word_prefixes = {word for word in parsed.words if prefix_allowed(word)}
+        # Only the last word typed matches as a prefix (ParsedQuery.prefix).
+        word_prefixes = {parsed.prefix} if parsed.prefix else set()
         wanted_whole = Q(term__in=parsed.whole)
         for prefix in sorted(whole_prefixes):
             wanted_whole |= self._starts_with(prefix)
         wanted_words = Q(term__in={*parsed.words}.union(*(set(t) for t in typo_terms.values())))
-        for prefix in sorted(word_prefixes):
-            # A prefix that extends another one already wanted finds nothing more.
-            if not any(prefix != other and prefix.startswith(other) for other in word_prefixes):
-                wanted_words |= self._starts_with(prefix)
+        for prefix in word_prefixes:
+            wanted_words |= self._starts_with(prefix)
         if len(parsed.words) > 1:
             # Every word must match, so only documents that match the longest word (the
             # rarest, as a rule) can: their postings are read through the per-document

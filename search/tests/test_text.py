@@ -90,6 +90,16 @@ def test_it_requires_two_letters_for_a_prefix_except_in_spaceless_scripts():
     assert word_rank("a", "alice") is None
     assert word_rank("al", "alice") == RANK_PREFIX
     assert word_rank("王", "王小明") == RANK_PREFIX
+    assert word_rank("al", "alice", prefix=False) is None
+
+
+def test_only_the_last_word_of_a_query_is_a_prefix():
+    assert parse_query("maria ga").prefix == "ga"
+    assert parse_query("ga maria").prefix == "maria"
+    assert parse_query("maria g").prefix is None  # one letter: too short
+    assert parse_query("王").prefix == "王"
+    parsed = parse_query("ga maria")
+    assert highlight("Gabriel Mariani", parsed) == "Gabriel <mark>Maria</mark>ni"
 
 
 def test_it_parses_a_query_into_whole_forms_and_words():

@@ -75,6 +75,8 @@ def test_it_finds_prefixes_from_two_letters_for_search_as_you_type(backend, make
     assert found("qu") == ["quentin"]
     assert found("brack") == ["quentin"]
     assert found("quentin brack") == ["quentin"]
+    # Only the last word is a prefix, as in Meilisearch: earlier words are typed out.
+    assert found("qu brackwater") == []
 
 
 def test_it_folds_accents_and_reads_other_scripts(backend, make_entry):
