@@ -68,12 +68,13 @@ class SearchTerm(models.Model):
         indexes = [
             # varchar_pattern_ops lets PostgreSQL answer both ``term = x`` and the
             # left-anchored ``term LIKE 'x%'`` from this index whatever the database's
-            # collation; field and document are carried in it for index-only scans.
+            # collation. It carries every other column a search reads, so PostgreSQL
+            # answers searches from the index alone (index-only scans), never the table.
             # SQLite ignores both options and uses a plain B-tree (binary collation).
             models.Index(
                 fields=["term"],
                 opclasses=["varchar_pattern_ops"],
-                include=["field", "document"],
+                include=["field", "document", "verified", "handle_canonical"],
                 name="search_term_lookup",
             ),
         ]

@@ -27,21 +27,11 @@ from django.db import (
     transaction,
 )
 from django.db.models import (
-    Case,
-    Count,
     Exists,
-    F,
-    IntegerField,
-    Min,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Least
 
 from directory.models import Entry, Handle
 from search.backends.base import BackendHealth, Progress, SearchBackend
@@ -54,6 +44,7 @@ from search.models import (
     TermVariant,
 )
 from search.text import (
+    PREFIX_MIN_LENGTH,
     RANK_EXACT,
     RANK_HANDLE,
     RANK_PREFIX,
@@ -439,25 +430,24 @@ class DatabaseBackend(SearchBackend):
     # ------------------------------------------------------------------ reading
 
     def search(self, query: str, *, limit: int, offset: int) -> tuple[list[int], int]:
-        """See :meth:`SearchBackend.search`. One query ranks, pages and counts (a window
-        count over the matches), plus one on the typo dictionary when a query word has five
-        letters or more, and a count when ``offset`` is past the last match."""
+        """See :meth:`SearchBackend.search`. One statement (:meth:`ranked_sql`) finds, ranks,
+        pages and counts (a window count over the matches), plus one lookup in the typo
+        dictionary when a query word has five letters or more, and a count when ``offset``
+        is past the last match."""
         parsed = parse_query(query)
         if parsed.is_empty:
             return [], 0
-        matches = self._matches(parsed)
-        rows = list(matches.annotate(total=Window(Count("*")))[offset : offset + limit])
-        if rows:
-            return [row["document_id"] for row in rows], rows[0]["total"]
-        return [], matches.count() if offset else 0
-
-    def _starts_with(self, prefix: str) -> Q:
-        vendor = connections[router.db_for_read(SearchTerm)].vendor
-        if vendor == "postgresql":
-            return Q(term__startswith=prefix)
-        # SQLite's LIKE folds ASCII case and cannot use a binary index; a range can.
-        upper = _successor(prefix)
-        return Q(term__gte=prefix, term__lt=upper) if upper else Q(term__gte=prefix)
+        sql, params = self.ranked_sql(parsed)
+        connection = connections[router.db_for_read(SearchTerm)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
+            rows = cursor.fetchall()
+            if rows:
+                return [row[0] for row in rows], rows[0][-1]
+            if not offset:
+                return [], 0
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)
+            return [], cursor.fetchone()[0]
 
     def _typo_terms(self, words: Iterable[str]) -> dict[str, dict[str, int]]:
         """For each query word long enough, the indexed words within its typo budget,
@@ -515,73 +505,137 @@ class DatabaseBackend(SearchBackend):
             )
             return {row[0] for row in cursor.fetchall()}
 
-    def _matches(self, parsed: ParsedQuery) -> QuerySet:
-        typo_terms = self._typo_terms(parsed.words)
-        whole_prefixes = {key for key in parsed.whole if len(key) >= 2}
-        # Only the last word typed matches as a prefix (ParsedQuery.prefix).
-        word_prefixes = {parsed.prefix} if parsed.prefix else set()
-        wanted_whole = Q(term__in=parsed.whole)
-        for prefix in sorted(whole_prefixes):
-            wanted_whole |= self._starts_with(prefix)
-        wanted_words = Q(term__in={*parsed.words}.union(*(set(t) for t in typo_terms.values())))
-        for prefix in word_prefixes:
-            wanted_words |= self._starts_with(prefix)
-        if len(parsed.words) > 1:
-            # Every word must match, so only documents that match the longest word (the
-            # rarest, as a rule) can: their postings are read through the per-document
-            # index instead of every posting that starts like a short word ("ve%").
-            driver = max(parsed.words, key=len)
-            drive = Q(term__in={driver, *typo_terms.get(driver, {})})
-            if driver in word_prefixes:
-                drive |= self._starts_with(driver)
-            candidates = SearchTerm.objects.filter(Q(field=Field.WORD) & drive)
-            wanted_words &= Q(document_id__in=candidates.values("document_id"))
-        wanted = wanted_whole | wanted_words
+    def _prefix_sql(self, prefix: str) -> tuple[str, list[str]]:
+        """SQL (and its parameters) true for a ``term`` that starts with ``prefix``, in a form
+        the term index answers as a range."""
+        connection = connections[router.db_for_read(SearchTerm)]
+        if connection.vendor == "postgresql":
+            # LIKE on a varchar_pattern_ops index becomes a range scan, whatever the collation.
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return "term LIKE %s", [f"{escaped}%"]
+        # SQLite's LIKE folds ASCII case and cannot use a binary index; a range can.
+        upper = _successor(prefix)
+        if upper is None:
+            return "term >= %s", [prefix]
+        return "(term >= %s AND term < %s)", [prefix, upper]
 
-        whole_fields = [Field.HANDLE, Field.VERIFIED_HANDLE]
-        whole_cases = [
-            When(field=Field.HANDLE, term__in=parsed.whole, then=Value(RANK_HANDLE)),
-            When(
-                field=Field.VERIFIED_HANDLE, term__in=parsed.whole, then=Value(RANK_VERIFIED_HANDLE)
-            ),
-        ]
-        if whole_prefixes:
-            starts = Q()
-            for prefix in whole_prefixes:
-                starts |= self._starts_with(prefix)
-            # A handle the whole query starts ranks as if every word matched by prefix.
-            whole_cases.append(
-                When(
-                    Q(field__in=whole_fields) & starts,
-                    then=Value(RANK_PREFIX * max(1, len(parsed.words))),
-                )
+    @staticmethod
+    def _in_sql(values: Iterable[str]) -> tuple[str, list[str]]:
+        values = sorted(values)
+        return f"term IN ({', '.join(['%s'] * len(values))})", values
+
+    def ranked_sql(self, parsed: ParsedQuery) -> tuple[str, list]:
+        """The statement that finds and ranks the documents matching ``parsed``.
+
+        Input: a non-empty :class:`ParsedQuery`. Output: ``(sql, params)`` for the default
+        database (SQLite or PostgreSQL), selecting ``(document_id, score, verified,
+        handle_canonical, total)`` rows best first (``LIMIT``/``OFFSET`` may be appended);
+        ``score`` is the rank of the whole query as a handle, or the sum of the per-word
+        ranks (see :mod:`search.text`), whichever is better.
+
+        How it stays fast on a large index: each query word's postings are read on their
+        own, one range of the term index per kind of match (its exact and typo terms; for
+        the last word, its prefix), and the index carries every column the statement needs,
+        so PostgreSQL answers from the index alone. Each word's postings are reduced to one
+        row per document with that word's best rank, and the per-word sets are then joined:
+        a common word or a short prefix costs one pass over its own index entries, never a
+        lookup per document. Handles matched whole (or, from two characters, by prefix)
+        are found the same way and merged with the word matches.
+        """
+        typo_terms = self._typo_terms(parsed.words)
+        columns = "document_id, verified, handle_canonical"
+        params: list = []
+
+        def reduce(name: str, branches: list[tuple[str, list]], where: str) -> str:
+            # One row per document: its best rank for this part of the query.
+            union = " UNION ALL ".join(
+                f"SELECT {columns}, {rank_sql} AS rank FROM {self._table} "
+                f"WHERE {where} AND {condition}"
+                for rank_sql, condition, _ in branches
             )
-        annotations = {"whole": Min(Case(*whole_cases, output_field=IntegerField()))}
+            for branch in branches:
+                params.extend(branch[2])
+            return (
+                f"{name} AS (SELECT document_id, MIN(rank) AS rank, "
+                "MAX(CASE WHEN verified THEN 1 ELSE 0 END) AS verified, "
+                f"MIN(handle_canonical) AS handle_canonical FROM ({union}) AS {name}_hits "
+                "GROUP BY document_id)"
+            )
+
+        whole = [key for key in parsed.whole if key]
+        in_sql, in_params = self._in_sql(whole)
+        branches = [
+            (
+                f"CASE WHEN field = {Field.HANDLE.value} THEN {RANK_HANDLE} "
+                f"ELSE {RANK_VERIFIED_HANDLE} END",
+                in_sql,
+                in_params,
+            )
+        ]
+        for key in sorted(key for key in whole if len(key) >= PREFIX_MIN_LENGTH):
+            # A handle the whole query starts ranks as if every word matched by prefix.
+            prefix_sql, prefix_params = self._prefix_sql(key)
+            branches.append(
+                (str(RANK_PREFIX * max(1, len(parsed.words))), prefix_sql, prefix_params)
+            )
+        handle_fields = f"field IN ({Field.HANDLE.value}, {Field.VERIFIED_HANDLE.value})"
+        ctes = [reduce("whole", branches, handle_fields)]
 
         for index, word in enumerate(parsed.words):
-            cases = [When(field=Field.WORD, term=word, then=Value(RANK_EXACT))]
-            if word in word_prefixes:
-                cases.append(
-                    When(Q(field=Field.WORD) & self._starts_with(word), then=Value(RANK_PREFIX))
+            ranks = {**typo_terms.get(word, {}), word: RANK_EXACT}
+            # CASE term: exact first, then one typo, then two (each a short IN list).
+            by_rank: dict[int, list[str]] = {}
+            for term, rank in ranks.items():
+                by_rank.setdefault(rank, []).append(term)
+            case_parts: list[str] = []
+            case_params: list = []
+            for rank in sorted(by_rank):
+                rank_in_sql, rank_in_params = self._in_sql(by_rank[rank])
+                case_parts.append(f"WHEN {rank_in_sql} THEN {rank}")
+                case_params += rank_in_params
+            terms_sql, terms_params = self._in_sql(ranks)
+            # The CASE's parameters come before the WHERE's in the SQL text.
+            branches = [
+                (
+                    f"CASE {' '.join(case_parts)} END",
+                    terms_sql,
+                    [*case_params, *terms_params],
                 )
-            for rank in (RANK_TYPO, RANK_TYPO2):
-                terms = [term for term, r in typo_terms.get(word, {}).items() if r == rank]
-                if terms:
-                    cases.append(When(field=Field.WORD, term__in=terms, then=Value(rank)))
-            annotations[f"w{index}"] = Min(Case(*cases, output_field=IntegerField()))
+            ]
+            if word == parsed.prefix:
+                prefix_sql, prefix_params = self._prefix_sql(word)
+                branches.append(
+                    (
+                        f"CASE WHEN term = %s THEN {RANK_EXACT} ELSE {RANK_PREFIX} END",
+                        prefix_sql,
+                        [word, *prefix_params],
+                    )
+                )
+            ctes.append(reduce(f"w{index}", branches, f"field = {Field.WORD.value}"))
 
-        score = Coalesce(F("whole"), Value(NO_MATCH))
+        parts = ["SELECT document_id, rank, verified, handle_canonical FROM whole"]
         if parsed.words:
-            words_sum = sum((F(f"w{i}") for i in range(1, len(parsed.words))), F("w0"))
-            score = Least(score, Coalesce(words_sum, Value(NO_MATCH)))
-        return (
-            SearchTerm.objects.filter(wanted)
-            .values("document_id", "verified", "handle_canonical")
-            .annotate(**annotations)
-            .annotate(score=score)
-            .filter(score__lt=NO_MATCH)
-            .order_by("score", "-verified", "handle_canonical")
+            total = " + ".join(f"w{i}.rank" for i in range(len(parsed.words)))
+            joins = "".join(
+                f" JOIN w{i} ON w{i}.document_id = w0.document_id"
+                for i in range(1, len(parsed.words))
+            )
+            parts.append(
+                f"SELECT w0.document_id, {total}, w0.verified, w0.handle_canonical FROM w0{joins}"
+            )
+        sql = (
+            f"WITH {', '.join(ctes)} "
+            "SELECT document_id, MIN(rank) AS score, MAX(verified) AS verified, "
+            "MIN(handle_canonical) AS handle_canonical, COUNT(*) OVER () AS total "
+            f"FROM ({' UNION ALL '.join(parts)}) AS hits "
+            "GROUP BY document_id ORDER BY score, verified DESC, handle_canonical, document_id"
         )
+        return sql, params
+
+    @property
+    def _table(self) -> str:
+        connection = connections[router.db_for_read(SearchTerm)]
+        return connection.ops.quote_name(SearchTerm._meta.db_table)
 
     # ------------------------------------------------------------------ operations
 
