@@ -114,7 +114,11 @@ def _matches(document: dict[str, Any], words: list[str]) -> bool:
         str(value) for key, value in document.items() if key != "id" and not isinstance(value, bool)
     ).lower()
     tokens = re.findall(r"\w+", text)
-    return all(any(token.startswith(word) for token in tokens) for word in words)
+    # As Meilisearch: only the last query word matches as a prefix.
+    return all(
+        any(token == word or (i == len(words) - 1 and token.startswith(word)) for token in tokens)
+        for i, word in enumerate(words)
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
