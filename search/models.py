@@ -66,15 +66,16 @@ class SearchTerm(models.Model):
             ),
         ]
         indexes = [
-            # varchar_pattern_ops lets PostgreSQL answer both ``term = x`` and the
-            # left-anchored ``term LIKE 'x%'`` from this index whatever the database's
-            # collation. It carries every other column a search reads, so PostgreSQL
-            # answers searches from the index alone (index-only scans), never the table.
+            # Led by field, so a lookup reads only the postings of the fields it asks for
+            # (words, or whole handles). varchar_pattern_ops lets PostgreSQL answer both
+            # ``term = x`` and the left-anchored ``term LIKE 'x%'`` from this index whatever
+            # the database's collation. It carries every other column a search reads, so
+            # PostgreSQL answers searches from the index alone (index-only scans).
             # SQLite ignores both options and uses a plain B-tree (binary collation).
             models.Index(
-                fields=["term"],
-                opclasses=["varchar_pattern_ops"],
-                include=["field", "document", "verified", "handle_canonical"],
+                fields=["field", "term"],
+                opclasses=["int2_ops", "varchar_pattern_ops"],
+                include=["document", "verified", "handle_canonical"],
                 name="search_term_lookup",
             ),
         ]

@@ -44,4 +44,4 @@ def test_it_reads_prefixes_from_the_term_index_on_sqlite(some_entries):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-    assert "search_term_lookup (term>? AND term<?)" in plan
+    assert "search_term_lookup (field=? AND term>? AND term<?)" in plan
