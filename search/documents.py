@@ -41,6 +41,16 @@ class EntryDocument(TypedDict):
     verified: bool
 
 
+def _is_public_verified(kind: str, canonical: str, status: str) -> bool:
+    """Whether a handle may be shown and indexed as verified: verified, and its value is
+    not, and does not hold, a phone number."""
+    return (
+        status == Handle.Status.VERIFIED
+        and kind not in PHONE_HANDLE_KINDS
+        and not _NUMBER_INSIDE.search(canonical)
+    )
+
+
 def public_verified_handles(entry: Entry) -> list[Handle]:
     """The entry's verified external handles that may be shown and indexed.
 
@@ -49,15 +59,29 @@ def public_verified_handles(entry: Entry) -> list[Handle]:
     number.
     """
     return sorted(
-        (
-            handle
-            for handle in entry.handles.all()
-            if handle.status == Handle.Status.VERIFIED
-            and handle.kind not in PHONE_HANDLE_KINDS
-            and not _NUMBER_INSIDE.search(handle.canonical)
-        ),
+        (h for h in entry.handles.all() if _is_public_verified(h.kind, h.canonical, h.status)),
         key=lambda handle: (handle.kind, handle.canonical),
     )
+
+
+def _document(
+    pk: int, handle: str, handle_canonical: str, nickname: str, handles: list[tuple[str, str, str]]
+) -> EntryDocument:
+    # ``handles``: (kind, canonical, status) of each of the entry's external handles.
+    public = [
+        (kind, canonical)
+        for kind, canonical, status in handles
+        if _is_public_verified(kind, canonical, status)
+    ]
+    return {
+        "id": pk,
+        "handle": handle,
+        "handle_canonical": handle_canonical,
+        "nickname": nickname,
+        "verified_handles": sorted({canonical for _, canonical in public}),
+        "verified_kinds": sorted({str(kind) for kind, _ in public}),
+        "verified": any(status == Handle.Status.VERIFIED for _, _, status in handles),
+    }
 
 
 def entry_document(entry: Entry) -> EntryDocument:
@@ -67,14 +91,32 @@ def entry_document(entry: Entry) -> EntryDocument:
     JSON-serializable dict. The caller decides whether the entry may be indexed at all
     (``Entry.objects.listed()``); this function only decides what of it is public.
     """
-    handles = list(entry.handles.all())
-    public = public_verified_handles(entry)
-    return {
-        "id": entry.pk,
-        "handle": entry.handle,
-        "handle_canonical": entry.handle_canonical,
-        "nickname": entry.nickname,
-        "verified_handles": sorted({h.canonical for h in public}),
-        "verified_kinds": sorted({str(h.kind) for h in public}),
-        "verified": any(h.status == Handle.Status.VERIFIED for h in handles),
-    }
+    return _document(
+        entry.pk,
+        entry.handle,
+        entry.handle_canonical,
+        entry.nickname,
+        [(h.kind, h.canonical, h.status) for h in entry.handles.all()],
+    )
+
+
+def listed_documents(entry_ids: list[int]) -> list[EntryDocument]:
+    """The documents of the listed entries among ``entry_ids``, in primary-key order.
+
+    Input: entry primary keys (a batch of a rebuild); those not listed are left out.
+    Output: what :func:`entry_document` gives for each, built from two plain queries (the
+    entries' columns, then their handles') instead of model instances, which is where a
+    rebuild of a million entries otherwise spends most of its Python time.
+    """
+    rows = list(
+        Entry.objects.listed()
+        .filter(pk__in=entry_ids)
+        .order_by("pk")
+        .values_list("pk", "handle", "handle_canonical", "nickname")
+    )
+    handles: dict[int, list[tuple[str, str, str]]] = {}
+    for entry_id, kind, canonical, status in Handle.objects.filter(
+        entry_id__in=[row[0] for row in rows]
+    ).values_list("entry_id", "kind", "canonical", "status"):
+        handles.setdefault(entry_id, []).append((kind, canonical, status))
+    return [_document(*row, handles.get(row[0], [])) for row in rows]

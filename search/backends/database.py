@@ -35,7 +35,7 @@ from django.db.models import (
 
 from directory.models import Entry, Handle
 from search.backends.base import BackendHealth, Progress, SearchBackend
-from search.documents import EntryDocument, entry_document
+from search.documents import EntryDocument, entry_document, listed_documents
 from search.models import (
     ReindexCheckpoint,
     SearchDocument,
@@ -195,13 +195,11 @@ class DatabaseBackend(SearchBackend):
                     if not batch:
                         break
                     last_pk = batch[-1]
-                    listed = list(_listed_with_handles().filter(pk__in=batch))
+                    listed = listed_documents(batch)
                     SearchDocument.objects.filter(pk__in=batch).exclude(
-                        pk__in=[entry.pk for entry in listed]
+                        pk__in=[document["id"] for document in listed]
                     ).delete()
-                    self._write(
-                        [entry_document(entry) for entry in listed], variant_table=variant_table
-                    )
+                    self._write(listed, variant_table=variant_table)
                     ReindexCheckpoint.objects.update_or_create(
                         backend=self.name, defaults={"last_entry_id": last_pk}
                     )
@@ -368,24 +366,23 @@ class DatabaseBackend(SearchBackend):
 
     @staticmethod
     def _insert_arrays(connection, postings, variants, vocabulary, *, variant_table=None) -> None:
-        """PostgreSQL's bulk path: one ``INSERT … SELECT FROM unnest(arrays)`` per table,
-        however many rows, instead of a ``VALUES`` list the ORM builds row by row."""
+        """PostgreSQL's bulk path: postings (and, in a bulk load, typo variants) go in with
+        ``COPY … FROM STDIN`` (psycopg's copy), dictionary rows that may already exist with
+        one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING`` per table,
+        instead of a ``VALUES`` list the ORM builds row by row."""
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             if postings:
-                cursor.execute(
-                    f"INSERT INTO {quote(SearchTerm._meta.db_table)} "
-                    "(document_id, term, field, verified, handle_canonical) "
-                    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], "
-                    "%s::boolean[], %s::varchar[])",
-                    [list(column) for column in zip(*postings, strict=True)],
-                )
+                with cursor.cursor.copy(
+                    f"COPY {quote(SearchTerm._meta.db_table)} "
+                    "(document_id, term, field, verified, handle_canonical) FROM STDIN"
+                ) as copy:
+                    for row in postings:
+                        copy.write_row(row)
             if variants and variant_table:
-                cursor.execute(
-                    f"INSERT INTO {variant_table} (variant, term) "
-                    "SELECT * FROM unnest(%s::varchar[], %s::varchar[])",
-                    [[v for v, _ in variants], [w for _, w in variants]],
-                )
+                with cursor.cursor.copy(f"COPY {variant_table} (variant, term) FROM STDIN") as copy:
+                    for row in variants:
+                        copy.write_row(row)
             elif variants:
                 cursor.execute(
                     f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
@@ -505,24 +502,54 @@ class DatabaseBackend(SearchBackend):
             )
             return {row[0] for row in cursor.fetchall()}
 
-    def _prefix_sql(self, prefix: str) -> tuple[str, list[str]]:
-        """SQL (and its parameters) true for a ``term`` that starts with ``prefix``, in a form
+    def _prefix_sql(self, prefix: str, column: str) -> tuple[str, list[str]]:
+        """SQL (and its parameters) true when ``column`` starts with ``prefix``, in a form
         the term index answers as a range."""
         connection = connections[router.db_for_read(SearchTerm)]
         if connection.vendor == "postgresql":
             # LIKE on a varchar_pattern_ops index becomes a range scan, whatever the collation.
             escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return "term LIKE %s", [f"{escaped}%"]
+            return f"{column} LIKE %s", [f"{escaped}%"]
         # SQLite's LIKE folds ASCII case and cannot use a binary index; a range can.
         upper = _successor(prefix)
         if upper is None:
-            return "term >= %s", [prefix]
-        return "(term >= %s AND term < %s)", [prefix, upper]
+            return f"{column} >= %s", [prefix]
+        return f"({column} >= %s AND {column} < %s)", [prefix, upper]
 
     @staticmethod
     def _in_sql(values: Iterable[str]) -> tuple[str, list[str]]:
+        """``IN (%s, …)`` for ``values`` (sorted) and its parameters."""
         values = sorted(values)
-        return f"term IN ({', '.join(['%s'] * len(values))})", values
+        return f"IN ({', '.join(['%s'] * len(values))})", values
+
+    def _word_sql(
+        self, word: str, ranks: dict[str, int], *, prefix: bool, alias: str
+    ) -> tuple[str, list, str, list]:
+        """SQL for one query word over postings aliased ``alias``: ``(rank_sql, rank_params,
+        where_sql, where_params)``. ``rank_sql`` is a CASE giving the word's rank for a
+        posting (exact first, then prefix, one typo, two typos); ``where_sql`` selects the
+        postings that can match it (its exact and typo terms; its prefix range)."""
+        column = f"{alias}.term"
+        by_rank: dict[int, list[str]] = {}
+        for term, rank in ranks.items():
+            by_rank.setdefault(rank, []).append(term)
+        terms_sql, terms_params = self._in_sql(ranks)
+        where_sql = f"{alias}.field = {Field.WORD.value} AND ({column} {terms_sql}"
+        where_params = list(terms_params)
+        cases = [f"WHEN {column} = %s THEN {RANK_EXACT}"]
+        rank_params: list = [word]
+        if prefix:
+            prefix_sql, prefix_params = self._prefix_sql(word, column)
+            cases.append(f"WHEN {prefix_sql} THEN {RANK_PREFIX}")
+            rank_params += prefix_params
+            where_sql += f" OR {prefix_sql}"
+            where_params += prefix_params
+        for rank in (RANK_TYPO, RANK_TYPO2):
+            if by_rank.get(rank):
+                in_sql, in_params = self._in_sql(by_rank[rank])
+                cases.append(f"WHEN {column} {in_sql} THEN {rank}")
+                rank_params += in_params
+        return f"CASE {' '.join(cases)} END", rank_params, where_sql + ")", where_params
 
     def ranked_sql(self, parsed: ParsedQuery) -> tuple[str, list]:
         """The statement that finds and ranks the documents matching ``parsed``.
@@ -533,29 +560,31 @@ class DatabaseBackend(SearchBackend):
         ``score`` is the rank of the whole query as a handle, or the sum of the per-word
         ranks (see :mod:`search.text`), whichever is better.
 
-        How it stays fast on a large index: each query word's postings are read on their
-        own, one range of the term index per kind of match (its exact and typo terms; for
-        the last word, its prefix), and the index carries every column the statement needs,
-        so PostgreSQL answers from the index alone. Each word's postings are reduced to one
-        row per document with that word's best rank, and the per-word sets are then joined:
-        a common word or a short prefix costs one pass over its own index entries, never a
-        lookup per document. Handles matched whole (or, from two characters, by prefix)
-        are found the same way and merged with the word matches.
+        How it stays fast on a large index: the term index carries every column a search
+        reads, so PostgreSQL answers from the index alone. The longest query word (the
+        rarest, as a rule) is read first, one index range per kind of match, and reduced to
+        one row per document with its best rank. Every other word is then joined to those
+        documents posting by posting: PostgreSQL looks a word up per document in the
+        per-document index when the first word left few documents, or reads the word's
+        own range and joins it when that is cheaper, whichever its statistics say; a common
+        word ("de", "b") or a short prefix ("ma", a tenth of the directory) is so never
+        read whole for a rare name. Handles matched whole (or, from two characters, by
+        prefix) are found by the same index and merged with the word matches.
         """
         typo_terms = self._typo_terms(parsed.words)
-        columns = "document_id, verified, handle_canonical"
         params: list = []
+        ctes: list[str] = []
 
-        def reduce(name: str, branches: list[tuple[str, list]], where: str) -> str:
+        def reduce(name: str, branches: list[tuple[str, str, list]], where: str) -> None:
             # One row per document: its best rank for this part of the query.
             union = " UNION ALL ".join(
-                f"SELECT {columns}, {rank_sql} AS rank FROM {self._table} "
-                f"WHERE {where} AND {condition}"
+                f"SELECT document_id, verified, handle_canonical, {rank_sql} AS rank "
+                f"FROM {self._table} t WHERE {where} AND {condition}"
                 for rank_sql, condition, _ in branches
             )
-            for branch in branches:
-                params.extend(branch[2])
-            return (
+            for _, _, branch_params in branches:
+                params.extend(branch_params)
+            ctes.append(
                 f"{name} AS (SELECT document_id, MIN(rank) AS rank, "
                 "MAX(CASE WHEN verified THEN 1 ELSE 0 END) AS verified, "
                 f"MIN(handle_canonical) AS handle_canonical FROM ({union}) AS {name}_hits "
@@ -568,61 +597,61 @@ class DatabaseBackend(SearchBackend):
             (
                 f"CASE WHEN field = {Field.HANDLE.value} THEN {RANK_HANDLE} "
                 f"ELSE {RANK_VERIFIED_HANDLE} END",
-                in_sql,
+                f"term {in_sql}",
                 in_params,
             )
         ]
         for key in sorted(key for key in whole if len(key) >= PREFIX_MIN_LENGTH):
             # A handle the whole query starts ranks as if every word matched by prefix.
-            prefix_sql, prefix_params = self._prefix_sql(key)
+            prefix_sql, prefix_params = self._prefix_sql(key, "term")
             branches.append(
                 (str(RANK_PREFIX * max(1, len(parsed.words))), prefix_sql, prefix_params)
             )
         handle_fields = f"field IN ({Field.HANDLE.value}, {Field.VERIFIED_HANDLE.value})"
-        ctes = [reduce("whole", branches, handle_fields)]
+        reduce("whole", branches, handle_fields)
+        parts = ["SELECT document_id, rank, verified, handle_canonical FROM whole"]
 
-        for index, word in enumerate(parsed.words):
-            ranks = {**typo_terms.get(word, {}), word: RANK_EXACT}
-            # CASE term: exact first, then one typo, then two (each a short IN list).
-            by_rank: dict[int, list[str]] = {}
-            for term, rank in ranks.items():
-                by_rank.setdefault(rank, []).append(term)
-            case_parts: list[str] = []
-            case_params: list = []
-            for rank in sorted(by_rank):
-                rank_in_sql, rank_in_params = self._in_sql(by_rank[rank])
-                case_parts.append(f"WHEN {rank_in_sql} THEN {rank}")
-                case_params += rank_in_params
+        if parsed.words:
+            first = max(parsed.words, key=len)
+            ranks = {**typo_terms.get(first, {}), first: RANK_EXACT}
+            # Its exact and typo terms, then its prefix range: each one index range, so
+            # each branch is an index-only scan (an OR of both would read the table).
+            rank_sql, rank_params, _, _ = self._word_sql(first, ranks, prefix=False, alias="t")
             terms_sql, terms_params = self._in_sql(ranks)
-            # The CASE's parameters come before the WHERE's in the SQL text.
-            branches = [
-                (
-                    f"CASE {' '.join(case_parts)} END",
-                    terms_sql,
-                    [*case_params, *terms_params],
-                )
-            ]
-            if word == parsed.prefix:
-                prefix_sql, prefix_params = self._prefix_sql(word)
+            branches = [(rank_sql, f"term {terms_sql}", [*rank_params, *terms_params])]
+            if first == parsed.prefix:
+                prefix_sql, prefix_params = self._prefix_sql(first, "term")
                 branches.append(
                     (
                         f"CASE WHEN term = %s THEN {RANK_EXACT} ELSE {RANK_PREFIX} END",
                         prefix_sql,
-                        [word, *prefix_params],
+                        [first, *prefix_params],
                     )
                 )
-            ctes.append(reduce(f"w{index}", branches, f"field = {Field.WORD.value}"))
-
-        parts = ["SELECT document_id, rank, verified, handle_canonical FROM whole"]
-        if parsed.words:
-            total = " + ".join(f"w{i}.rank" for i in range(len(parsed.words)))
-            joins = "".join(
-                f" JOIN w{i} ON w{i}.document_id = w0.document_id"
-                for i in range(1, len(parsed.words))
-            )
+            reduce("first_word", branches, f"field = {Field.WORD.value}")
+            scores = ["c.rank"]
+            joins: list[str] = []
+            rank_params = []
+            join_params: list = []
+            for index, word in enumerate(w for w in parsed.words if w != first):
+                ranks = {**typo_terms.get(word, {}), word: RANK_EXACT}
+                rank_sql, word_rank_params, where_sql, where_params = self._word_sql(
+                    word, ranks, prefix=word == parsed.prefix, alias=f"t{index}"
+                )
+                scores.append(f"MIN({rank_sql})")
+                rank_params += word_rank_params
+                joins.append(
+                    f" JOIN {self._table} t{index} ON t{index}.document_id = c.document_id "
+                    f"AND {where_sql}"
+                )
+                join_params += where_params
             parts.append(
-                f"SELECT w0.document_id, {total}, w0.verified, w0.handle_canonical FROM w0{joins}"
+                f"SELECT c.document_id, {' + '.join(scores)}, MIN(c.verified), "
+                f"MIN(c.handle_canonical) FROM first_word c{''.join(joins)} "
+                "GROUP BY c.document_id, c.rank"
             )
+            params += rank_params + join_params
+
         sql = (
             f"WITH {', '.join(ctes)} "
             "SELECT document_id, MIN(rank) AS score, MAX(verified) AS verified, "

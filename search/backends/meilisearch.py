@@ -43,7 +43,7 @@ from directory.normalization import clean_display
 from search import metrics
 from search.backends.base import BackendHealth, Progress, SearchBackend
 from search.backends.database import DatabaseBackend, _listed_with_handles
-from search.documents import entry_document
+from search.documents import entry_document, listed_documents
 from search.models import ReindexCheckpoint
 from search.text import parse_query
 
@@ -261,18 +261,21 @@ class MeilisearchBackend(SearchBackend):
         index = self.client.index(fresh)
         done = 0
         while True:
-            entries = list(
-                _listed_with_handles().filter(pk__gt=last_pk).order_by("pk")[:batch_size]
+            batch = list(
+                Entry.objects.listed()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
             )
-            if not entries:
+            if not batch:
                 break
-            documents = [entry_document(entry) for entry in entries]
+            documents = listed_documents(batch)
             self._wait(self._call(index.add_documents, documents, primary_key=PRIMARY_KEY))
-            last_pk = entries[-1].pk
+            last_pk = batch[-1]
             ReindexCheckpoint.objects.filter(backend=self.name).update(last_entry_id=last_pk)
-            done += len(entries)
+            done += len(documents)
             if progress is not None:
-                progress(len(entries))
+                progress(len(documents))
         self.ensure_index()
         self._wait(self._call(self.client.swap_indexes, [{"indexes": [self.index_uid, fresh]}]))
         ReindexCheckpoint.objects.filter(backend=self.name).delete()
