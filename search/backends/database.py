@@ -16,6 +16,7 @@ One grouped query then scores every entry that has a matching term (see
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
 from django.db import (
@@ -196,9 +197,12 @@ class DatabaseBackend(SearchBackend):
                         break
                     last_pk = batch[-1]
                     listed = listed_documents(batch)
-                    SearchDocument.objects.filter(pk__in=batch).exclude(
-                        pk__in=[document["id"] for document in listed]
-                    ).delete()
+                    if not loading:
+                        # (A bulk load started from an empty index: the sweep after the
+                        # loop drops what syncs meanwhile wrote for entries not listed.)
+                        SearchDocument.objects.filter(pk__in=batch).exclude(
+                            pk__in=[document["id"] for document in listed]
+                        ).delete()
                     self._write(listed, variant_table=variant_table)
                     ReindexCheckpoint.objects.update_or_create(
                         backend=self.name, defaults={"last_entry_id": last_pk}
@@ -269,6 +273,7 @@ class DatabaseBackend(SearchBackend):
                 "ON CONFLICT DO NOTHING"
             )
             cursor.execute(f"DROP TABLE {variant_table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self._DOCUMENT_LOAD_TABLE}")
         self._ensure_lookup_index(connection)
         with connection.cursor() as cursor:
             # Postings of one term then sit side by side: a search reads a few pages per
@@ -307,13 +312,21 @@ class DatabaseBackend(SearchBackend):
         """Replace the index rows of ``documents``; call inside a transaction. With
         ``variant_table`` (a bulk load), typo variants go to that table instead."""
         ids = [document["id"] for document in documents]
-        SearchTerm.objects.filter(document_id__in=ids).delete()
-        SearchDocument.objects.bulk_create(
-            [SearchDocument(entry_id=document["id"], document=document) for document in documents],
-            update_conflicts=True,
-            unique_fields=["entry"],
-            update_fields=["document", "indexed_at"],
-        )
+        connection = connections[router.db_for_write(SearchTerm)]
+        if variant_table is not None:
+            # A bulk load (PostgreSQL): the same statements without the ORM's per-row cost.
+            self._copy_documents(connection, ids, documents)
+        else:
+            SearchTerm.objects.filter(document_id__in=ids).delete()
+            SearchDocument.objects.bulk_create(
+                [
+                    SearchDocument(entry_id=document["id"], document=document)
+                    for document in documents
+                ],
+                update_conflicts=True,
+                unique_fields=["entry"],
+                update_fields=["document", "indexed_at"],
+            )
         # (document_id, term, field, verified, handle_canonical)
         postings: list[tuple[int, str, int, bool, str]] = []
         words: set[str] = set()
@@ -334,7 +347,6 @@ class DatabaseBackend(SearchBackend):
         vocabulary = [word for word in words if len(word) >= VOCABULARY_MIN_LENGTH]
         # Postings first: a concurrent prune (which locks the postings table) then either
         # sees them or runs entirely before the dictionary rows below are written.
-        connection = connections[router.db_for_write(SearchTerm)]
         if connection.vendor == "postgresql":
             self._insert_arrays(
                 connection, postings, variants, vocabulary, variant_table=variant_table
@@ -363,6 +375,36 @@ class DatabaseBackend(SearchBackend):
             batch_size=2000,
             ignore_conflicts=True,
         )
+
+    _DOCUMENT_LOAD_TABLE = "search_document_load"
+
+    def _copy_documents(self, connection, ids: list[int], documents: list[EntryDocument]) -> None:
+        """Bulk-load path of :meth:`_write` for the documents: their old postings deleted
+        with one array parameter, the documents copied (``COPY``) into a temporary table
+        and upserted from it in one statement."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(SearchTerm._meta.db_table)} WHERE document_id = ANY(%s)",
+                [ids],
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._DOCUMENT_LOAD_TABLE} "
+                "(entry_id bigint, document jsonb)"
+            )
+            with cursor.cursor.copy(
+                f"COPY {self._DOCUMENT_LOAD_TABLE} (entry_id, document) FROM STDIN"
+            ) as copy:
+                for document in documents:
+                    copy.write_row((document["id"], json.dumps(document)))
+            cursor.execute(
+                f"INSERT INTO {quote(SearchDocument._meta.db_table)} "
+                "(entry_id, document, indexed_at) "
+                f"SELECT entry_id, document, now() FROM {self._DOCUMENT_LOAD_TABLE} "
+                "ON CONFLICT (entry_id) DO UPDATE SET document = EXCLUDED.document, "
+                "indexed_at = EXCLUDED.indexed_at"
+            )
+            cursor.execute(f"TRUNCATE {self._DOCUMENT_LOAD_TABLE}")
 
     @staticmethod
     def _insert_arrays(connection, postings, variants, vocabulary, *, variant_table=None) -> None:

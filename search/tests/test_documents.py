@@ -7,7 +7,7 @@ import json
 import pytest
 
 from directory import services
-from search.documents import entry_document
+from search.documents import entry_document, listed_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +49,20 @@ def test_it_marks_an_entry_without_verified_handles_unverified(make_entry):
     entry = make_entry("Carol", "carol", claimed=[("github", "carol")])
     assert entry_document(entry)["verified"] is False
     assert entry_document(entry)["verified_handles"] == []
+
+
+def test_a_batch_of_documents_equals_the_documents_one_by_one(make_entry):
+    ada = make_entry(
+        "Ada Lovelace",
+        "Ada",
+        verified=[("fediverse", "@Ada@Mastodon.Social"), ("github", "ada-l")],
+        claimed=[("email", "ada@private.example")],
+    )
+    bob = make_entry("Bob", "bob", verified=[("whatsapp", "+390656851242")])
+    carol = make_entry("Carol", "carol", claimed=[("github", "carol")])
+    hidden = make_entry("Hidden", "hidden", discoverable=False)
+
+    batch = listed_documents([carol.pk, hidden.pk, ada.pk, bob.pk])
+
+    # Listed entries only, in primary-key order, each exactly as entry_document makes it.
+    assert batch == [entry_document(entry) for entry in (ada, bob, carol)]

@@ -10,6 +10,7 @@ from django.db import connection
 
 from directory.models import Entry
 from search.backends import get_backend
+from search.documents import entry_document
 from search.models import ReindexCheckpoint, SearchDocument, SearchWord, TermVariant
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +102,9 @@ def test_it_bulk_loads_an_empty_index_and_restores_the_lookup_index(make_entry):
     assert SearchWord.objects.filter(word="wilhelmina").exists()
     assert get_backend().search("brakwater", limit=5, offset=0)[1] == 2
     assert get_backend().search("vilhelmena", limit=5, offset=0)[1] == 1
+    # The copied documents are the entries' documents, as a sync would write them.
+    loaded = sorted(get_backend().indexed_documents(), key=lambda d: d["id"])
+    assert loaded == [entry_document(e) for e in Entry.objects.order_by("pk")]
 
 
 @pytest.mark.postgres
