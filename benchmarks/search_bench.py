@@ -329,6 +329,7 @@ def empty_search_tables() -> None:
         PendingSync,
         ReindexCheckpoint,
         SearchDocument,
+        SearchPrefix,
         SearchTerm,
         SearchWord,
         TermVariant,
@@ -338,6 +339,7 @@ def empty_search_tables() -> None:
         connection.ops.quote_name(m._meta.db_table)
         for m in (
             SearchTerm,
+            SearchPrefix,
             SearchDocument,
             TermVariant,
             SearchWord,

@@ -9,6 +9,8 @@ makes public.
   B-tree lookup finds a word, a left-anchored range (``LIKE 'ab%'``) finds a prefix. Each
   row repeats the two values ranking ties are broken by, so ranking reads no other table
   (an entry's postings are always rewritten together, so the copies cannot disagree).
+- :class:`SearchPrefix`: the entries under each two- and three-character prefix, in ranking
+  order, for the first keystrokes of search-as-you-type.
 - :class:`SearchWord`: the vocabulary of long words, for two-typo lookups.
 - :class:`TermVariant`: the SymSpell dictionary: every one-deletion variant of every indexed
   word of five letters or more, mapped to that word. It is shared by all entries, so a
@@ -82,6 +84,40 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SearchPrefix(models.Model):
+    """The entries under each two- and three-character prefix of their terms.
+
+    Search-as-you-type starts with two letters, and a short prefix ("ma") matches a tenth
+    of a large directory: ranking and counting all of its postings takes hundreds of
+    milliseconds. This table holds, once per entry, every prefix of ``PREFIX_LENGTHS``
+    characters of every term the entry is found under (any field), with the two values
+    ties are broken by, and an index in ranking order: the first page of such a query is
+    the first rows of one index range, its count an index-only count. Rewritten with the
+    entry's postings.
+    """
+
+    PREFIX_LENGTHS = (2, 3)
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(max_length=3)
+    verified = models.BooleanField()
+    handle_canonical = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                "prefix",
+                models.F("verified").desc(),
+                "handle_canonical",
+                "document",
+                name="search_prefix_ranked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.prefix
 
 
 class TermVariant(models.Model):

@@ -40,6 +40,7 @@ from search.documents import EntryDocument, entry_document, listed_documents
 from search.models import (
     ReindexCheckpoint,
     SearchDocument,
+    SearchPrefix,
     SearchTerm,
     SearchWord,
     TermVariant,
@@ -229,33 +230,38 @@ class DatabaseBackend(SearchBackend):
     # index that was empty anyway; syncs that run meanwhile write as usual.
     _VARIANT_LOAD_TABLE = "search_variant_load"
 
+    # The indexes a bulk load drops and builds once at its end: (model, index name).
+    _LOAD_INDEXES = ((SearchTerm, "search_term_lookup"), (SearchPrefix, "search_prefix_ranked"))
+
     @staticmethod
-    def _lookup_index():
-        return next(i for i in SearchTerm._meta.indexes if i.name == "search_term_lookup")
+    def _load_index(model, name: str):
+        return next(i for i in model._meta.indexes if i.name == name)
 
     def _ensure_lookup_index(self, connection) -> None:
-        """Re-create the postings' lookup index if a bulk load was killed before its end."""
+        """Re-create the indexes a bulk load drops, if one was killed before its end."""
         if connection.vendor != "postgresql":
             return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", ["search_term_lookup"])
-            present = cursor.fetchone()
-        if not present:
-            self._alter_lookup_index(connection, add=True)
+        for model, name in self._LOAD_INDEXES:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+                present = cursor.fetchone()
+            if not present:
+                self._alter_load_index(connection, model, name, add=True)
 
-    def _alter_lookup_index(self, connection, *, add: bool) -> None:
+    def _alter_load_index(self, connection, model, name: str, *, add: bool) -> None:
         with connection.cursor() as cursor:
             # Inside an outer transaction, deferred foreign-key checks of rows written
             # earlier would make PostgreSQL refuse to alter the table; run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         with connection.schema_editor() as editor:
             if add:
-                editor.add_index(SearchTerm, self._lookup_index())
+                editor.add_index(model, self._load_index(model, name))
             else:
-                editor.remove_index(SearchTerm, self._lookup_index())
+                editor.remove_index(model, self._load_index(model, name))
 
     def _load_begin(self, connection) -> str:
-        self._alter_lookup_index(connection, add=False)
+        for model, name in self._LOAD_INDEXES:
+            self._alter_load_index(connection, model, name, add=False)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._VARIANT_LOAD_TABLE} "
@@ -282,7 +288,7 @@ class DatabaseBackend(SearchBackend):
             # VACUUM also marks the pages all-visible, for index-only scans; it cannot run
             # inside a transaction (a test's), where ANALYZE alone is done.
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            for model in (SearchDocument, SearchTerm, TermVariant, SearchWord):
+            for model in (SearchDocument, SearchTerm, SearchPrefix, TermVariant, SearchWord):
                 cursor.execute(f"{command} {quote(model._meta.db_table)}")
 
     def indexed_documents(self, batch_size: int = 1000) -> Iterator[dict]:
@@ -318,6 +324,7 @@ class DatabaseBackend(SearchBackend):
             self._copy_documents(connection, ids, documents)
         else:
             SearchTerm.objects.filter(document_id__in=ids).delete()
+            SearchPrefix.objects.filter(document_id__in=ids).delete()
             SearchDocument.objects.bulk_create(
                 [
                     SearchDocument(entry_id=document["id"], document=document)
@@ -329,27 +336,32 @@ class DatabaseBackend(SearchBackend):
             )
         # (document_id, term, field, verified, handle_canonical)
         postings: list[tuple[int, str, int, bool, str]] = []
+        # (document_id, prefix, verified, handle_canonical)
+        prefixes: list[tuple[int, str, bool, str]] = []
         words: set[str] = set()
         for document in documents:
-            for field, term in document_terms(document):
-                postings.append(
-                    (
-                        document["id"],
-                        term,
-                        field,
-                        document["verified"],
-                        document["handle_canonical"],
-                    )
-                )
+            ranking = (document["verified"], document["handle_canonical"])
+            terms = document_terms(document)
+            for field, term in terms:
+                postings.append((document["id"], term, field, *ranking))
                 if field == Field.WORD:
                     words.add(term)
+            prefixes.extend(
+                (document["id"], prefix, *ranking)
+                for prefix in {
+                    term[:length]
+                    for _, term in terms
+                    for length in SearchPrefix.PREFIX_LENGTHS
+                    if len(term) >= length
+                }
+            )
         variants = [(variant, word) for word in words for variant in deletions(word)]
         vocabulary = [word for word in words if len(word) >= VOCABULARY_MIN_LENGTH]
         # Postings first: a concurrent prune (which locks the postings table) then either
         # sees them or runs entirely before the dictionary rows below are written.
         if connection.vendor == "postgresql":
             self._insert_arrays(
-                connection, postings, variants, vocabulary, variant_table=variant_table
+                connection, postings, prefixes, variants, vocabulary, variant_table=variant_table
             )
             return
         SearchTerm.objects.bulk_create(
@@ -362,6 +374,18 @@ class DatabaseBackend(SearchBackend):
                     handle_canonical=handle_canonical,
                 )
                 for document_id, term, field, verified, handle_canonical in postings
+            ),
+            batch_size=2000,
+        )
+        SearchPrefix.objects.bulk_create(
+            (
+                SearchPrefix(
+                    document_id=document_id,
+                    prefix=prefix,
+                    verified=verified,
+                    handle_canonical=handle_canonical,
+                )
+                for document_id, prefix, verified, handle_canonical in prefixes
             ),
             batch_size=2000,
         )
@@ -384,10 +408,11 @@ class DatabaseBackend(SearchBackend):
         and upserted from it in one statement."""
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {quote(SearchTerm._meta.db_table)} WHERE document_id = ANY(%s)",
-                [ids],
-            )
+            for model in (SearchTerm, SearchPrefix):
+                cursor.execute(
+                    f"DELETE FROM {quote(model._meta.db_table)} WHERE document_id = ANY(%s)",
+                    [ids],
+                )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._DOCUMENT_LOAD_TABLE} "
                 "(entry_id bigint, document jsonb)"
@@ -407,11 +432,13 @@ class DatabaseBackend(SearchBackend):
             cursor.execute(f"TRUNCATE {self._DOCUMENT_LOAD_TABLE}")
 
     @staticmethod
-    def _insert_arrays(connection, postings, variants, vocabulary, *, variant_table=None) -> None:
-        """PostgreSQL's bulk path: postings (and, in a bulk load, typo variants) go in with
-        ``COPY … FROM STDIN`` (psycopg's copy), dictionary rows that may already exist with
-        one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING`` per table,
-        instead of a ``VALUES`` list the ORM builds row by row."""
+    def _insert_arrays(
+        connection, postings, prefixes, variants, vocabulary, *, variant_table=None
+    ) -> None:
+        """PostgreSQL's bulk path: postings, prefixes (and, in a bulk load, typo variants)
+        go in with ``COPY … FROM STDIN`` (psycopg's copy); dictionary rows that may already
+        exist with one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING`` per
+        table, instead of a ``VALUES`` list the ORM builds row by row."""
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             if postings:
@@ -420,6 +447,13 @@ class DatabaseBackend(SearchBackend):
                     "(document_id, term, field, verified, handle_canonical) FROM STDIN"
                 ) as copy:
                     for row in postings:
+                        copy.write_row(row)
+            if prefixes:
+                with cursor.cursor.copy(
+                    f"COPY {quote(SearchPrefix._meta.db_table)} "
+                    "(document_id, prefix, verified, handle_canonical) FROM STDIN"
+                ) as copy:
+                    for row in prefixes:
                         copy.write_row(row)
             if variants and variant_table:
                 with cursor.cursor.copy(f"COPY {variant_table} (variant, term) FROM STDIN") as copy:
@@ -472,12 +506,16 @@ class DatabaseBackend(SearchBackend):
         """See :meth:`SearchBackend.search`. One statement (:meth:`ranked_sql`) finds, ranks,
         pages and counts (a window count over the matches), plus one lookup in the typo
         dictionary when a query word has five letters or more, and a count when ``offset``
-        is past the last match."""
+        is past the last match. A query of one short word (two or three characters, the
+        first keystrokes of search-as-you-type) is answered from :class:`SearchPrefix`
+        instead: the same results, without ranking every entry the prefix matches."""
         parsed = parse_query(query)
         if parsed.is_empty:
             return [], 0
-        sql, params = self.ranked_sql(parsed)
         connection = connections[router.db_for_read(SearchTerm)]
+        if self._is_short_prefix(parsed):
+            return self._search_short_prefix(connection, parsed.prefix, limit=limit, offset=offset)
+        sql, params = self.ranked_sql(parsed)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
             rows = cursor.fetchall()
@@ -487,6 +525,60 @@ class DatabaseBackend(SearchBackend):
                 return [], 0
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)
             return [], cursor.fetchone()[0]
+
+    @staticmethod
+    def _is_short_prefix(parsed: ParsedQuery) -> bool:
+        word = parsed.prefix
+        return (
+            word is not None
+            and parsed.words == (word,)
+            and parsed.whole == (word,)
+            and len(word) in SearchPrefix.PREFIX_LENGTHS
+        )
+
+    def _search_short_prefix(
+        self, connection, word: str, *, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        """Search for one word of two or three characters (see :meth:`search`).
+
+        Such a word is too short for typos, so an entry matches when one of its terms (any
+        field) starts with it, and ranks by its best exact term: the directory handle,
+        then a verified handle, then a word (:meth:`ranked_sql` ranks the same); every
+        other match is a prefix. The exact matches are read from the term index and
+        ranked; the prefix matches are the first rows of ``word``'s range of the
+        :class:`SearchPrefix` index, which is in ranking order already, skipping the exact
+        ones; the count is an index-only count of that range (every match is in it).
+        """
+        quote = connection.ops.quote_name
+        terms = quote(SearchTerm._meta.db_table)
+        prefixes = quote(SearchPrefix._meta.db_table)
+        wanted = offset + limit
+        sql = (
+            "WITH exact AS (SELECT document_id, "
+            f"MIN(CASE WHEN field = {Field.HANDLE.value} THEN {RANK_HANDLE} "
+            f"WHEN field = {Field.VERIFIED_HANDLE.value} THEN {RANK_VERIFIED_HANDLE} "
+            f"ELSE {RANK_EXACT} END) AS rank, "
+            "MAX(CASE WHEN verified THEN 1 ELSE 0 END) AS verified, "
+            "MIN(handle_canonical) AS handle_canonical "
+            f"FROM {terms} WHERE field IN ({Field.HANDLE.value}, {Field.VERIFIED_HANDLE.value}, "
+            f"{Field.WORD.value}) AND term = %s GROUP BY document_id) "
+            "SELECT document_id FROM ("
+            "SELECT * FROM (SELECT document_id, rank, verified, handle_canonical FROM exact "
+            "ORDER BY rank, verified DESC, handle_canonical, document_id LIMIT %s) AS best "
+            "UNION ALL "
+            f"SELECT * FROM (SELECT p.document_id, {RANK_PREFIX} AS rank, "
+            "CASE WHEN p.verified THEN 1 ELSE 0 END AS verified, p.handle_canonical "
+            f"FROM {prefixes} p WHERE p.prefix = %s AND NOT EXISTS "
+            "(SELECT 1 FROM exact e WHERE e.document_id = p.document_id) "
+            "ORDER BY p.verified DESC, p.handle_canonical, p.document_id LIMIT %s) AS rest"
+            ") AS hits ORDER BY rank, verified DESC, handle_canonical, document_id "
+            "LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [word, wanted, word, wanted, limit, offset])
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"SELECT COUNT(*) FROM {prefixes} WHERE prefix = %s", [word])
+            return ids, cursor.fetchone()[0]
 
     def _typo_terms(self, words: Iterable[str]) -> dict[str, dict[str, int]]:
         """For each query word long enough, the indexed words within its typo budget,

@@ -16,6 +16,7 @@ from search.backends import get_backend
 from search.backends.database import DatabaseBackend, document_terms
 from search.models import SearchDocument, SearchTerm, SearchWord, TermVariant
 from search.services import schedule_entry_sync
+from search.text import parse_query
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +356,40 @@ def test_it_takes_an_indexed_long_word_as_typed_without_a_two_typo_lookup(make_e
     assert ranked == ["marco", "marcia"]  # the one-typo match still comes, after
     assert not any("searchword" in q["sql"] for q in queries)
     assert handles("marcantnoia") == ["marcia", "marco"]  # not indexed: two typos looked up
+
+
+def test_a_short_prefix_is_answered_from_the_prefix_table_as_the_general_query_would(
+    make_entry,
+):
+    """One word of two or three characters takes the prefix-table path; it must give the
+    same page and count as the general statement, for every page and every tier: the
+    directory handle, a verified handle, an exact word, then prefixes by verified, handle."""
+    make_entry("Somebody", "ma")  # the directory handle itself
+    make_entry("Verified Ma", "vma", verified=[("github", "ma")])
+    make_entry("Ma Long", "malong")  # the word exactly
+    make_entry("Marta Ma", "marta", verified=[("github", "marta-g")])
+    for n, name in enumerate(["Mario", "Maria", "Mathieu", "Omar", "Imam", "Mar Mari"]):
+        make_entry(f"{name} Rossi", f"{name.split()[0].lower()}{n}")
+    make_entry("Someone", "mar_tin")  # only the handle starts with it
+    make_entry("Unrelated", "zed")
+    backend = get_backend()
+    for word in ("ma", "mar", "Ro", "ze"):
+        parsed = parse_query(word)
+        assert DatabaseBackend._is_short_prefix(parsed)
+        sql, params = backend.ranked_sql(parsed)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            general = cursor.fetchall()
+        expected_ids = [row[0] for row in general]
+        assert expected_ids, word
+        for offset in range(0, len(expected_ids) + 2, 2):
+            ids, total = backend.search(word, limit=3, offset=offset)
+            assert ids == expected_ids[offset : offset + 3], (word, offset)
+            assert total == len(expected_ids), word
+    # handle, verified handle, then the exact word: the verified entry first
+    assert handles("ma")[:4] == ["ma", "vma", "marta", "malong"]
+
+
+def test_a_longer_or_a_second_word_takes_the_general_statement():
+    for query in ("mari", "ma r", "@ma", "m"):
+        assert not DatabaseBackend._is_short_prefix(parse_query(query)), query

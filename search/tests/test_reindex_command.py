@@ -82,10 +82,14 @@ def test_it_records_a_checkpoint_per_batch_so_a_crash_can_resume(make_entry, mon
     assert not ReindexCheckpoint.objects.exists()
 
 
-def _lookup_index_exists() -> bool:
+def _index_exists(name: str) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'search_term_lookup'")
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
         return cursor.fetchone() is not None
+
+
+def _lookup_index_exists() -> bool:
+    return _index_exists("search_term_lookup")
 
 
 @pytest.mark.postgres
@@ -102,6 +106,8 @@ def test_it_bulk_loads_an_empty_index_and_restores_the_lookup_index(make_entry):
     assert SearchWord.objects.filter(word="wilhelmina").exists()
     assert get_backend().search("brakwater", limit=5, offset=0)[1] == 2
     assert get_backend().search("vilhelmena", limit=5, offset=0)[1] == 1
+    assert get_backend().search("br", limit=5, offset=0)[1] == 2  # the prefix table
+    assert _index_exists("search_prefix_ranked")
     # The copied documents are the entries' documents, as a sync would write them.
     loaded = sorted(get_backend().indexed_documents(), key=lambda d: d["id"])
     assert loaded == [entry_document(e) for e in Entry.objects.order_by("pk")]
