@@ -9,7 +9,7 @@ makes public.
   B-tree lookup finds a word, a left-anchored range (``LIKE 'ab%'``) finds a prefix. Each
   row repeats the two values ranking ties are broken by, so ranking reads no other table
   (an entry's postings are always rewritten together, so the copies cannot disagree).
-- :class:`SearchPrefix`: the entries under each two- and three-character prefix, in ranking
+- :class:`SearchPrefix`: the entries under each two- to four-character prefix, in ranking
   order, for the first keystrokes of search-as-you-type.
 - :class:`SearchWord`: the vocabulary of long words, for two-typo lookups.
 - :class:`TermVariant`: the SymSpell dictionary: every one-deletion variant of every indexed
@@ -87,7 +87,7 @@ class SearchTerm(models.Model):
 
 
 class SearchPrefix(models.Model):
-    """The entries under each two- and three-character prefix of their terms.
+    """The entries under each two- to four-character prefix of their terms.
 
     Search-as-you-type starts with two letters, and a short prefix ("ma") matches a tenth
     of a large directory: ranking and counting all of its postings takes hundreds of
@@ -98,10 +98,10 @@ class SearchPrefix(models.Model):
     entry's postings.
     """
 
-    PREFIX_LENGTHS = (2, 3)
+    PREFIX_LENGTHS = (2, 3, 4)
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="+")
-    prefix = models.CharField(max_length=3)
+    prefix = models.CharField(max_length=4)
     verified = models.BooleanField()
     handle_canonical = models.CharField(max_length=60)
 

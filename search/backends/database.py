@@ -506,7 +506,7 @@ class DatabaseBackend(SearchBackend):
         """See :meth:`SearchBackend.search`. One statement (:meth:`ranked_sql`) finds, ranks,
         pages and counts (a window count over the matches), plus one lookup in the typo
         dictionary when a query word has five letters or more, and a count when ``offset``
-        is past the last match. A query of one short word (two or three characters, the
+        is past the last match. A query of one short word (two to four characters, the
         first keystrokes of search-as-you-type) is answered from :class:`SearchPrefix`
         instead: the same results, without ranking every entry the prefix matches."""
         parsed = parse_query(query)
@@ -539,7 +539,7 @@ class DatabaseBackend(SearchBackend):
     def _search_short_prefix(
         self, connection, word: str, *, limit: int, offset: int
     ) -> tuple[list[int], int]:
-        """Search for one word of two or three characters (see :meth:`search`).
+        """Search for one word of two to four characters (see :meth:`search`).
 
         Such a word is too short for typos, so an entry matches when one of its terms (any
         field) starts with it, and ranks by its best exact term: the directory handle,
