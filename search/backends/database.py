@@ -529,10 +529,11 @@ class DatabaseBackend(SearchBackend):
     @staticmethod
     def _is_short_prefix(parsed: ParsedQuery) -> bool:
         word = parsed.prefix
+        # "ma" or "@ma": one word, which is also the whole query (as a handle).
         return (
             word is not None
             and parsed.words == (word,)
-            and parsed.whole == (word,)
+            and parsed.whole in ((word,), (f"@{word}", word))
             and len(word) in SearchPrefix.PREFIX_LENGTHS
         )
 

@@ -372,8 +372,9 @@ def test_a_short_prefix_is_answered_from_the_prefix_table_as_the_general_query_w
         make_entry(f"{name} Rossi", f"{name.split()[0].lower()}{n}")
     make_entry("Someone", "mar_tin")  # only the handle starts with it
     make_entry("Unrelated", "zed")
+    make_entry("Someone Else", "sel", verified=[("matrix", "@mab:matrix.org")])  # "@ma…"
     backend = get_backend()
-    for word in ("ma", "mar", "mari", "Ro", "ze"):
+    for word in ("ma", "mar", "mari", "Ro", "ze", "@ma"):
         parsed = parse_query(word)
         assert DatabaseBackend._is_short_prefix(parsed)
         sql, params = backend.ranked_sql(parsed)
@@ -391,5 +392,5 @@ def test_a_short_prefix_is_answered_from_the_prefix_table_as_the_general_query_w
 
 
 def test_a_longer_or_a_second_word_takes_the_general_statement():
-    for query in ("maria", "ma r", "@ma", "m"):
+    for query in ("maria", "ma r", "ma_", "@m", "m"):
         assert not DatabaseBackend._is_short_prefix(parse_query(query)), query
