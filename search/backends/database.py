@@ -1,17 +1,21 @@
 """The ``database`` search backend: the index lives in the directory's own database.
 
 It runs on SQLite and on PostgreSQL with the same tables (:mod:`search.models`) and the
-same SQL, built by the ORM from indexed lookups only:
+same SQL, made of indexed lookups only:
 
 - exact words and whole handles: ``term = …`` / ``term IN (…)`` on a B-tree;
-- prefixes: a left-anchored range, ``term LIKE 'ab%'`` on PostgreSQL (``varchar_pattern_ops``
-  index) and ``term >= 'ab' AND term < 'ac'`` on SQLite (binary collation);
+- prefixes (the last query word only, as in Meilisearch): a left-anchored range,
+  ``term LIKE 'ab%'`` on PostgreSQL (``varchar_pattern_ops`` index) and
+  ``term >= 'ab' AND term < 'ac'`` on SQLite (binary collation);
 - one typo: the query word's one-deletion variants are looked up in the SymSpell dictionary
   (:class:`search.models.TermVariant`), the candidates confirmed with a Damerau–Levenshtein
-  distance of 1 (``rapidfuzz``), and then looked up as exact words.
+  distance of 1 (``rapidfuzz``), and then looked up as exact words; two typos: trigram
+  candidates from the vocabulary (:class:`search.models.SearchWord`), confirmed alike.
 
-One grouped query then scores every entry that has a matching term (see
-:meth:`SearchBackend.search` for the order), returns one page of them and counts them all.
+One statement (:meth:`DatabaseBackend.ranked_sql`) then ranks every entry that matches
+every word (see :meth:`SearchBackend.search` for the order), returns one page of them and
+counts them all; a query of one short word reads :class:`search.models.SearchPrefix`
+instead. The measurements behind this design are in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
