@@ -21,7 +21,7 @@ instead. The measurements behind this design are in ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import (
     DatabaseError,
@@ -81,6 +81,19 @@ VOCABULARY_MIN_LENGTH = TYPO2_MIN_LENGTH - 2
 # million entries 0.15 costs about 90 ms a lookup, 0.25 about 10–50 ms); the benchmark
 # measures the recall this leaves (docs/benchmarks.md).
 TRIGRAM_THRESHOLD = 0.25
+# The columns written for each posting and each prefix row, in the order of their tuples.
+POSTING_COLUMNS = ("document_id", "term", "field", "verified", "handle_canonical")
+PREFIX_COLUMNS = ("document_id", "prefix", "verified", "handle_canonical")
+
+
+def _copy_rows(cursor, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
+    """Write ``rows`` (tuples in ``columns`` order) into ``table`` (a quoted name) with
+    PostgreSQL's ``COPY … FROM STDIN`` through psycopg's copy; nothing when there are none."""
+    if not rows:
+        return
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _listed_with_handles() -> QuerySet[Entry]:
@@ -338,10 +351,8 @@ class DatabaseBackend(SearchBackend):
                 unique_fields=["entry"],
                 update_fields=["document", "indexed_at"],
             )
-        # (document_id, term, field, verified, handle_canonical)
-        postings: list[tuple[int, str, int, bool, str]] = []
-        # (document_id, prefix, verified, handle_canonical)
-        prefixes: list[tuple[int, str, bool, str]] = []
+        postings: list[tuple[int, str, int, bool, str]] = []  # POSTING_COLUMNS
+        prefixes: list[tuple[int, str, bool, str]] = []  # PREFIX_COLUMNS
         words: set[str] = set()
         for document in documents:
             ranking = (document["verified"], document["handle_canonical"])
@@ -368,31 +379,13 @@ class DatabaseBackend(SearchBackend):
                 connection, postings, prefixes, variants, vocabulary, variant_table=variant_table
             )
             return
-        SearchTerm.objects.bulk_create(
-            (
-                SearchTerm(
-                    document_id=document_id,
-                    term=term,
-                    field=field,
-                    verified=verified,
-                    handle_canonical=handle_canonical,
-                )
-                for document_id, term, field, verified, handle_canonical in postings
-            ),
-            batch_size=2000,
-        )
-        SearchPrefix.objects.bulk_create(
-            (
-                SearchPrefix(
-                    document_id=document_id,
-                    prefix=prefix,
-                    verified=verified,
-                    handle_canonical=handle_canonical,
-                )
-                for document_id, prefix, verified, handle_canonical in prefixes
-            ),
-            batch_size=2000,
-        )
+        for model, columns, rows in (
+            (SearchTerm, POSTING_COLUMNS, postings),
+            (SearchPrefix, PREFIX_COLUMNS, prefixes),
+        ):
+            model.objects.bulk_create(
+                (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=2000
+            )
         TermVariant.objects.bulk_create(
             (TermVariant(variant=variant, term=word) for variant, word in variants),
             batch_size=2000,
@@ -421,11 +414,12 @@ class DatabaseBackend(SearchBackend):
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._DOCUMENT_LOAD_TABLE} "
                 "(entry_id bigint, document jsonb)"
             )
-            with cursor.cursor.copy(
-                f"COPY {self._DOCUMENT_LOAD_TABLE} (entry_id, document) FROM STDIN"
-            ) as copy:
-                for document in documents:
-                    copy.write_row((document["id"], json.dumps(document)))
+            _copy_rows(
+                cursor,
+                self._DOCUMENT_LOAD_TABLE,
+                ("entry_id", "document"),
+                [(document["id"], json.dumps(document)) for document in documents],
+            )
             cursor.execute(
                 f"INSERT INTO {quote(SearchDocument._meta.db_table)} "
                 "(entry_id, document, indexed_at) "
@@ -445,24 +439,10 @@ class DatabaseBackend(SearchBackend):
         table, instead of a ``VALUES`` list the ORM builds row by row."""
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            if postings:
-                with cursor.cursor.copy(
-                    f"COPY {quote(SearchTerm._meta.db_table)} "
-                    "(document_id, term, field, verified, handle_canonical) FROM STDIN"
-                ) as copy:
-                    for row in postings:
-                        copy.write_row(row)
-            if prefixes:
-                with cursor.cursor.copy(
-                    f"COPY {quote(SearchPrefix._meta.db_table)} "
-                    "(document_id, prefix, verified, handle_canonical) FROM STDIN"
-                ) as copy:
-                    for row in prefixes:
-                        copy.write_row(row)
+            _copy_rows(cursor, quote(SearchTerm._meta.db_table), POSTING_COLUMNS, postings)
+            _copy_rows(cursor, quote(SearchPrefix._meta.db_table), PREFIX_COLUMNS, prefixes)
             if variants and variant_table:
-                with cursor.cursor.copy(f"COPY {variant_table} (variant, term) FROM STDIN") as copy:
-                    for row in variants:
-                        copy.write_row(row)
+                _copy_rows(cursor, variant_table, ("variant", "term"), variants)
             elif variants:
                 cursor.execute(
                     f"INSERT INTO {quote(TermVariant._meta.db_table)} (variant, term) "
