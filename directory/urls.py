@@ -31,6 +31,8 @@ urlpatterns = [
     # Moderation: report pages, owners' notices and appeals (directory.moderation).
     path("", include("directory.moderation.urls")),
     path("account/", include("accounts.urls")),
+    # The owner's pages for their own entries (directory.owner).
+    path("account/", include("directory.owner.urls")),
     path("api/", include("directory.api.urls")),
     # Sign-in and sign-out links of the browsable API.
     path("api-auth/", include("accounts.drf_urls")),
