@@ -8,4 +8,9 @@ app_name = "verification"
 
 urlpatterns = [
     path("entries/<str:handle>/verification", views.verification_page, name="page"),
+    path(
+        "entries/<str:handle>/handles/<int:handle_id>/proof",
+        views.proof_page,
+        name="proof",
+    ),
 ]

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -80,4 +81,16 @@ def verification_page(request: HttpRequest, handle: str) -> HttpResponse:
     states = [verification_state(h) for h in entry.handles.all()]
     return render(
         request, "verification/handles.html", {"entry": entry, "states": states}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def proof_page(request: HttpRequest, handle: str, handle_id: int) -> HttpResponse:
+    """``GET /account/entries/<handle>/handles/<id>/proof``: the proof of one handle.
+
+    For now the entry's list of proofs, at that handle's row.
+    """
+    return redirect(
+        reverse("verification:page", kwargs={"handle": handle}) + f"#handle-{handle_id}"
     )
