@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from directory.env import envbool, envchoice, envint, envlist, envrate, envstr
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "directory.moderation",
     "accounts",
     "search",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -78,9 +80,29 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (django-csp; policy below).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): everything from this site only; no inline script or
+# style except an element carrying the request's nonce (``request.csp_nonce``); no plugins,
+# no framing, no <base> elsewhere. form-action is left open: the OAuth consent form's
+# answer redirects to the calling app's own redirect URI, which browsers check against it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "directory.urls"
 WSGI_APPLICATION = "directory.wsgi.application"

@@ -1,8 +1,14 @@
 """Worldbook URL map: web pages, the REST API v1, WebFinger, OpenAPI docs, admin."""
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 # An unhandled exception under /api/ answers a problem document, elsewhere the 500 page.
 handler500 = "directory.exceptions.server_error"
@@ -15,12 +21,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(http_method_names=READ_ONLY), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=READ_ONLY),
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=READ_ONLY),
         name="api-docs",
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="api-schema", http_method_names=READ_ONLY),
+        # Redoc styles itself with <style> elements it makes at run time (no nonce).
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", http_method_names=READ_ONLY)
+        ),
         name="api-redoc",
     ),
     # OAuth2 for calling apps (authorize, token, revoke, introspect), and their developers.
