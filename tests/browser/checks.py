@@ -23,18 +23,23 @@ FAILING_IMPACTS = ("serious", "critical")
 
 @dataclass(frozen=True)
 class Violation:
-    """One axe-core rule a page breaks: its id, impact, what it asks for and the CSS
-    selectors of the elements that break it."""
+    """One axe-core rule a page breaks: its id, impact, what it asks for, the CSS selectors
+    of the elements that break it and, for each, axe-core's word on why (same order)."""
 
     rule: str
     impact: str
     help: str
     targets: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        shown = ", ".join(self.targets[:8])
-        more = f" (+{len(self.targets) - 8} more)" if len(self.targets) > 8 else ""
-        return f"{self.rule} [{self.impact}] {self.help}: {shown}{more}"
+        lines = [f"{self.rule} [{self.impact}] {self.help}:"]
+        reasons = self.reasons or ("",) * len(self.targets)
+        for target, reason in list(zip(self.targets, reasons, strict=True))[:8]:
+            lines.append(f"    {target}" + (f" — {reason}" if reason else ""))
+        if len(self.targets) > 8:
+            lines.append(f"    (+{len(self.targets) - 8} more)")
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,23 @@ class Overflow:
     culprits: tuple[tuple[str, int], ...]
 
     def __str__(self) -> str:
-        listed = "; ".join(f"{selector} (right edge {right} px)" for selector, right in self.culprits)
+        listed = "; ".join(
+            f"{selector} (right edge {right} px)" for selector, right in self.culprits
+        )
         return f"{self.scroll_width} px wide in a {self.width} px window: {listed or 'no element'}"
 
 
 def _target(node_target: list) -> str:
     # An element in a shadow tree or frame comes as a list of selectors, outermost first.
     return " >>> ".join(part if isinstance(part, str) else " ".join(part) for part in node_target)
+
+
+def _reason(node: dict) -> str:
+    # axe-core's checks: "any" fails when none passes, "all" and "none" when one fails.
+    for check in node.get("any", []) + node.get("all", []) + node.get("none", []):
+        if check.get("message"):
+            return check["message"]
+    return ""
 
 
 def run_axe(page, *, impacts: tuple[str, ...] = FAILING_IMPACTS) -> list[Violation]:
@@ -66,24 +81,23 @@ def run_axe(page, *, impacts: tuple[str, ...] = FAILING_IMPACTS) -> list[Violati
     """
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE_CORE_PATH))
-    results = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         Violation(
             rule=violation["id"],
             impact=violation["impact"],
             help=violation["help"],
             targets=tuple(_target(node["target"]) for node in violation["nodes"]),
+            reasons=tuple(_reason(node) for node in violation["nodes"]),
         )
         for violation in results["violations"]
         if violation["impact"] in impacts
     ]
 
 
-# Each element whose right edge passes the window's width, outermost first; its selector is
-# its id when it has one, else its tag, classes and place among its siblings under the
-# nearest ancestor with an id.
+# The outermost elements whose box or text passes the window's right edge (inside no box
+# that clips or scrolls its overflow), widest first; each named by the path from its
+# nearest ancestor with an id: tag, up to three classes, and place among same-tag siblings.
 _OVERFLOW_SCRIPT = """
 (limit) => {
   const width = window.innerWidth;
@@ -112,10 +126,20 @@ _OVERFLOW_SCRIPT = """
     return false;
   };
   const wide = [];
+  const note = (el, right) => {
+    if (right > width + 0.5 && !clipped(el)) wide.push([el, Math.round(right)]);
+  };
   for (const el of document.body.querySelectorAll('*')) {
-    if (clipped(el)) continue;
-    const right = el.getBoundingClientRect().right + window.scrollX;
-    if (right > width + 0.5) wide.push([el, Math.round(right)]);
+    note(el, el.getBoundingClientRect().right + window.scrollX);
+  }
+  // Text that runs out of its box (a long word, a <pre>) counts against its element.
+  const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+    if (!text.data.trim() || getComputedStyle(text.parentElement).overflowX !== 'visible') continue;
+    range.selectNodeContents(text);
+    const right = range.getBoundingClientRect().right + window.scrollX;
+    if (!wide.some(([el]) => el === text.parentElement)) note(text.parentElement, right);
   }
   // Keep the outermost offenders: an element inside one already listed adds nothing.
   const outer = wide.filter(([el]) => !wide.some(([other]) => other !== el && other.contains(el)));

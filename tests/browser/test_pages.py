@@ -145,7 +145,9 @@ def _build_site() -> tuple[Site, str]:
     moderator.groups.add(Group.objects.get(name="Moderators"))
 
     entry = entry_create(nickname="Olive Quillfeather", handle="olive", owner=owner)
-    handle_mark_verified(handle=handle_add(entry=entry, kind="web", raw="https://olive.example.org/"))
+    handle_mark_verified(
+        handle=handle_add(entry=entry, kind="web", raw="https://olive.example.org/")
+    )
     handle_add(entry=entry, kind="email", raw="olive@example.org")
     endpoint_add(entry=entry, uri="sip:olive@sip.example.org", preference=10, label="Desk phone")
     endpoint_add(
@@ -228,9 +230,7 @@ def _survey(base: str, site: Site, session_key: str) -> dict[tuple[str, int], Vi
             signed_in = False
             for spec in ordered:
                 if spec.signed_in and not signed_in:
-                    context.add_cookies(
-                        [{"name": "sessionid", "value": session_key, "url": base}]
-                    )
+                    context.add_cookies([{"name": "sessionid", "value": session_key, "url": base}])
                     signed_in = True
                 visits[spec.name, width] = _visit(page, base, site, spec)
             context.close()
@@ -267,7 +267,9 @@ def survey(django_db_setup, django_db_blocker) -> dict[tuple[str, int], Visit]:
             cache.clear()
 
 
-CASES = [pytest.param(spec, width, id=f"{spec.name}-{width}") for spec in SITE_PAGES for width in WIDTHS]
+CASES = [
+    pytest.param(spec, width, id=f"{spec.name}-{width}") for spec in SITE_PAGES for width in WIDTHS
+]
 
 
 @pytest.mark.parametrize("spec", [pytest.param(spec, id=spec.name) for spec in SITE_PAGES])
