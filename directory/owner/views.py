@@ -395,9 +395,7 @@ def endpoint_move_view(request: HttpRequest, entry: Entry, endpoint_id: int) -> 
         return _no_such(request, _("This entry has no endpoint with that id."))
     direction = request.POST.get("direction", "")
     if direction not in ("up", "down"):
-        return _error_page(
-            request, 400, _("Bad request"), _("Move an endpoint up or down.")
-        )
+        return _error_page(request, 400, _("Bad request"), _("Move an endpoint up or down."))
     endpoint_move(endpoint=endpoint, direction=direction)
     messages.success(
         request,
@@ -451,9 +449,7 @@ def handle_remove_page(request: HttpRequest, entry: Entry, handle_id: int) -> Ht
         return _no_such(request, _("This entry claims no handle with that id."))
     if request.method == "POST":
         handle_remove(handle=claim)
-        messages.success(
-            request, _("%(handle)s is removed.") % {"handle": handle_display(claim)}
-        )
+        messages.success(request, _("%(handle)s is removed.") % {"handle": handle_display(claim)})
         return _manage(entry)
     context = {
         "entry": entry,

@@ -66,7 +66,9 @@ def test_it_reads_a_national_number_in_the_given_country(as_alice, alice):
     assert response.status_code == 302
     added = alice.endpoints.get(uri__startswith="tel:")
     assert (added.uri, added.capabilities, uris(alice)[0]) == (
-        "tel:+442079460018", ["voice"], "tel:+442079460018"
+        "tel:+442079460018",
+        ["voice"],
+        "tel:+442079460018",
     )
 
 
@@ -127,7 +129,10 @@ def test_an_edit_that_fails_saves_nothing(as_alice, alice):
     assert "Tick at least one" in field_error(no_capability, "capabilities")
     xmpp.refresh_from_db()
     assert (xmpp.uri, xmpp.audience, xmpp.label, xmpp.preference) == (
-        "xmpp:alice@example.org", "everyone", "", 20
+        "xmpp:alice@example.org",
+        "everyone",
+        "",
+        20,
     )
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.POLICY_CHANGED).exists()
 
@@ -137,7 +142,9 @@ def test_someone_elses_endpoint_is_not_found_on_ones_own_entry(as_alice, alice, 
     url = reverse("owner:endpoint-edit", args=["alice", bobs.pk])
 
     assert as_alice.get(url).status_code == 404
-    assert as_alice.post(reverse("owner:endpoint-delete", args=["alice", bobs.pk])).status_code == 404
+    assert (
+        as_alice.post(reverse("owner:endpoint-delete", args=["alice", bobs.pk])).status_code == 404
+    )
     assert as_alice.get(endpoint_url("endpoint-edit", bobs)).status_code == 403
     assert bob.endpoints.count() == 1
 
@@ -156,7 +163,10 @@ def test_it_moves_endpoints_up_and_down_without_javascript(as_alice, alice):
     assert uris(alice) == ["xmpp:alice@example.org", "sip:alice@example.org"]
     as_alice.post(endpoint_url("endpoint-move", xmpp), {"direction": "down"})
     assert uris(alice) == ["sip:alice@example.org", "xmpp:alice@example.org"]
-    assert as_alice.post(endpoint_url("endpoint-move", xmpp), {"direction": "sideways"}).status_code == 400
+    assert (
+        as_alice.post(endpoint_url("endpoint-move", xmpp), {"direction": "sideways"}).status_code
+        == 400
+    )
     assert as_alice.get(endpoint_url("endpoint-move", xmpp)).status_code == 405
 
 
@@ -166,10 +176,14 @@ def test_it_moves_between_endpoints_of_equal_preference(as_alice, alice):
     as_alice.post(endpoint_url("endpoint-move", third), {"direction": "up"})
 
     assert uris(alice) == [
-        "sip:alice@example.org", "mailto:alice@example.org", "xmpp:alice@example.org"
+        "sip:alice@example.org",
+        "mailto:alice@example.org",
+        "xmpp:alice@example.org",
     ]
     assert list(alice.endpoints.values_list("preference", flat=True).order_by("preference")) == [
-        10, 20, 30
+        10,
+        20,
+        30,
     ]
 
 
@@ -227,7 +241,9 @@ CHECK = reverse("owner:handle-check")
 
 def test_the_handle_check_says_whether_a_handle_is_free_and_why_not(as_charlie, alice):
     assert as_charlie.get(CHECK, {"handle": "charlie"}).json() == {
-        "handle": "charlie", "available": True, "message": "@charlie is available."
+        "handle": "charlie",
+        "available": True,
+        "message": "@charlie is available.",
     }
     for typed, reason in (
         ("Alice", "@Alice is taken."),
@@ -260,4 +276,4 @@ def test_the_create_page_uses_the_handle_check_script(as_charlie, charlie_user):
     assert "/static/owner.js" in page
     entry_create(nickname="C", handle="c-one", owner=charlie_user)
     edit = as_charlie.get(reverse("owner:entry-edit", args=["c-one"])).content.decode()
-    assert f'{CHECK}?entry=c-one' in edit
+    assert f"{CHECK}?entry=c-one" in edit

@@ -51,7 +51,11 @@ def test_it_creates_an_entry_owned_by_the_person(as_charlie, charlie_user):
     )
 
     entry = Entry.objects.get(owner=charlie_user)
-    assert (entry.nickname, entry.handle, entry.discoverable) == ("Charlie Chaplin", "Charlie", True)
+    assert (entry.nickname, entry.handle, entry.discoverable) == (
+        "Charlie Chaplin",
+        "Charlie",
+        True,
+    )
     assert response.status_code == 302
     assert response["Location"] == manage_url("charlie")
     assertContains(as_charlie.get(response["Location"]), "is in the directory")
@@ -148,7 +152,11 @@ def test_a_suspended_entry_refuses_every_change(as_alice, alice):
         ("get", reverse("owner:entry-edit", args=["alice"]), None),
         ("post", reverse("owner:entry-edit", args=["alice"]), {"nickname": "M", "handle": "m0"}),
         ("post", reverse("owner:endpoint-add", args=["alice"]), {"uri": "sip:x@example.org"}),
-        ("post", reverse("owner:endpoint-move", args=["alice", endpoint.pk]), {"direction": "down"}),
+        (
+            "post",
+            reverse("owner:endpoint-move", args=["alice", endpoint.pk]),
+            {"direction": "down"},
+        ),
         ("post", reverse("owner:endpoint-delete", args=["alice", endpoint.pk]), None),
         ("post", reverse("owner:handle-add", args=["alice"]), {"kind": "github", "value": "a"}),
         ("post", reverse("owner:handle-remove", args=["alice", claim.pk]), None),
@@ -157,7 +165,11 @@ def test_a_suspended_entry_refuses_every_change(as_alice, alice):
         assert response.status_code == 403, url
         assertContains(response, "suspended", status_code=403)
     alice.refresh_from_db()
-    assert (alice.nickname, alice.endpoints.count(), alice.handles.count()) == ("Alice Liddell", 2, 1)
+    assert (alice.nickname, alice.endpoints.count(), alice.handles.count()) == (
+        "Alice Liddell",
+        2,
+        1,
+    )
 
 
 # -- edit -----------------------------------------------------------------------------
