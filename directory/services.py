@@ -434,3 +434,76 @@ def endpoint_remove(*, endpoint: Endpoint) -> None:
     entry_id = endpoint.entry_id
     endpoint.delete()
     schedule_entry_sync(entry_id)
+
+
+PREFERENCE_STEP = 10
+
+
+@transaction.atomic
+def endpoint_move(*, endpoint: Endpoint, direction: str) -> Endpoint:
+    """Move ``endpoint`` one place earlier (``direction="up"``) or later (``"down"``) in
+    its entry's preference order, swapping places with its neighbour.
+
+    Input: an endpoint of an entry the caller may manage; ``direction`` ``"up"`` or
+    ``"down"``. Output: the endpoint, saved. The entry's endpoints are locked and read in
+    the order callers see (``preference``, then ``id``); the two preferences are swapped
+    when they differ, otherwise every endpoint is renumbered 10, 20, 30, … in the new
+    order, so a move always changes what callers see. Moving the first endpoint up or
+    the last one down changes nothing. Raises :class:`NormalizationError` for another
+    ``direction``.
+    """
+    if direction not in ("up", "down"):
+        raise NormalizationError(f"{direction!r} is not a direction (up, down).")
+    ordered = list(
+        Endpoint.objects.select_for_update()
+        .filter(entry_id=endpoint.entry_id)
+        .order_by("preference", "id")
+    )
+    index = next(i for i, e in enumerate(ordered) if e.pk == endpoint.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        return ordered[index]
+    mover, neighbour = ordered[index], ordered[other]
+    if mover.preference != neighbour.preference:
+        mover.preference, neighbour.preference = neighbour.preference, mover.preference
+        changed = [mover, neighbour]
+    else:
+        ordered[index], ordered[other] = neighbour, mover
+        changed = []
+        for position, item in enumerate(ordered, start=1):
+            wanted = min(position * PREFERENCE_STEP, 32767)
+            if item.preference != wanted:
+                item.preference = wanted
+                changed.append(item)
+    now = timezone.now()
+    for item in changed:
+        item.updated_at = now
+    Endpoint.objects.bulk_update(changed, ["preference", "updated_at"])
+    schedule_entry_sync(endpoint.entry_id)
+    return mover
+
+
+@transaction.atomic
+def endpoint_set_uri(*, endpoint: Endpoint, uri: str, region: str | None = None) -> Endpoint:
+    """Point ``endpoint`` at another URI, keeping its audience, label and preference.
+
+    Inputs: the endpoint, ``uri`` and ``region`` as for :func:`endpoint_add`. Output:
+    the saved endpoint with its scheme and service read from the new URI (capabilities
+    are left to the caller, who sets them with :func:`endpoint_update`). Raises
+    :class:`NormalizationError` for an unsupported or malformed URI and
+    :class:`ConflictError` when the entry already lists that URI as another endpoint.
+    """
+    normal = normalize_endpoint_uri(uri, region=region)
+    _check_fits(Endpoint, "uri", normal.uri)
+    if normal.uri == endpoint.uri:
+        return endpoint
+    if Endpoint.objects.filter(entry_id=endpoint.entry_id, uri=normal.uri).exists():
+        raise ConflictError(f"{normal.uri} is already one of this entry's endpoints.")
+    endpoint.uri, endpoint.scheme, endpoint.service = normal.uri, normal.scheme, normal.service
+    try:
+        with transaction.atomic():
+            endpoint.save(update_fields=["uri", "scheme", "service", "updated_at"])
+    except IntegrityError:
+        raise ConflictError(f"{normal.uri} is already one of this entry's endpoints.") from None
+    schedule_entry_sync(endpoint.entry_id)
+    return endpoint

@@ -386,6 +386,9 @@ EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
 # Requests per client address to each public page (entry page, vCard, WebFinger), counted
 # in the cache by django-ratelimit: "<count>/<s|min|h|d>".
 PUBLIC_RATE_LIMIT = envrate("THROTTLE_PUBLIC", "300/min")
+# Handle availability checks as a person types (the owner pages' handle-check), per
+# account, or per client address when signed out; counted in the cache by django-ratelimit.
+HANDLE_CHECK_RATE_LIMIT = envrate("THROTTLE_HANDLE_CHECK", "60/min")
 # Wrong API Basic credentials per client address before its Basic requests get 429, whatever
 # the username: "<count>/<n><s|min|h|d>" (django-ratelimit's form, e.g. "20/10min").
 BASIC_AUTH_FAILURES_PER_IP = envstr("BASIC_AUTH_FAILURES_PER_IP", "20/10min")
