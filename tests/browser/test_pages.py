@@ -48,6 +48,8 @@ class Site:
     authorize_query: str  # an OAuth2 authorization request for that app
     reset_path: str  # a password-reset link mailed to a third account
     confirm_path: str  # an email-confirmation link for that account
+    endpoint_pk: int  # one of the signed-in person's endpoints
+    handle_pk: int  # the signed-in person's unverified email handle
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,34 @@ SITE_PAGES: list[SitePage] = [
     SitePage("second-factor-passkey", "/account/second-factors/passkey/", signed_in=True),
     SitePage("notices", "/account/notices", signed_in=True),
     SitePage("report", lambda site: f"/moderation/report/@{site.other_handle}", signed_in=True),
+    # The owner's pages for their own entry (directory.owner).
+    SitePage("my-entry-create", "/account/entries/new", signed_in=True),
+    SitePage("my-entry", lambda site: f"/account/entries/{site.handle}/", signed_in=True),
+    SitePage("my-entry-edit", lambda site: f"/account/entries/{site.handle}/edit", signed_in=True),
+    SitePage(
+        "my-entry-delete", lambda site: f"/account/entries/{site.handle}/delete", signed_in=True
+    ),
+    SitePage(
+        "endpoint-add", lambda site: f"/account/entries/{site.handle}/endpoints/new", signed_in=True
+    ),
+    SitePage(
+        "endpoint-edit",
+        lambda site: f"/account/entries/{site.handle}/endpoints/{site.endpoint_pk}/edit",
+        signed_in=True,
+    ),
+    SitePage(
+        "endpoint-delete",
+        lambda site: f"/account/entries/{site.handle}/endpoints/{site.endpoint_pk}/delete",
+        signed_in=True,
+    ),
+    SitePage(
+        "handle-add", lambda site: f"/account/entries/{site.handle}/handles/new", signed_in=True
+    ),
+    SitePage(
+        "handle-remove",
+        lambda site: f"/account/entries/{site.handle}/handles/{site.handle_pk}/remove",
+        signed_in=True,
+    ),
 ]
 
 
@@ -148,8 +178,10 @@ def _build_site() -> tuple[Site, str]:
     handle_mark_verified(
         handle=handle_add(entry=entry, kind="web", raw="https://olive.example.org/")
     )
-    handle_add(entry=entry, kind="email", raw="olive@example.org")
-    endpoint_add(entry=entry, uri="sip:olive@sip.example.org", preference=10, label="Desk phone")
+    email = handle_add(entry=entry, kind="email", raw="olive@example.org")
+    sip = endpoint_add(
+        entry=entry, uri="sip:olive@sip.example.org", preference=10, label="Desk phone"
+    )
     endpoint_add(
         entry=entry,
         uri="https://meet.example.org/olive-quillfeather-weekly-standup-room",
@@ -202,6 +234,8 @@ def _build_site() -> tuple[Site, str]:
         authorize_query=authorize_query,
         reset_path=f"/account/password-reset/{uid}/{default_token_generator.make_token(newcomer)}/",
         confirm_path=f"/account/confirm-email/{confirmation_token(newcomer)}/",
+        endpoint_pk=sip.pk,
+        handle_pk=email.pk,
     )
     client = Client()
     client.force_login(owner)
