@@ -6,6 +6,17 @@
   var EVERY_MS = 3000;
   var TRIES = 40;
 
+  // A selector that finds the same control in the new copy of the page, or null.
+  function selectorOf(element) {
+    if (element.id) { return "#" + CSS.escape(element.id); }
+    var copy = element.getAttribute("data-copy");
+    if (copy) { return 'button[data-copy="' + CSS.escape(copy) + '"]'; }
+    if (element.name && element.value) {
+      return element.tagName.toLowerCase() + '[name="' + CSS.escape(element.name) + '"][value="' + CSS.escape(element.value) + '"]';
+    }
+    return null;
+  }
+
   function start() {
     var proof = document.getElementById("proof");
     var status = document.getElementById("check-status");
@@ -31,9 +42,13 @@
           var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById("proof");
           if (!fresh || fresh.hasAttribute("data-poll")) { later(); return; }
           var node = document.importNode(fresh, true);
+          var focused = proof.contains(document.activeElement) ? selectorOf(document.activeElement) : null;
           proof.replaceWith(node);
           if (window.worldbook) { window.worldbook.copyButtons(node); }
           status.textContent = node.getAttribute("data-announce") || "";
+          // Keep keyboard focus where it was when the same control is still there.
+          var again = focused && node.querySelector(focused);
+          if (again) { again.focus(); }
         }, later);
     }
 

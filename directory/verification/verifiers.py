@@ -671,10 +671,16 @@ class ProofUrlVerifier(Verifier):
         return [
             Step(
                 _("Post this text publicly"),
-                _(
-                    "As %(name)s on %(platform)s, post this text where anyone can read it "
-                    "without signing in (on Telegram: in your public channel). Keep the "
-                    "token as a word of its own."
+                (
+                    _(
+                        "In your public Telegram channel %(name)s, post this text. Keep the "
+                        "token as a word of its own."
+                    )
+                    if handle.kind == HandleKind.TELEGRAM
+                    else _(
+                        "As %(name)s on %(platform)s, post this text where anyone can read it "
+                        "without signing in. Keep the token as a word of its own."
+                    )
                 ) % {"name": handle.canonical, "platform": platform},
                 (Value(_("Post text"), self.post_text(handle, challenge)),),
             ),
