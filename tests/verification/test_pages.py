@@ -332,3 +332,23 @@ def test_posts_are_rate_limited(web, signed_in, alice, settings):
     assert site.verification_challenges.count() == 1
     again = signed_in.post(PAGE, {"handle_id": site.pk, "action": "start"})
     assertContains(again, "Too many verification requests", status_code=429)
+
+
+def test_a_stale_handle_says_so_and_offers_only_a_new_check(
+    web, signed_in, alice, started, check_on_page, settings
+):
+    from directory.verification.services import verification_mark_stale
+
+    site = handle_add(entry=alice, kind="web", raw="https://alice.test/")
+    started(site)
+    web.serve("alice.test", "/", Reply(200, f'<a rel="me" href="{PROFILE}">me</a>'))
+    check_on_page(site)
+    settings.VERIFICATION_STALE_SECONDS = 0
+    assert verification_mark_stale() == 1
+    page = signed_in.get(proof(site))
+    assertContains(page, '<span class="badge stale">Stale</span>', html=True)
+    assertContains(page, "Verified on ")
+    assertContains(page, "Stale: the platform has not answered for a while")
+    assertContains(page, ">Check again</button>")
+    assertNotContains(page, ">Check now</button>")
+    assertNotContains(page, "Get a new token")
