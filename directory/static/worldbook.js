@@ -27,8 +27,17 @@
       });
     }
 
-    // Copy buttons: <button data-copy="ID" hidden> copies the text of element ID.
-    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    copyButtons(document);
+
+    // A form with errors: move focus to its summary, as screen-reader users expect.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  });
+
+  // Copy buttons: <button data-copy="ID" hidden> copies the text of element ID. Pages that
+  // replace part of themselves call worldbook.copyButtons(newPart).
+  function copyButtons(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
       var source = document.getElementById(button.getAttribute("data-copy"));
       if (!source || !navigator.clipboard) { return; }
       var label = button.textContent;
@@ -46,9 +55,7 @@
         });
       });
     });
+  }
 
-    // A form with errors: move focus to its summary, as screen-reader users expect.
-    var summary = document.querySelector("[data-error-summary]");
-    if (summary) { summary.focus(); }
-  });
+  window.worldbook = { copyButtons: copyButtons };
 })();

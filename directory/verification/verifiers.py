@@ -16,6 +16,7 @@ from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from directory.models import Handle
 from directory.normalization import HandleKind
@@ -44,6 +45,43 @@ class Outcome:
     evidence: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Value:
+    """A value the owner publishes exactly as shown: ``label`` names it ("TXT value"),
+    ``value`` is the text to copy."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a proof, as the proof page numbers them: ``title`` says what to do,
+    ``text`` where and how in plain words, ``values`` what to publish (each shown with a
+    Copy button). ``alternative`` marks a step that replaces the one before it ("or")."""
+
+    title: str
+    text: str = ""
+    values: tuple[Value, ...] = ()
+    alternative: bool = False
+
+
+def profile_link(handle: Handle) -> str:
+    """The ``rel="me"`` link to the entry's page that website and fediverse proofs look
+    for (HTML Living Standard, link type "me")."""
+    return f'<a rel="me" href="{handle.entry.profile_url}">Worldbook</a>'
+
+
+def _keep_step() -> Step:
+    return Step(
+        _("Press “Check now”"),
+        _(
+            "Worldbook reads your proof within a minute. Leave it published: Worldbook checks "
+            "it again from time to time, and a proof missing at two checks in a row is revoked."
+        ),
+    )
+
+
 class Verifier(ABC):
     """One way of proving a handle.
 
@@ -65,8 +103,20 @@ class Verifier(ABC):
         platform did not answer."""
 
     def instructions(self, handle: Handle, challenge: VerificationChallenge) -> str:
-        """What the owner must publish, in plain words."""
-        return f"Publish {challenge.token} where this method looks for it."
+        """What the owner must publish, in one plain sentence (the API's ``instructions``)."""
+        return _("Publish %(token)s where this method looks for it.") % {"token": challenge.token}
+
+    def steps(self, handle: Handle, challenge: VerificationChallenge) -> list[Step]:
+        """What the owner must publish and where, step by step (:class:`Step`), with the
+        exact values :meth:`check` looks for. The default publishes the token."""
+        return [
+            Step(
+                _("Publish the token"),
+                self.instructions(handle, challenge),
+                (Value(_("Token"), challenge.token),),
+            ),
+            _keep_step(),
+        ]
 
     # helpers ---------------------------------------------------------------------------
 
@@ -141,10 +191,27 @@ class RelMeVerifier(Verifier):
         return _rel_me_outcome(self, url, expected)
 
     def instructions(self, handle, challenge):
-        return (
-            f'Put a link to {handle.entry.profile_url} with rel="me" on {handle.canonical}, '
-            f'for example <a rel="me" href="{handle.entry.profile_url}">Worldbook</a>.'
-        )
+        return _(
+            'Put a link to %(profile)s with rel="me" on %(page)s, for example %(link)s.'
+        ) % {"profile": handle.entry.profile_url, "page": handle.canonical,
+             "link": profile_link(handle)}  # fmt: skip
+
+    def steps(self, handle, challenge):
+        return [
+            Step(
+                _("Link your website to your Worldbook page"),
+                _(
+                    "Paste this link into the page at %(page)s, anywhere in its HTML (a "
+                    '<link rel="me" href="…"> in its head works too). The link must carry '
+                    'rel="me" and point at your Worldbook page.'
+                ) % {"page": handle.canonical},
+                (
+                    Value(_("Link to paste"), profile_link(handle)),
+                    Value(_("Worldbook page address"), handle.entry.profile_url),
+                ),
+            ),
+            _keep_step(),
+        ]
 
 
 class FediverseVerifier(Verifier):
@@ -220,10 +287,35 @@ class FediverseVerifier(Verifier):
         return links
 
     def instructions(self, handle, challenge):
-        return (
-            f"Add {handle.entry.profile_url} as a link in your fediverse profile (a profile "
-            "field, which Mastodon marks rel=\"me\")."
-        )
+        return _(
+            "Add %(profile)s as a link in your fediverse profile (a profile field, which "
+            'Mastodon marks rel="me").'
+        ) % {"profile": handle.entry.profile_url}
+
+    def steps(self, handle, challenge):
+        host = handle.canonical.partition("@")[2]
+        return [
+            Step(
+                _("Add your Worldbook page to your profile"),
+                _(
+                    "On %(host)s, edit your profile and add an extra field (Mastodon: Edit "
+                    "profile → Extra fields; other servers call them links or metadata). Give "
+                    "it any label, and this address as its content: your server then links it "
+                    'with rel="me".'
+                ) % {"host": host},
+                (Value(_("Label"), "Worldbook"), Value(_("Content"), handle.entry.profile_url)),
+            ),
+            Step(
+                _("Or: paste the link itself"),
+                _(
+                    "If your server lets you write HTML in your profile, this link works "
+                    "as well, in the profile's fields or its bio."
+                ),
+                (Value(_("Link to paste"), profile_link(handle)),),
+                alternative=True,
+            ),
+            _keep_step(),
+        ]
 
 
 class DomainVerifier(Verifier):
@@ -232,16 +324,28 @@ class DomainVerifier(Verifier):
 
     method = Method.DOMAIN
     kinds = (HandleKind.DOMAIN,)
+    RECORD_LABEL = "_worldbook"
+    FILE_PATH = "/.well-known/worldbook-proof"
+
+    @classmethod
+    def record_name(cls, domain: str) -> str:
+        """The name of the TXT record that holds the token: ``_worldbook.<domain>``."""
+        return f"{cls.RECORD_LABEL}.{domain}"
+
+    @classmethod
+    def file_url(cls, domain: str) -> str:
+        """The https address of the file that may hold the token instead."""
+        return f"https://{domain}{cls.FILE_PATH}"
 
     def check(self, handle, challenge):
         domain = handle.canonical
-        name = f"_worldbook.{domain}"
+        name = self.record_name(domain)
         records = resolver.txt_records(name, fresh=self.fresh)
         if any(value_is_token(value, challenge.token) for value in records):
             return self.outcome(
                 Result.VERIFIED, f"the TXT record {name} holds the token.", txt=records
             )
-        url = f"https://{domain}/.well-known/worldbook-proof"
+        url = self.file_url(domain)
         try:
             page = self.get(url, accept="text/plain")
         except ProofRefused as exc:
@@ -264,11 +368,43 @@ class DomainVerifier(Verifier):
         )
 
     def instructions(self, handle, challenge):
-        return (
-            f"Add a DNS TXT record _worldbook.{handle.canonical} with the value "
-            f"{challenge.token}, or serve that value at "
-            f"https://{handle.canonical}/.well-known/worldbook-proof."
-        )
+        return _(
+            "Add a DNS TXT record %(name)s with the value %(token)s, or serve that value at "
+            "%(url)s."
+        ) % {"name": self.record_name(handle.canonical), "token": challenge.token,
+             "url": self.file_url(handle.canonical)}  # fmt: skip
+
+    def steps(self, handle, challenge):
+        domain = handle.canonical
+        return [
+            Step(
+                _("Add a DNS TXT record"),
+                _(
+                    "Where the DNS of %(domain)s is managed (your registrar or DNS host), add "
+                    "this record. Some providers want only the first part of the name "
+                    "(%(label)s) and add the domain themselves. A new record can take a few "
+                    "minutes to appear."
+                ) % {"domain": domain, "label": self.RECORD_LABEL},
+                (
+                    Value(_("Name"), self.record_name(domain)),
+                    Value(_("Type"), "TXT"),
+                    Value(_("Value"), challenge.token),
+                ),
+            ),
+            Step(
+                _("Or: serve a file"),
+                _(
+                    "If you cannot change the DNS, serve a file at this https address whose "
+                    "whole content is the token (as plain text)."
+                ),
+                (
+                    Value(_("File address"), self.file_url(domain)),
+                    Value(_("File content"), challenge.token),
+                ),
+                alternative=True,
+            ),
+            _keep_step(),
+        ]
 
 
 class AtprotoVerifier(Verifier):
@@ -365,7 +501,33 @@ class AtprotoVerifier(Verifier):
         return None
 
     def instructions(self, handle, challenge):
-        return f"Put {challenge.token} in your Bluesky profile description, then ask for a check."
+        return _(
+            "Put %(token)s in your Bluesky profile description, then ask for a check."
+        ) % {"token": challenge.token}
+
+    def steps(self, handle, challenge):
+        name = handle.canonical
+        return [
+            Step(
+                _("Put the token in your profile description"),
+                _(
+                    "In Bluesky (or your AT Protocol app), edit your profile and add the token "
+                    "to its description as a word of its own, with a space or a new line "
+                    "around it."
+                ),
+                (Value(_("Token"), challenge.token),),
+            ),
+            Step(
+                _("Make sure your handle points at your account"),
+                _(
+                    "Worldbook finds your account's DID from the TXT record _atproto.%(name)s "
+                    "or from https://%(name)s/.well-known/atproto-did, and your DID document "
+                    "must name at://%(name)s. Bluesky sets both up when you use %(name)s as "
+                    "your handle: nothing to do unless you changed your handle recently."
+                ) % {"name": name},
+            ),
+            _keep_step(),
+        ]
 
 
 class GitHubVerifier(Verifier):
@@ -415,10 +577,31 @@ class GitHubVerifier(Verifier):
         )
 
     def instructions(self, handle, challenge):
-        return (
-            f"Put {challenge.token} in your GitHub bio or in a public gist, then ask for a "
-            "check."
-        )
+        return _(
+            "Put %(token)s in your GitHub bio or in a public gist, then ask for a check."
+        ) % {"token": challenge.token}
+
+    def steps(self, handle, challenge):
+        return [
+            Step(
+                _("Put the token in your GitHub bio"),
+                _(
+                    "Signed in to GitHub as %(login)s, open Settings → Public profile and add "
+                    "the token to your bio as a word of its own."
+                ) % {"login": handle.canonical},
+                (Value(_("Token"), challenge.token),),
+            ),
+            Step(
+                _("Or: a public gist"),
+                _(
+                    "Create a public gist (gist.github.com) as %(login)s with a file that "
+                    "holds the token. One of your 30 newest gists is read."
+                ) % {"login": handle.canonical},
+                (Value(_("Gist content"), challenge.token),),
+                alternative=True,
+            ),
+            _keep_step(),
+        ]
 
 
 # Hosts whose public pages show a post, and how a post's URL names its author.
@@ -470,7 +653,45 @@ class ProofUrlVerifier(Verifier):
         )
 
     def instructions(self, handle, challenge):
-        return f"Post {challenge.token} publicly, then give the post's URL."
+        return _("Post %(token)s publicly, then give the post's URL.") % {
+            "token": challenge.token
+        }
+
+    @staticmethod
+    def post_text(handle: Handle, challenge: VerificationChallenge) -> str:
+        """The text to post: the entry's page, then the token as a word of its own."""
+        return _("My Worldbook entry: %(profile)s %(token)s") % {
+            "profile": handle.entry.profile_url, "token": challenge.token,
+        }  # fmt: skip
+
+    def steps(self, handle, challenge):
+        host = PROOF_URL_HOSTS.get(handle.kind, ("",))[0]
+        example = f"https://{host}/{handle.canonical}/…"
+        platform = {HandleKind.X: "X", HandleKind.TELEGRAM: "Telegram"}.get(handle.kind, host)
+        return [
+            Step(
+                _("Post this text publicly"),
+                (
+                    _(
+                        "In your public Telegram channel %(name)s, post this text. Keep the "
+                        "token as a word of its own."
+                    )
+                    if handle.kind == HandleKind.TELEGRAM
+                    else _(
+                        "As %(name)s on %(platform)s, post this text where anyone can read it "
+                        "without signing in. Keep the token as a word of its own."
+                    )
+                ) % {"name": handle.canonical, "platform": platform},
+                (Value(_("Post text"), self.post_text(handle, challenge)),),
+            ),
+            Step(
+                _("Give the post's address"),
+                _(
+                    "Copy the link of the post (it starts with %(example)s) into the field "
+                    "below, then press “Check now”."
+                ) % {"example": example},
+            ),
+        ]
 
 
 VERIFIERS: dict[str, type[Verifier]] = {
