@@ -46,7 +46,12 @@ def test_it_renders_results_with_links_badges_and_marks(client, make_entry):
     assert 'href="/@josen"' in html
     assert "<mark>José</mark> Núñez" in html
     assert "@<mark>Jose</mark>N" in html
-    assert "✓ Fediverse @<mark>jose</mark>n@mastodon.social" in html
+    assert re.search(
+        r'<span class="service">Fediverse</span> <span class="value">@<mark>jose</mark>'
+        r'n@mastodon.social</span> <span class="verified-mark"><span class="badge verified">'
+        r'<span aria-hidden="true">✓</span> Verified</span>',
+        html,
+    )
     assert "unprovenjose" not in html
     assert "@nobody" not in html
 

@@ -58,9 +58,11 @@
       .then(show)
       .catch(function (error) {
         if (error.name !== "AbortError") {
+          // The sentence comes from the page, translated (data-unavailable on the form).
+          var unavailable = form.getAttribute("data-unavailable") || "";
           show("");
-          if (status) status.textContent = "Search is not answering; press Enter to try again.";
-          region.textContent = "Search is not answering; press Enter to try again.";
+          if (status) status.textContent = unavailable;
+          region.textContent = unavailable;
         }
       });
   }
