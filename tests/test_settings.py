@@ -165,7 +165,10 @@ def test_passkeys_work_on_the_localhost_site_deploy_run_serves(tmp_path):
 
 
 def test_demo_data_is_off_unless_switched_on(tmp_path):
-    code = "import django; from django.conf import settings; django.setup(); print(settings.DEMO_DATA)"
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DEMO_DATA)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "DEMO_DATA"}
     env.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
     result = subprocess.run(
