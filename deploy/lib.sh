@@ -54,8 +54,13 @@ install_project() {
         say "Dependencies are up to date"
         return 0
     fi
-    say "Installing Worldbook$extras and its dependencies (pip)"
-    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$ROOT$extras"
+    if [ -f "$stamp" ]; then
+        say "Installing Worldbook$extras and its dependencies again: pyproject.toml changed (pip)"
+    else
+        say "Installing Worldbook$extras and its dependencies (pip; the first time this downloads every package and can take a few minutes)"
+    fi
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT$extras"
+    say "Installed"
     printf '%s\n' "$want" >>"$stamp"
 }
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import phonenumbers
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import HandleKind, domain_for_display
@@ -152,6 +153,11 @@ class HandleView:
         return self.handle.is_verified
 
     @property
+    def is_demo(self) -> bool:
+        """Verified as demo data, not by a proof (``Handle.verified_by == "demo"``)."""
+        return self.handle.is_demo
+
+    @property
     def kind(self) -> str:
         return self.handle.kind
 
@@ -166,12 +172,12 @@ class HandleView:
 
 
 _STATUS_TEXT = {
-    Handle.Status.UNVERIFIED: "claimed, not verified",
-    Handle.Status.PENDING: "claimed, verification pending",
-    Handle.Status.STALE: "claimed, proof expired",
-    Handle.Status.UNREACHABLE: "claimed, could not be checked",
-    Handle.Status.FAILED: "claimed, proof failed",
-    Handle.Status.REVOKED: "claimed, verification revoked",
+    Handle.Status.UNVERIFIED: _("claimed, not verified"),
+    Handle.Status.PENDING: _("claimed, verification pending"),
+    Handle.Status.STALE: _("claimed, proof expired"),
+    Handle.Status.UNREACHABLE: _("claimed, could not be checked"),
+    Handle.Status.FAILED: _("claimed, proof failed"),
+    Handle.Status.REVOKED: _("claimed, verification revoked"),
 }
 
 

@@ -124,8 +124,20 @@ class Handle(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNVERIFIED)
     verified_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="How the handle was last verified: a verification method "
+        "(directory.verification.models.Method), `demo` for demo data that proves nothing, "
+        "empty when a moderator verified it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # ``verified_by`` of handles the demo directory marks verified: demo data, not a proof
+    # (the value of directory.verification.models.Method.DEMO, which imports this module).
+    DEMO = "demo"
 
     class Meta:
         ordering = ["kind", "key"]
@@ -150,6 +162,11 @@ class Handle(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
+
+    @property
+    def is_demo(self) -> bool:
+        """Verified as demo data by ``./deploy/run``'s demo directory: nothing was proved."""
+        return self.is_verified and self.verified_by == self.DEMO
 
 
 class Endpoint(models.Model):

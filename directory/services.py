@@ -287,19 +287,24 @@ def handle_add(*, entry: Entry, kind: str, raw: str) -> Handle:
 
 
 @transaction.atomic
-def handle_mark_verified(*, handle: Handle, when=None) -> Handle:
+def handle_mark_verified(*, handle: Handle, when=None, method: str = "") -> Handle:
     """Record that ``handle``'s owner proved control of it.
 
-    Raises :class:`ConflictError` when another entry already holds the handle verified
-    (the database allows one verified owner per handle).
+    Inputs: ``handle``; ``when`` (default now); ``method``, the verification method that
+    proved it (kept in ``Handle.verified_by``; ``Handle.DEMO`` for demo data, empty for a
+    moderator's decision). Raises :class:`ConflictError` when another entry already holds
+    the handle verified (the database allows one verified owner per handle).
     """
     when = when or timezone.now()
     handle.status = Handle.Status.VERIFIED
     handle.verified_at = when
     handle.checked_at = when
+    handle.verified_by = method
     try:
         with transaction.atomic():
-            handle.save(update_fields=["status", "verified_at", "checked_at", "updated_at"])
+            handle.save(
+                update_fields=["status", "verified_at", "checked_at", "verified_by", "updated_at"]
+            )
     except IntegrityError:
         raise ConflictError(
             f"{handle.canonical} is already verified by another entry."

@@ -443,6 +443,9 @@ VERIFICATION_GITHUB_API_URL = envstr("VERIFICATION_GITHUB_API_URL", "https://api
 # A GitHub token (no scopes needed) for GitHub proofs; a secret, so only from the environment.
 VERIFICATION_GITHUB_TOKEN = envstr("VERIFICATION_GITHUB_TOKEN")
 VERIFICATION_PLC_DIRECTORY_URL = envstr("VERIFICATION_PLC_DIRECTORY_URL", "https://plc.directory")
+# The demo directory (`manage.py load_demo`, run by ./deploy/run, which turns this on) may
+# mark handles verified as demo data, not a proof; off everywhere else, production included.
+DEMO_DATA = envbool("DEMO_DATA", False)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"] = envrate("THROTTLE_VERIFY", "30/hour")
 CELERY_BEAT_SCHEDULE["verification-recheck-due"] = {
     "task": "verification.recheck_due",

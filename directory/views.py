@@ -147,9 +147,12 @@ def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
     """``GET /@{handle}``: the entry page, or a 301 to ``/@{handle_canonical}``.
 
     Shows the nickname, the directory handle, the external handles (verified ones with a
-    badge, others marked as claims; phone numbers only to the owner) and the endpoints
+    mark saying when they were proved and last checked, or that they are demo data; others
+    marked as claims; phone numbers only to the owner) and the endpoints
     :func:`directory.policy.visible_endpoints` grants the signed-in or anonymous caller,
-    in preference order. 404 for a missing or hidden entry, alike.
+    in preference order. An anonymous visitor is asked to sign in (``sign_in_url``, back
+    here after) to save the contact or report the entry. 404 for a missing or hidden
+    entry, alike.
     """
     try:
         entry = entry_get_by_handle(handle, caller=request.user)
@@ -172,8 +175,11 @@ def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
         for e in visible_endpoints(entry, request.user)
     ]
     handles = handles_for(entry, request.user)
+    entry_path = reverse("entry", kwargs={"handle": entry.handle_canonical})
     context = {
         **_save_contact_context(entry, request.user),
+        "sign_in_url": f"{reverse('accounts:login')}?{urlencode({'next': entry_path})}",
+        "has_demo_handles": any(h.is_demo for h in handles),
         "entry": entry,
         "is_owner": is_owner,
         "is_suspended": entry.status != Entry.Status.ACTIVE,

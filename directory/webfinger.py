@@ -64,10 +64,14 @@ def resource_handle(resource: str | None) -> str:
         user, at, host = rest.rpartition("@")
         if not at or not user or not host:
             raise MalformedResource(f"{text[:200]!r} is not an acct: URI (acct:user@host).")
-        try:
-            same_domain = normalize_domain(host) == settings.WORLDBOOK_DOMAIN
-        except NormalizationError:
-            same_domain = False
+        # The directory's own host as it is written first: "localhost" (./deploy/run's
+        # site) is no full domain name, which normalize_domain refuses.
+        same_domain = host.lower() == settings.WORLDBOOK_DOMAIN
+        if not same_domain:
+            try:
+                same_domain = normalize_domain(host) == settings.WORLDBOOK_DOMAIN
+            except NormalizationError:
+                same_domain = False
         if not same_domain:
             raise NotFound("This server holds no information about that resource.")
         return unquote(user)

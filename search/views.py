@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from directory.display import handle_display, service_name
 from directory.exceptions import WorldbookError
-from directory.models import Entry
+from directory.models import Entry, Handle
 from search.documents import public_verified_handles
 from search.selectors import search_entries
 from search.text import ParsedQuery, highlight, parse_query
@@ -27,10 +28,12 @@ PAGE_MAX = 50
 @dataclass(frozen=True)
 class Badge:
     """A verified external handle as the results show it: the network's name and the handle
-    as people write it (directory.display), matches marked."""
+    as people write it (directory.display), matches marked; ``handle`` gives the verified
+    mark its dates, or its "Demo" badge (``components/verified_mark.html``)."""
 
     service: str
     value: SafeString
+    handle: Handle
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def _rows(entries: list[Entry], parsed: ParsedQuery) -> list[ResultRow]:
                 Badge(
                     service_name(handle.kind),
                     highlight(handle_display(handle), parsed, whole=True),
+                    handle,
                 )
                 for handle in public_verified_handles(entry)
             ],
@@ -65,9 +69,11 @@ def _page_number(raw: str) -> int:
     try:
         page = int(raw)
     except ValueError:
-        raise WorldbookError("The page number must be a whole number.") from None
+        raise WorldbookError(_("The page number must be a whole number.")) from None
     if not 1 <= page <= PAGE_MAX:
-        raise WorldbookError(f"Pages go from 1 to {PAGE_MAX}; refine the search instead.")
+        raise WorldbookError(
+            _("Pages go from 1 to %(max)d; refine the search instead.") % {"max": PAGE_MAX}
+        )
     return page
 
 
@@ -97,7 +103,7 @@ def search(request: HttpRequest) -> HttpResponse:
     template = "search/_results.html" if partial else "search/results.html"
     wait = search_page_wait(request)
     if wait is not None:
-        context["error"] = f"Too many searches; try again in {wait} seconds."
+        context["error"] = _("Too many searches; try again in %(wait)d seconds.") % {"wait": wait}
         response = render(request, template, context, status=429)
         response["Retry-After"] = str(wait)
         return response

@@ -137,3 +137,42 @@ def test_commands_use_the_secret_key_deploy_run_generated(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
     )
     assert result.stdout.strip() == "insecure-development-key-never-use-in-production"
+
+
+def test_passkeys_work_on_the_localhost_site_deploy_run_serves(tmp_path):
+    # ./deploy/run serves SITE_URL http://localhost:PORT: WebAuthn accepts "localhost" over
+    # plain http (never an IP address), and the page is also reached at 127.0.0.1.
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "from django.core.management import call_command; call_command('check'); "
+        "print(settings.PASSKEYS_AVAILABLE, settings.OTP_WEBAUTHN_RP_ID, "
+        "','.join(settings.OTP_WEBAUTHN_ALLOWED_ORIGINS), ','.join(settings.ALLOWED_HOSTS), "
+        "settings.SESSION_COOKIE_SECURE, settings.WORLDBOOK_DOMAIN, settings.DEMO_DATA)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "ALLOWED_HOSTS"}}
+    env.update(
+        WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings",
+        SITE_URL="http://localhost:8123", DEBUG="false", SECRET_KEY="x" * 50, DEMO_DATA="true",
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    available, rp_id, origins, hosts, secure, domain, demo = result.stdout.split()[-7:]
+    assert (available, rp_id, origins) == ("True", "localhost", "http://localhost:8123")
+    assert {"localhost", "127.0.0.1"} <= set(hosts.split(","))
+    assert (secure, domain, demo) == ("False", "localhost", "True")
+
+
+def test_demo_data_is_off_unless_switched_on(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DEMO_DATA)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DEMO_DATA"}
+    env.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

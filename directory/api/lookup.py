@@ -92,6 +92,7 @@ _ALICE_HANDLES = [
         "uri": "acct:alice@mastodon.social",
         "status": "verified",
         "verified_at": "2026-03-01T09:30:00Z",
+        "verification": {"method": "fediverse", "note": None},
     }
 ]
 _ALICE_ENDPOINTS = [

@@ -7,6 +7,7 @@ so an entry, a handle or an endpoint looks the same in every response.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from directory.display import handle_display, handle_uri
@@ -53,6 +54,27 @@ class OwnerEntrySerializer(EntrySerializer):
         ref_name = "OwnerEntry"
 
 
+class HandleVerificationSerializer(serializers.Serializer):
+    """How a verified handle was verified."""
+
+    method = serializers.CharField(
+        allow_null=True,
+        help_text="The verification method (`email_code`, `domain`, `rel_me`, `fediverse`, "
+        "`atproto`, `github`, `proof_url`), `demo` for demo data that proves nothing, or "
+        "null when a moderator verified the handle.",
+    )
+    note = serializers.CharField(
+        allow_null=True,
+        help_text='"demo data, not a proof" for a handle of the demo directory; else null.',
+    )
+
+    class Meta:
+        ref_name = "HandleVerification"
+
+
+DEMO_NOTE = "demo data, not a proof"
+
+
 class HandleSerializer(serializers.Serializer):
     """An external handle claimed by an entry, with its verification evidence."""
 
@@ -76,12 +98,26 @@ class HandleSerializer(serializers.Serializer):
     verified_at = serializers.DateTimeField(
         allow_null=True, help_text="When ownership was last proved (null if never)."
     )
+    verification = serializers.SerializerMethodField(
+        help_text="How a `verified` handle was verified (null for a handle that is not): "
+        '`{"method": "demo", "note": "demo data, not a proof"}` marks demo data, which '
+        "proves nothing."
+    )
 
     class Meta:
         ref_name = "Handle"
 
     def get_display(self, handle: Handle) -> str:
         return handle_display(handle)
+
+    @extend_schema_field(HandleVerificationSerializer(allow_null=True))
+    def get_verification(self, handle: Handle) -> dict | None:
+        if not handle.is_verified:
+            return None
+        return {
+            "method": handle.verified_by or None,
+            "note": DEMO_NOTE if handle.is_demo else None,
+        }
 
     def get_uri(self, handle: Handle) -> str | None:
         return handle_uri(handle)

@@ -52,3 +52,11 @@ class CodeMalformed(WorldbookError):
     status = status.HTTP_400_BAD_REQUEST
     slug = "verification-code-malformed"
     title = "That is not a code"
+
+
+class DemoDataDisabled(WorldbookError):
+    """A demo verification was asked for on a site whose ``DEMO_DATA`` setting is off."""
+
+    status = status.HTTP_403_FORBIDDEN
+    slug = "demo-data-disabled"
+    title = "Demo data is switched off"

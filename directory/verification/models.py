@@ -20,6 +20,9 @@ class Method(models.TextChoices):
     ATPROTO = "atproto", "AT Protocol handle and DID document"
     GITHUB = "github", "GitHub profile or gist (GitHub API)"
     PROOF_URL = "proof_url", "A public post holding the token"
+    # Not a proof: the demo directory (``DEMO_DATA``) marks some handles verified with it so
+    # that a fresh install shows verified people; every surface says so.
+    DEMO = Handle.DEMO, "Demo data, not a proof"
 
 
 class VerificationChallenge(models.Model):
@@ -71,6 +74,7 @@ class VerificationCheck(models.Model):
         MODERATOR = "moderator", "Moderator asked"
         SCHEDULE = "schedule", "Scheduled re-check"
         RETRY = "retry", "Retry after a transient failure"
+        DEMO = "demo", "Demo directory loaded"
 
     # Results that say the proof is not there (as opposed to "could not look").
     ABSENT = (Result.MISMATCH, Result.MISSING, Result.REFUSED)

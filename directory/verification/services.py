@@ -14,6 +14,10 @@ Lifecycle (``Handle.status``)::
   whose proof is absent at two checks in a row is revoked (``handle_revoke``).
 
 Every check is recorded with its evidence (:class:`VerificationCheck`).
+
+Demo data (``DEMO_DATA``, the demo directory of ``./deploy/run``) is the one exception to
+"verified means proved": :func:`verification_record_demo` marks a handle verified with the
+method ``demo``, every surface shows it as demo data, and re-checks leave it alone.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from directory.services import handle_mark_verified, handle_revoke
 from directory.verification.errors import (
     CodeMalformed,
     CodeRejected,
+    DemoDataDisabled,
     ProofRefused,
     ProofUnreachable,
     VerificationUnavailable,
@@ -196,11 +201,15 @@ def verification_run_check(
     Inputs: ``handle_id``; ``trigger`` (a :class:`VerificationCheck.Trigger`); ``fresh``
     (DNS without cache); ``attempt`` (0 for the first try); ``final`` (no retry follows:
     a transient failure then settles the status). Output: the saved check, or ``None``
-    when the handle or its challenge no longer exists. Never raises for what the remote
+    when the handle or its challenge no longer exists, or for a scheduled or moderator
+    check of a demo-data handle (left alone). Never raises for what the remote
     side does; the task retries when the result is ``unreachable`` and ``final`` is false.
     """
     handle = Handle.objects.select_related("entry").filter(pk=handle_id).first()
     if handle is None:
+        return None
+    if handle.is_demo and trigger != VerificationCheck.Trigger.OWNER:
+        # Demo data has no proof to look for; only an owner's own proof replaces it.
         return None
     challenge = current_challenge(handle)
     if trigger != VerificationCheck.Trigger.OWNER and handle.status in HELD:
@@ -320,7 +329,9 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
                 # verified_at keeps the start of the current run of proofs (a handle that
                 # was failed or revoked starts a new one); checked_at says when it was
                 # last seen.
-                handle_mark_verified(handle=handle, when=handle.verified_at if held else now)
+                handle_mark_verified(
+                    handle=handle, when=handle.verified_at if held else now, method=check.method
+                )
                 if not held:
                     _audit(AuditEvent.Action.HANDLE_VERIFIED, handle, method=check.method)
                 handle.checked_at = now
@@ -412,14 +423,55 @@ def verification_confirm_code(*, handle: Handle, code: str) -> VerificationCheck
     raise CodeRejected(problem)
 
 
+@transaction.atomic
+def verification_record_demo(*, handle: Handle) -> VerificationCheck:
+    """Mark ``handle`` verified as demo data, not a proof (the demo directory).
+
+    Input: ``handle``, a claim of an entry of the demo directory. Nothing is fetched or
+    checked: a :class:`VerificationCheck` with the method :attr:`Method.DEMO` records that
+    the handle is demo data, and the handle is marked verified through
+    :func:`directory.services.handle_mark_verified` with ``verified_by = "demo"``, so the
+    one-verified-owner constraint holds as for a real proof. Every surface then shows a
+    "Demo" badge, and scheduled re-checks leave the handle alone. Idempotent: a handle
+    verified as demo data already keeps its dates and its check. Output: the demo check.
+    Raises :class:`DemoDataDisabled` unless ``settings.DEMO_DATA`` is on (only
+    ``./deploy/run`` turns it on), :class:`ConflictError` when another entry holds the
+    handle verified or this one was proved for real (a real proof is never overwritten).
+    """
+    if not settings.DEMO_DATA:
+        raise DemoDataDisabled(
+            "Demo verifications are possible only with DEMO_DATA switched on, as "
+            "./deploy/run does for its demo directory."
+        )
+    handle = Handle.objects.select_for_update().select_related("entry").get(pk=handle.pk)
+    if handle.status in HELD and handle.verified_by != Handle.DEMO:
+        raise ConflictError(f"{handle.canonical} is verified by a real proof: left as it is.")
+    existing = (
+        VerificationCheck.objects.filter(handle=handle, method=Method.DEMO, result=Result.VERIFIED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if handle.is_demo and existing is not None:
+        return existing
+    now = timezone.now()
+    handle_mark_verified(handle=handle, when=now, method=Method.DEMO)
+    return VerificationCheck.objects.create(
+        handle=handle, method=Method.DEMO, trigger=VerificationCheck.Trigger.DEMO,
+        result=Result.VERIFIED, reason="Demo data, not a proof: nothing was checked.",
+        evidence={"demo": True}, status_after=handle.status, created_at=now,
+    )  # fmt: skip
+
+
 def handles_due_for_recheck(now=None):
-    """Handles the schedule re-checks: verified or stale, not email addresses, last
-    checked ``VERIFICATION_RECHECK_SECONDS`` ago or more. Output: a QuerySet of ids."""
+    """Handles the schedule re-checks: verified or stale, not email addresses, not demo
+    data (nothing to look for), last checked ``VERIFICATION_RECHECK_SECONDS`` ago or more.
+    Output: a QuerySet of ids."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.VERIFICATION_RECHECK_SECONDS)
     return (
         Handle.objects.filter(status__in=HELD, verification_challenges__isnull=False)
         .exclude(kind="email")
+        .exclude(verified_by=Handle.DEMO)
         .filter(checked_at__lte=cutoff)
         .values_list("pk", flat=True)
         .distinct()
@@ -430,7 +482,7 @@ def verification_mark_stale(now=None) -> int:
     """Mark ``stale`` every verified handle proved through this pipeline whose last proof
     read is older than ``VERIFICATION_STALE_SECONDS`` (its re-checks kept failing to reach
     the platform, or never ran). Output: how many handles changed. Handles verified by a
-    moderator without a proof to look for are left alone.
+    moderator without a proof to look for, or as demo data, are left alone.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.VERIFICATION_STALE_SECONDS)
@@ -441,6 +493,7 @@ def verification_mark_stale(now=None) -> int:
     )
     old = (
         Handle.objects.filter(status=Status.VERIFIED, verification_challenges__isnull=False)
+        .exclude(verified_by=Handle.DEMO)
         .annotate(last_proof=last_proof)
         .filter(Q(last_proof__lt=cutoff) | Q(last_proof__isnull=True, verified_at__lt=cutoff))
         .distinct()

@@ -81,8 +81,10 @@ def test_a_moderator_suspends_a_reported_entry_and_a_visitor_no_longer_finds_it(
         visitor.goto(f"{loopback_server}/")
         visitor.locator("#search-q").press_sequentially("Quillfeath", delay=30)
         results = visitor.locator("#live-results")
-        results.locator("a[href$='/@orlando']").wait_for()
-        found = results.locator("a").evaluate_all("links => links.map(a => a.href)")
+        results.locator("[role=option][data-href$='/@orlando']").wait_for()
+        found = results.locator("[role=option]").evaluate_all(
+            "options => options.map(option => option.dataset.href)"
+        )
         entry_page = visitor.request.get(f"{loopback_server}/@orla")
 
     assert [href.rsplit("/", 1)[1] for href in found] == ["@orlando"]

@@ -8,6 +8,7 @@ SQLite, file-system broker), so it takes a few seconds; it is marked ``worker``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -119,3 +120,27 @@ def test_a_program_that_stops_on_its_own_fails_the_script_naming_it(running):
     assert returncode != 0, text
     assert re.search(r"error: beat stopped \(exit status \d+\); stopping the others", text)
     assert "==> Stopped" not in text
+
+
+def test_it_says_what_it_does_and_serves_the_demo_on_localhost(running):
+    process, log = running
+    text = log.read_text()
+    steps = [
+        "==> Migrating the database",
+        "==> Collecting static files",
+        "==> Loading the demo directory",
+        "handles shown as verified by demo data, not a proof.",
+        "==> Worldbook is starting on http://localhost:",
+    ]
+    positions = [text.index(step) for step in steps]
+    assert positions == sorted(positions), text
+    # The site is http://localhost:PORT (passkeys need it), reached at 127.0.0.1 too.
+    port = re.search(r"starting on http://localhost:(\d+) ", text).group(1)
+    url = f"http://127.0.0.1:{port}/api/v1/resolve?handle=chloe.dubois@example.com"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        answer = json.load(response)
+    assert answer["entry"]["url"] == f"http://localhost:{port}/@chloe-dubois"
+    email = next(h for h in answer["handles"] if h["kind"] == "email")
+    assert email["verification"] == {"method": "demo", "note": "demo data, not a proof"}
+    process.terminate()
+    assert _stopped(process, log)[0] == 0

@@ -172,3 +172,15 @@ def test_it_documents_the_endpoint_relation(client: Client):
 
     assert response.status_code == 200
     assert f"{ENDPOINT_REL}#capabilities".encode() in response.content
+
+
+def test_it_answers_for_a_site_served_on_localhost(client: Client, alice, settings):
+    # ./deploy/run serves http://localhost:PORT (passkeys need it): "localhost" has no dot.
+    settings.SITE_URL = "http://localhost:8000"
+    settings.WORLDBOOK_DOMAIN = "localhost"
+    settings.ALLOWED_HOSTS = ["testserver"]
+
+    jrd = _jrd(client.get(URL, {"resource": "acct:alice@LocalHost"}))
+
+    assert jrd["subject"] == "acct:alice@localhost"
+    assert jrd["aliases"] == ["http://localhost:8000/@alice"]

@@ -58,9 +58,11 @@
       .then(show)
       .catch(function (error) {
         if (error.name !== "AbortError") {
+          // The sentence comes from the page, translated (data-unavailable on the form).
+          var unavailable = form.getAttribute("data-unavailable") || "";
           show("");
-          if (status) status.textContent = "Search is not answering; press Enter to try again.";
-          region.textContent = "Search is not answering; press Enter to try again.";
+          if (status) status.textContent = unavailable;
+          region.textContent = unavailable;
         }
       });
   }
@@ -79,18 +81,18 @@
       var step = event.key === "ArrowDown" ? 1 : -1;
       choose(active < 0 ? (step > 0 ? 0 : count - 1) : (active + step + count) % count);
     } else if (event.key === "Enter" && active >= 0) {
-      var link = options()[active].querySelector("a[href]");
-      if (link) { event.preventDefault(); window.location.assign(link.href); }
+      var href = options()[active].getAttribute("data-href");
+      if (href) { event.preventDefault(); window.location.assign(href); }
     } else if (event.key === "Escape") {
       if (input.getAttribute("aria-expanded") === "true") { event.preventDefault(); collapse(); }
       else if (input.value) { event.preventDefault(); input.value = ""; show(""); }
     }
   });
 
-  // A click on an option (not only on its link) opens it, as Enter does.
+  // A click on an option opens its entry, as Enter does (options hold no links).
   region.addEventListener("click", function (event) {
     var option = event.target.closest("[role=option]");
-    var link = option && option.querySelector("a[href]");
-    if (link && event.target.closest("a") !== link) window.location.assign(link.href);
+    var href = option && option.getAttribute("data-href");
+    if (href) window.location.assign(href);
   });
 })();
