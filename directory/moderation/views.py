@@ -121,7 +121,8 @@ def notices_page(request: HttpRequest) -> HttpResponse:
     for notice in notices:
         first[notice.action_id] = min(first.get(notice.action_id, notice.pk), notice.pk)
     for notice in notices:
-        notice.shows_appeal = notice.action.appealable and first[notice.action_id] == notice.pk
+        notice.is_first = first[notice.action_id] == notice.pk
+        notice.shows_appeal = notice.action.appealable and notice.is_first
     return render(request, "moderation/notices.html", {"notices": notices})
 
 

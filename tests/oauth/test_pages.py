@@ -36,8 +36,11 @@ def register_page(client, **fields):
     return client.post(APPS + "new", form)
 
 
-def shown(response, css_class: str) -> str:
-    match = re.search(rf'<code class="{css_class}">([^<]+)</code>', response.content.decode())
+def shown(response, value_id: str) -> str:
+    """The value the page shows in its copy component ``value_id``."""
+    match = re.search(
+        rf'<code class="copy-value" id="{value_id}">([^<]+)</code>', response.content.decode()
+    )
     assert match, response.content
     return match.group(1)
 
