@@ -59,7 +59,7 @@ def test_a_moderator_suspends_a_reported_entry_and_a_visitor_no_longer_finds_it(
         moderator.goto(f"{loopback_server}/admin/")
         moderator.fill("#id_username", "mona@example.org")
         moderator.fill("#id_password", PASSWORD)
-        moderator.click("button[type=submit]")
+        moderator.get_by_role("button", name="Sign in").click()
         moderator.fill("#id_code", code)
         moderator.get_by_role("button", name="Continue").click()
 
