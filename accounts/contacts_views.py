@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.contact_policy import policy_update
@@ -62,7 +63,7 @@ def contacts_page(request: HttpRequest) -> HttpResponse:
     try:
         owner = acting_entry(user=request.user, handle=request.GET.get("as"))
     except WorldbookError as exc:
-        return _error_page(request, exc, "No address book")
+        return _error_page(request, exc, _("No address book"))
     return render(request, "accounts/contacts.html", _contacts_context(request, owner))
 
 
@@ -81,12 +82,20 @@ def contact_save_view(request: HttpRequest) -> HttpResponse:
             owner=owner, handle=request.POST.get("handle", ""), user=request.user
         )
     except WorldbookError as exc:
-        return _error_page(request, exc, "Not saved")
+        return _error_page(request, exc, _("Not saved"))
     saved = contact.saved
     if created:
-        messages.success(request, f"Saved @{saved.handle} in the contacts of @{owner.handle}.")
+        messages.success(
+            request,
+            _("Saved @%(saved)s in the contacts of @%(owner)s.")
+            % {"saved": saved.handle, "owner": owner.handle},
+        )
     else:
-        messages.info(request, f"@{saved.handle} was already in the contacts of @{owner.handle}.")
+        messages.info(
+            request,
+            _("@%(saved)s was already in the contacts of @%(owner)s.")
+            % {"saved": saved.handle, "owner": owner.handle},
+        )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -103,9 +112,11 @@ def contact_remove_view(request: HttpRequest, handle: str) -> HttpResponse:
         owner = acting_entry(user=request.user, handle=request.POST.get("as"))
         contact_remove(owner=owner, handle=handle)
     except WorldbookError as exc:
-        return _error_page(request, exc, "Not removed")
+        return _error_page(request, exc, _("Not removed"))
     messages.success(
-        request, f"Removed @{handle.lstrip('@')} from the contacts of @{owner.handle}."
+        request,
+        _("Removed @%(saved)s from the contacts of @%(owner)s.")
+        % {"saved": handle.lstrip("@"), "owner": owner.handle},
     )
     return _back_to_contacts(owner)
 
@@ -119,13 +130,13 @@ def contacts_import_view(request: HttpRequest) -> HttpResponse:
         upload_size_check(request.META.get("CONTENT_LENGTH"))
         owner = acting_entry(user=request.user, handle=request.POST.get("as"))
     except WorldbookError as exc:
-        return _error_page(request, exc, "Not imported")
+        return _error_page(request, exc, _("Not imported"))
     context = _contacts_context(request, owner)
     upload = request.FILES.get("file")
     region = request.POST.get("region", "").strip().upper() or None
     try:
         if upload is None:
-            raise WorldbookError("Choose a vCard file (.vcf) to import.")
+            raise WorldbookError(_("Choose a vCard file (.vcf) to import."))
         import_size_check(upload.size)
         report = contacts_import_vcard(
             owner=owner, user=request.user, data=upload.read(), region=region
@@ -162,7 +173,9 @@ def entry_policy_page(request: HttpRequest, handle: str) -> HttpResponse:
     try:
         entry = entry_get_for_owner(handle, user=request.user)
     except WorldbookError as exc:
-        return _error_page(request, exc, "No such entry" if exc.status == 404 else "Forbidden")
+        return _error_page(
+            request, exc, _("No such entry") if exc.status == 404 else _("Forbidden")
+        )
     status = 200
     if request.method == "POST":
         try:
@@ -174,7 +187,7 @@ def entry_policy_page(request: HttpRequest, handle: str) -> HttpResponse:
             status = exc.status
             entry = entry_get_for_owner(handle, user=request.user)
         else:
-            messages.success(request, "Saved." if changes else "Nothing changed.")
+            messages.success(request, _("Saved.") if changes else _("Nothing changed."))
             return redirect("contacts:policy", handle=entry.handle_canonical)
     context = {
         "entry": entry,

@@ -5,22 +5,25 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 
 class SignUpForm(forms.Form):
     """Email address and password; nothing else, and never a phone number."""
 
     email = forms.EmailField(
-        label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True})
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -33,7 +36,7 @@ class SignUpForm(forms.Form):
             or users.filter(username=email.lower()).exists()
         ):
             raise forms.ValidationError(
-                "An account with this email address exists. Sign in, or reset its password."
+                _("An account with this email address exists. Sign in, or reset its password.")
             )
         return email
 
@@ -41,7 +44,7 @@ class SignUpForm(forms.Form):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif first and cleaned.get("email"):
             model = get_user_model()
             probe = model(username=cleaned["email"].lower(), email=cleaned["email"])
@@ -57,14 +60,22 @@ class SignInForm(AuthenticationForm):
     needs), asking for the email address."""
 
     username = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "username",
+                "inputmode": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
     )
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email address and password do not match an account.",
+        "invalid_login": _("That email address and password do not match an account."),
     }
 
 
@@ -73,9 +84,15 @@ class CodeForm(forms.Form):
     code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=16,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
         ),
     )

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -95,11 +96,14 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except IntegrityError:
-            form.add_error("email", "An account with this email address exists.")
+            form.add_error("email", _("An account with this email address exists."))
         else:
             emails.send_confirmation(user)
             auth_login(request, user, backend="accounts.backends.EmailOrUsernameBackend")
-            messages.success(request, f"Welcome. We sent a confirmation link to {user.email}.")
+            messages.success(
+                request,
+                _("Welcome. We sent a confirmation link to %(email)s.") % {"email": user.email},
+            )
             return redirect("accounts:home")
     return render(request, "accounts/sign_up.html", {"form": form}, status=_status(form))
 
@@ -142,7 +146,7 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
     a passkey (through the passkey views of ``accounts.passkeys``)."""
     user = pending_sign_in_user(request)
     if user is None:
-        messages.info(request, "Sign in again: the first step has expired.")
+        messages.info(request, _("Sign in again: the first step has expired."))
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     email_devices = [d for d in otp.code_devices(user) if isinstance(d, EmailDevice)]
@@ -159,8 +163,10 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_next_url(request))
         form.add_error(
             "code",
-            "That code was not accepted. After a wrong code each device waits longer "
-            "before it takes another one.",
+            _(
+                "That code was not accepted. After a wrong code each device waits longer "
+                "before it takes another one."
+            ),
         )
         status = 400
     factors = otp.second_factors(user)
@@ -193,7 +199,10 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     """Send the confirmation link again."""
     if request.user.email_confirmed_at is None:
         emails.send_confirmation(request.user)
-        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+        messages.success(
+            request,
+            _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email},
+        )
     return redirect("accounts:home")
 
 
@@ -241,9 +250,9 @@ def totp_add(request: HttpRequest) -> HttpResponse:
         ):
             if not request.user.is_verified():
                 otp_login(request, device)
-            messages.success(request, "Authenticator app added.")
+            messages.success(request, _("Authenticator app added."))
             return redirect("accounts:home")
-        form.add_error("code", "That code was not accepted; check the app and try again.")
+        form.add_error("code", _("That code was not accepted; check the app and try again."))
         status = 400
     context = {"form": form, "qr_svg": otp.totp_qr_svg(device), "key_b32": _b32(device)}
     return render(request, "accounts/totp_add.html", context, status=status)
@@ -257,7 +266,7 @@ def _b32(device: TOTPDevice) -> str:
 def email_device_add(request: HttpRequest) -> HttpResponse:
     """Add email codes: send a code to the account's address, confirm with it."""
     if not request.user.email:
-        messages.error(request, "Your account has no email address.")
+        messages.error(request, _("Your account has no email address."))
         return redirect("accounts:home")
     device = EmailDevice.objects.filter(user=request.user, confirmed=False).first()
     status = 200
@@ -271,9 +280,9 @@ def email_device_add(request: HttpRequest) -> HttpResponse:
         ):
             if not request.user.is_verified():
                 otp_login(request, device)
-            messages.success(request, "Email codes added.")
+            messages.success(request, _("Email codes added."))
             return redirect("accounts:home")
-        form.add_error("code", "That code was not accepted.")
+        form.add_error("code", _("That code was not accepted."))
         status = 400
     else:
         form = CodeForm()
@@ -299,10 +308,10 @@ def device_remove(request: HttpRequest, persistent_id: str) -> HttpResponse:
     """Remove one of the person's second factors."""
     device = otp.device_for_user(request.user, persistent_id)
     if device is None:
-        context = {"title": "Not found", "message": "You have no such second factor."}
+        context = {"title": _("Not found"), "message": _("You have no such second factor.")}
         return render(request, "directory/error.html", context, status=404)
     otp.device_remove(device=device, request=request)
-    messages.success(request, f"{device.name} removed.")
+    messages.success(request, _("%(device)s removed.") % {"device": device.name})
     return redirect("accounts:home")
 
 
@@ -325,7 +334,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         audit_record(
             action=AuditEvent.Action.PASSWORD_CHANGED, user=self.request.user, request=self.request
         )
-        messages.success(self.request, "Password changed.")
+        messages.success(self.request, _("Password changed."))
         return response
 
 

@@ -3,37 +3,50 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.calling_apps.models import CallingApp
 from accounts.calling_apps.services import GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS
 
 
 class AppRegisterForm(forms.Form):
-    name = forms.CharField(max_length=255, help_text="Shown to people asked to approve it.")
+    name = forms.CharField(
+        label=_("Name"), max_length=255, help_text=_("Shown to people asked to approve it.")
+    )
     client_type = forms.ChoiceField(
         choices=CallingApp.CLIENT_TYPES,
         initial=CallingApp.CLIENT_CONFIDENTIAL,
         widget=forms.RadioSelect,
-        help_text="Confidential: runs on a server that keeps the client secret. Public: runs "
-        "on people's devices (a phone or browser app), which cannot keep a secret.",
+        label=_("Client type"),
+        help_text=_(
+            "Confidential: runs on a server that keeps the client secret. Public: runs "
+            "on people's devices (a phone or browser app), which cannot keep a secret."
+        ),
     )
     grant_types = forms.MultipleChoiceField(
         choices=[
             (
                 GRANT_CLIENT_CREDENTIALS,
-                "Client credentials — look people up as the app itself (sees what anyone may see)",
+                _(
+                    "Client credentials — look people up as the app itself "
+                    "(sees what anyone may see)"
+                ),
             ),
             (
                 GRANT_AUTHORIZATION_CODE,
-                "Authorization code with PKCE — act for a person who approves the app",
+                _("Authorization code with PKCE — act for a person who approves the app"),
             ),
         ],
         widget=forms.CheckboxSelectMultiple,
+        label=_("Grant types"),
     )
     redirect_uris = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line; where people return after approving (authorization code only).",
+        label=_("Redirect URIs"),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false", "inputmode": "url"}
+        ),
+        help_text=_("One per line; where people return after approving (authorization code only)."),
     )
 
     def clean_redirect_uris(self) -> list[str]:
@@ -46,5 +59,5 @@ class AppRegisterForm(forms.Form):
         if GRANT_AUTHORIZATION_CODE in data.get("grant_types", []) and not data.get(
             "redirect_uris"
         ):
-            self.add_error("redirect_uris", "The authorization code needs a redirect URI.")
+            self.add_error("redirect_uris", _("The authorization code needs a redirect URI."))
         return data

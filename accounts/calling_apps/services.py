@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts.calling_apps.models import CallingApp
@@ -49,14 +50,16 @@ def app_register(
     """
     if not grant_types or not grant_types <= {GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS}:
         raise ValidationError(
-            {"grant_types": ["Choose client credentials, authorization code or both."]}
+            {"grant_types": [_("Choose client credentials, authorization code or both.")]}
         )
     if GRANT_CLIENT_CREDENTIALS in grant_types and client_type != CallingApp.CLIENT_CONFIDENTIAL:
         raise ValidationError(
             {
                 "grant_types": [
-                    "Only a confidential client, which can keep a secret, may use "
-                    "client credentials."
+                    _(
+                        "Only a confidential client, which can keep a secret, may use "
+                        "client credentials."
+                    )
                 ]
             }
         )

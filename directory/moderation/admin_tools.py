@@ -15,6 +15,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from directory.exceptions import WorldbookError
 
@@ -39,9 +41,10 @@ class BoundedPaginator(Paginator):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
+        label=gettext_lazy("Reason (required)"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
-        help_text="Told to the entry's owner and kept in the audit trail.",
+        help_text=gettext_lazy("Told to the entry's owner and kept in the audit trail."),
     )
 
 
@@ -84,10 +87,12 @@ def reasoned_action(
                     skipped += 1
                 else:
                     done += 1
-            text = f"{description}: done for {done}"
             if skipped:
-                text += f", nothing to do for {skipped}"
-            modeladmin.message_user(request, text + ".", messages.SUCCESS)
+                text = _("%(action)s: done for %(done)d, nothing to do for %(skipped)d.")
+            else:
+                text = _("%(action)s: done for %(done)d.")
+            text %= {"action": description, "done": done, "skipped": skipped}
+            modeladmin.message_user(request, text, messages.SUCCESS)
             return None
         context = {
             **modeladmin.admin_site.each_context(request),

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from directory.exceptions import NotFound, WorldbookError
@@ -22,24 +23,29 @@ from directory.selectors import entry_get_by_handle
 
 
 class ReportForm(forms.Form):
-    target = forms.ChoiceField(label="What is wrong")
-    category = forms.ChoiceField(choices=Report.Category.choices)
+    target = forms.ChoiceField(label=_("What is wrong"))
+    category = forms.ChoiceField(label=_("Category"), choices=Report.Category.choices)
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=REASON_MAX,
-        help_text="What moderators should know. Do not write phone numbers here.",
+        help_text=_("What moderators should know. Do not write phone numbers here."),
     )
 
     def __init__(self, *args, entry, caller, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("entry", f"The entry @{entry.handle} itself")]
+        choices = [("entry", _("The entry @%(handle)s itself") % {"handle": entry.handle})]
         choices += [
-            (f"handle-{h.pk}", f"Handle {h.kind}: {h.canonical}")
+            (
+                f"handle-{h.pk}",
+                _("Handle %(kind)s: %(value)s")
+                % {"kind": h.get_kind_display(), "value": h.canonical},
+            )
             for h in entry.handles.all()
             if not h.canonical.startswith("+")
         ]
         choices += [
-            (f"endpoint-{e.pk}", f"Endpoint {e.uri}")
+            (f"endpoint-{e.pk}", _("Endpoint %(uri)s") % {"uri": e.uri})
             for e in visible_endpoints(entry, caller)
             if e.scheme != "tel"
         ]
@@ -74,7 +80,7 @@ def report_page(request: HttpRequest, handle: str) -> HttpResponse:
     try:
         entry = entry_get_by_handle(handle, caller=request.user)
     except NotFound as exc:
-        return _error_page(request, exc, "Not found")
+        return _error_page(request, exc, _("Not found"))
     form = ReportForm(
         request.POST if request.method == "POST" else None, entry=entry, caller=request.user
     )
@@ -93,7 +99,7 @@ def report_page(request: HttpRequest, handle: str) -> HttpResponse:
             form.add_error(None, exc.detail)
             status = exc.status
         else:
-            messages.success(request, "Thank you: moderators will look at your report.")
+            messages.success(request, _("Thank you: moderators will look at your report."))
             return redirect("entry", handle=entry.handle_canonical)
     elif request.method == "POST":
         status = 400
@@ -115,7 +121,8 @@ def notices_page(request: HttpRequest) -> HttpResponse:
     for notice in notices:
         first[notice.action_id] = min(first.get(notice.action_id, notice.pk), notice.pk)
     for notice in notices:
-        notice.shows_appeal = notice.action.appealable and first[notice.action_id] == notice.pk
+        notice.is_first = first[notice.action_id] == notice.pk
+        notice.shows_appeal = notice.action.appealable and notice.is_first
     return render(request, "moderation/notices.html", {"notices": notices})
 
 
@@ -126,10 +133,10 @@ def appeal_view(request: HttpRequest, action_id: int) -> HttpResponse:
     once. Another person's action is a 404, as a missing one is."""
     action = ModerationAction.objects.select_related("entry").filter(pk=action_id).first()
     if action is None or action.entry is None or action.entry.owner_id != request.user.pk:
-        return _error_page(request, NotFound("No such action."), "Not found")
+        return _error_page(request, NotFound(_("No such action.")), _("Not found"))
     try:
         appeal_file(action=action, user=request.user, statement=request.POST.get("statement", ""))
     except WorldbookError as exc:
-        return _error_page(request, exc, "The appeal was not filed")
-    messages.success(request, "Your appeal was filed; a senior moderator will decide it.")
+        return _error_page(request, exc, _("The appeal was not filed"))
+    messages.success(request, _("Your appeal was filed; a senior moderator will decide it."))
     return redirect("moderation:notices")

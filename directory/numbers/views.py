@@ -16,6 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.contacts import acting_entry, import_size_check, upload_size_check
@@ -41,7 +43,9 @@ def _error(request: HttpRequest, exc: WorldbookError, title: str) -> HttpRespons
 
 def _throttled(request: HttpRequest, wait: int, title: str) -> HttpResponse:
     response = _error(
-        request, LimitReached(f"Too many requests; try again in {wait} seconds."), title
+        request,
+        LimitReached(_("Too many requests; try again in %(wait)d seconds.") % {"wait": wait}),
+        title,
     )
     response["Retry-After"] = str(wait)
     return response
@@ -75,7 +79,7 @@ def send_code_view(request: HttpRequest) -> HttpResponse:
     Throttled with the API's ``number_send`` rates."""
     wait = page_throttle_wait(request, "number_send")
     if wait is not None:
-        return _throttled(request, wait, "No code sent")
+        return _throttled(request, wait, _("No code sent"))
     try:
         entry = entry_get_for_owner(request.POST.get("entry", ""), user=request.user)
         services.number_send_code(
@@ -85,8 +89,8 @@ def send_code_view(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except WorldbookError as exc:
-        return _error(request, exc, "No code sent")
-    messages.success(request, "A code is on its way. Enter it below to link the number.")
+        return _error(request, exc, _("No code sent"))
+    messages.success(request, _("A code is on its way. Enter it below to link the number."))
     return _back()
 
 
@@ -104,8 +108,12 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except WorldbookError as exc:
-        return _error(request, exc, "Number not linked")
-    messages.success(request, f"The number {linked.masked} is linked to @{entry.handle}.")
+        return _error(request, exc, _("Number not linked"))
+    messages.success(
+        request,
+        _("The number %(number)s is linked to @%(handle)s.")
+        % {"number": linked.masked, "handle": entry.handle},
+    )
     return _back()
 
 
@@ -116,7 +124,7 @@ def _owned(request: HttpRequest, number_id: int) -> LinkedNumber:
         .first()
     )
     if linked is None:
-        raise NotFound("You have no such number.")
+        raise NotFound(_("You have no such number."))
     entry_get_for_owner(linked.entry.handle_canonical, user=request.user)
     return linked
 
@@ -129,7 +137,7 @@ def retire_view(request: HttpRequest, number_id: int) -> HttpResponse:
         linked = _owned(request, number_id)
         days_text = request.POST.get("days", "").strip()
         if days_text and not days_text.isdigit():
-            raise WorldbookError("The forwarding window is a number of days.")
+            raise WorldbookError(_("The forwarding window is a number of days."))
         linked = services.number_retire_start(
             linked=linked,
             days=int(days_text) if days_text else None,
@@ -137,11 +145,15 @@ def retire_view(request: HttpRequest, number_id: int) -> HttpResponse:
             request=request,
         )
     except WorldbookError as exc:
-        return _error(request, exc, "Not retired")
+        return _error(request, exc, _("Not retired"))
     messages.success(
         request,
-        f"{linked.masked} now forwards to @{linked.entry.handle} until "
-        f"{linked.forward_until:%d %b %Y}; then it is purged.",
+        _("%(number)s now forwards to @%(handle)s until %(until)s; then it is purged.")
+        % {
+            "number": linked.masked,
+            "handle": linked.entry.handle,
+            "until": date_format(linked.forward_until, "j M Y"),
+        },
     )
     return _back()
 
@@ -157,8 +169,10 @@ def audience_view(request: HttpRequest, number_id: int) -> HttpResponse:
             request=request,
         )
     except WorldbookError as exc:
-        return _error(request, exc, "Not changed")
-    messages.success(request, f"Who sees the forward of {linked.masked}: changed.")
+        return _error(request, exc, _("Not changed"))
+    messages.success(
+        request, _("Who sees the forward of %(number)s: changed.") % {"number": linked.masked}
+    )
     return _back()
 
 
@@ -169,7 +183,7 @@ def notice_dismiss_view(request: HttpRequest, notice_id: int) -> HttpResponse:
     try:
         owner = acting_entry(user=request.user, handle=request.POST.get("as"))
     except WorldbookError as exc:
-        return _error(request, exc, "Not dismissed")
+        return _error(request, exc, _("Not dismissed"))
     services.notice_dismiss(recipient=owner, notice_id=notice_id)
     return redirect(f"{reverse('contacts:list')}?as={owner.handle_canonical}")
 
@@ -205,7 +219,7 @@ def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]],
         except VCardSyntaxError as exc:
             problems.append((exc.line, exc.reason))
             continue
-        name = card_nickname(card) or f"Card at line {block.line}"
+        name = card_nickname(card) or _("Card at line %(line)d") % {"line": block.line}
         try:
             plan = plan_card(card, region=region)
         except CardSkipped:
@@ -229,7 +243,9 @@ def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]],
     if not read:
         line, reason = min(problems, default=(1, "no BEGIN:VCARD line"))
         raise VCardSyntaxError(
-            f"The file holds no card that can be read (line {line}: {reason}).", line=line
+            _("The file holds no card that can be read (line %(line)d: %(reason)s).")
+            % {"line": line, "reason": reason},
+            line=line,
         )
     return found, problems
 
@@ -251,7 +267,7 @@ def discover_page(request: HttpRequest) -> HttpResponse:
         return render(request, "numbers/discover.html", context)
     wait = page_throttle_wait(request, "discover")
     if wait is not None:
-        context["error"] = f"Too many requests; try again in {wait} seconds."
+        context["error"] = _("Too many requests; try again in %(wait)d seconds.") % {"wait": wait}
         response = render(request, "numbers/discover.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
@@ -259,16 +275,17 @@ def discover_page(request: HttpRequest) -> HttpResponse:
         region = request.POST.get("region", "").strip().upper() or None
         if region and region not in phonenumbers.SUPPORTED_REGIONS:
             raise NormalizationError(
-                f"{region!r} is not a region code (ISO 3166-1 alpha-2, like US or DE)."
+                _("%(region)s is not a region code (ISO 3166-1 alpha-2, like US or DE).")
+                % {"region": repr(region)}
             )
         upload_size_check(request.META.get("CONTENT_LENGTH"))
         upload = request.FILES.get("file")
         if upload is None:
-            raise WorldbookError("Choose a vCard file (.vcf).")
+            raise WorldbookError(_("Choose a vCard file (.vcf)."))
         import_size_check(upload.size)
         numbers, problems = _numbers_in(upload.read(), region)
         upload.close()
-        unique = list(dict.fromkeys(e164 for _, e164 in numbers))
+        unique = list(dict.fromkeys(e164 for _name, e164 in numbers))
         client = quota_client(request.user)
         if unique:  # The whole file or nothing: one charge before any lookup.
             services.quota_take(

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -278,3 +280,105 @@ def test_entry_search_goes_through_the_search_backend_and_skeletons(
     assertNotContains(by_word, "@other")
     assertContains(by_look_alike, "@kim")
     assertNotContains(by_look_alike, "@other")
+
+
+QUEUES = [
+    "/admin/moderation/reportcase/",
+    "/admin/moderation/impersonationsuspect/",
+    "/admin/moderation/appeal/",
+    "/admin/moderation/moderationaction/",
+    "/admin/moderation/ownernotice/",
+    "/admin/moderation/reservedname/",
+]
+
+
+def _column_headers(response) -> list[str]:
+    html = response.content.decode()
+    heads = re.findall(r'<th scope="col"[^>]*class="[^"]*column-[^"]*"[^>]*>(.*?)</th>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", head).split()) for head in heads]
+
+
+def test_queue_column_headers_are_words_not_field_names(busy, senior):
+    client = admin_client_for(senior)
+
+    for url in QUEUES:
+        headers = _column_headers(client.get(url))
+        assert headers, url
+        for header in headers:
+            assert "_" not in header and header == header.strip(), (url, header)
+            assert len(header) <= 25, (url, header)
+    reports = _column_headers(client.get("/admin/moderation/reportcase/"))
+    assert {"Reported", "Category", "Latest reason", "Reports", "Waiting"} <= set(reports)
+
+
+def test_the_report_queue_shows_category_and_reason_without_opening(entry, reporter, moderator):
+    report_file(
+        reporter=reporter, entry=entry, category="impersonation", reason="Not the real Kim."
+    )
+
+    listing = admin_client_for(moderator).get("/admin/moderation/reportcase/")
+
+    assertContains(listing, "Impersonation")
+    assertContains(listing, "Not the real Kim.")
+
+
+def test_the_report_case_page_shows_reasons_and_carries_its_actions(
+    entry, reporter, second_reporter, moderator
+):
+    report_file(reporter=reporter, entry=entry, category="spam", reason="Sells pills.")
+    case = report_file(
+        reporter=second_reporter, entry=entry, category="impersonation", reason="Not Kim."
+    ).case
+    client = admin_client_for(moderator)
+    url = reverse("admin:moderation_reportcase_change", args=[case.pk])
+
+    page = client.get(url)
+
+    assertContains(page, "Spam ×1")
+    assertContains(page, "Impersonation ×1")
+    assertContains(page, "Sells pills.")
+    assertContains(page, "Not Kim.")
+    html = page.content.decode()
+    # One button per action the moderator may take on an entry report, each a form
+    # posting the list's action for this case (no JavaScript needed).
+    for name in ("suspend_entries", "dismiss"):
+        assert f'form="case-action-{name}"' in html
+        form = re.search(rf'<form id="case-action-{name}" method="post" action="([^"]+)"', html)
+        assert form and form.group(1) == "/admin/moderation/reportcase/"
+    # A report about the entry offers no handle or endpoint action.
+    assert "case-action-revoke_handles" not in html
+    assert "case-action-hide_endpoints" not in html
+
+    asked = client.post(
+        "/admin/moderation/reportcase/",
+        {"action": "suspend_entries", "_selected_action": [str(case.pk)]},
+    )
+    assertContains(asked, "Reason (required)")
+
+    done = client.post(
+        "/admin/moderation/reportcase/",
+        {
+            "action": "suspend_entries",
+            "_selected_action": [str(case.pk)],
+            "apply": "yes",
+            "reason": "Impersonation.",
+        },
+    )
+    assert done.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == "suspended"
+    # A closed case offers no actions any more.
+    assert "case-action-" not in client.get(url).content.decode()
+
+
+def test_a_staff_member_without_a_role_sees_no_case_actions(entry, reporter, django_user_model):
+    case = report_file(reporter=reporter, entry=entry, category="spam", reason="Spam.").case
+    viewer = make_user(django_user_model, "vic", staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_reportcase"))
+
+    page = admin_client_for(viewer).get(
+        reverse("admin:moderation_reportcase_change", args=[case.pk])
+    )
+
+    assert page.status_code == 200
+    assert "case-action-" not in page.content.decode()

@@ -12,11 +12,13 @@ from accounts.calling_apps.models import CallingApp
 from accounts.models import AuditEvent
 from tests.api.conftest import UserFactory
 from tests.oauth.conftest import (
+    AUTHORIZE_URL,
     REDIRECT_URI,
     RESOLVE_URL,
     Client,
     bearer,
     client_credentials_token,
+    pkce_pair,
     user_token,
 )
 
@@ -36,8 +38,11 @@ def register_page(client, **fields):
     return client.post(APPS + "new", form)
 
 
-def shown(response, css_class: str) -> str:
-    match = re.search(rf'<code class="{css_class}">([^<]+)</code>', response.content.decode())
+def shown(response, value_id: str) -> str:
+    """The value the page shows in its copy component ``value_id``."""
+    match = re.search(
+        rf'<code class="copy-value" id="{value_id}">([^<]+)</code>', response.content.decode()
+    )
     assert match, response.content
     return match.group(1)
 
@@ -159,3 +164,40 @@ def test_it_revokes_only_the_tokens_of_the_person_who_asks(client, bob, phone_ap
 
     assert bearer(token).get(RESOLVE_URL, {"handle": "@alice"}).status_code == 200
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_REVOKED).exists()
+
+
+def test_the_client_secret_is_shown_with_a_copy_button(client, dave):
+    client.force_login(dave)
+
+    created = register_page(client).content.decode()
+
+    assert 'data-copy="client-secret"' in created
+    assert 'class="copy-value" id="client-secret"' in created
+    assert "only time it is shown" in created
+
+
+def test_the_consent_page_names_the_apps_developer_and_where_it_sends_the_person(
+    client, bob, dave, phone_app
+):
+    client.force_login(bob)
+    _, challenge = pkce_pair()
+
+    page = client.get(
+        AUTHORIZE_URL,
+        {
+            "response_type": "code",
+            "client_id": phone_app.app.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "lookup",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    owner = re.search(r'<dd class="consent-owner">([^<]+)</dd>', text)
+    assert owner and dave.email in owner.group(1)
+    host = re.search(r'<strong class="consent-host">([^<]+)</strong>', text)
+    assert host and host.group(1) == "app.example"
+    assert f"<code>{REDIRECT_URI}</code>" in text

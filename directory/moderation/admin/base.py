@@ -28,6 +28,24 @@ def link_to_entry(entry: Entry | None) -> str:
     return format_html('<a href="{}">{}</a>', url, entry.at_handle)
 
 
+def column(field: str, description, *, empty: str = "—"):
+    """A changelist column showing model field ``field`` under a short heading.
+
+    Inputs: the field's name, the ``description`` (the column heading, a short lazy
+    translation) and what an empty value shows. Output: a callable for ``list_display``
+    sorted by the field, showing its choice label when it has choices.
+    """
+
+    @admin.display(description=description, ordering=field)
+    def show(obj) -> str:
+        display = getattr(obj, f"get_{field}_display", None)
+        value = display() if display is not None else getattr(obj, field)
+        return value if value not in (None, "") else empty
+
+    show.__name__ = f"{field}_column"
+    return show
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows made by the moderation services only: no add, change or delete here."""
 

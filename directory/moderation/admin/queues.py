@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from directory.exceptions import WorldbookError
 from directory.models import Endpoint, Handle
@@ -13,6 +17,7 @@ from directory.moderation.admin.base import (
     QueueAdmin,
     ReadOnlyAdmin,
     age_of,
+    column,
     link_to_entry,
 )
 from directory.moderation.admin_tools import (
@@ -24,6 +29,7 @@ from directory.moderation.models import (
     ImpersonationSuspect,
     ModerationAction,
     OwnerNotice,
+    QueueStatus,
     Report,
     ReportCase,
     ReservedName,
@@ -97,14 +103,16 @@ def _hide_case_endpoint(*, case: ReportCase, moderator, reason: str):
 @admin.register(ReportCase)
 class ReportCaseAdmin(QueueAdmin):
     list_display = (
-        "target_label",
-        "target_type",
+        column("target_label", _("reported")),
+        column("target_type", _("kind")),
         "entry_link",
         "entry_status",
-        "report_count",
+        "latest_category",
+        "latest_reason",
+        column("report_count", _("reports")),
         "age",
-        "last_reported_at",
-        "status",
+        column("last_reported_at", _("last report")),
+        column("status", _("status")),
     )
     list_filter = ("status", "target_type")
     list_select_related = ("entry",)
@@ -116,6 +124,8 @@ class ReportCaseAdmin(QueueAdmin):
         "target_id",
         "target_label",
         "entry_link",
+        "categories",
+        "reasons",
         "status",
         "report_count",
         "opened_at",
@@ -128,57 +138,125 @@ class ReportCaseAdmin(QueueAdmin):
 
     suspend_entries = reasoned_action(
         "suspend_entries",
-        description="Suspend the reported entries",
+        description=_("Suspend the reported entries"),
         permission="suspend_entry",
         perform=_suspend_case_entry,
         param="case",
     )
     revoke_handles = reasoned_action(
         "revoke_handles",
-        description="Revoke the verification of the reported handles",
+        description=_("Revoke the verification of the reported handles"),
         permission="revoke_verification",
         perform=_revoke_case_handle,
         param="case",
     )
     hide_endpoints = reasoned_action(
         "hide_endpoints",
-        description="Hide the reported endpoints",
+        description=_("Hide the reported endpoints"),
         permission="hide_endpoint",
         perform=_hide_case_endpoint,
         param="case",
     )
     dismiss = reasoned_action(
         "dismiss",
-        description="Dismiss the selected reports",
+        description=_("Dismiss the selected reports"),
         permission="dismiss_report",
         perform=report_dismiss,
         param="case",
     )
 
-    @admin.display(description="entry")
+    change_form_template = "admin/moderation/reportcase/change_form.html"
+
+    def get_queryset(self, request):
+        """The cases with their latest report's category and reason, read in the same
+        query as the list (one subquery per column, none per row)."""
+        latest = Report.objects.filter(case=OuterRef("pk")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_report_category=Subquery(latest.values("category")[:1]),
+                latest_report_reason=Subquery(latest.values("reason")[:1]),
+            )
+        )
+
+    @admin.display(description=_("entry"))
     def entry_link(self, case: ReportCase) -> str:
         return link_to_entry(case.entry)
 
-    @admin.display(description="entry status")
+    @admin.display(description=_("entry status"))
     def entry_status(self, case: ReportCase) -> str:
-        return case.entry.get_status_display() if case.entry is not None else "deleted"
+        return case.entry.get_status_display() if case.entry is not None else _("deleted")
 
-    @admin.display(description="waiting", ordering="opened_at")
+    @admin.display(description=_("category"), ordering="latest_report_category")
+    def latest_category(self, case: ReportCase) -> str:
+        value = getattr(case, "latest_report_category", None)
+        return Report.Category(value).label if value in Report.Category.values else "—"
+
+    @admin.display(description=_("latest reason"))
+    def latest_reason(self, case: ReportCase) -> str:
+        return Truncator(getattr(case, "latest_report_reason", None) or "—").chars(120)
+
+    @admin.display(description=_("categories reported"))
+    def categories(self, case: ReportCase) -> str:
+        counts: dict[str, int] = {}
+        for report in case.reports.all():
+            label = report.get_category_display()
+            counts[label] = counts.get(label, 0) + 1
+        return ", ".join(f"{label} ×{n}" for label, n in counts.items()) or "—"
+
+    @admin.display(description=_("reasons given"))
+    def reasons(self, case: ReportCase) -> str:
+        lines = format_html_join(
+            "",
+            "<li><strong>{}</strong>: {}</li>",
+            ((r.get_category_display(), r.reason) for r in case.reports.all()),
+        )
+        return format_html('<ul class="report-reasons">{}</ul>', lines) if lines else "—"
+
+    @admin.display(description=_("waiting"), ordering="opened_at")
     def age(self, case: ReportCase) -> str:
         return age_of(case.opened_at)
+
+    def case_actions(self, request, case: ReportCase) -> list[dict]:
+        """The moderation actions this case's page offers as buttons: those the
+        moderator may take that fit its target, while the case is open. Each posts to
+        the list's action, which asks for the reason first."""
+        if case.status != QueueStatus.OPEN:
+            return []
+        offered = []
+        for name in self.actions:
+            if name == "suspend_entries" and case.entry is None:
+                continue
+            if name == "revoke_handles" and case.target_type != TargetType.HANDLE:
+                continue
+            if name == "hide_endpoints" and case.target_type != TargetType.ENDPOINT:
+                continue
+            func, _name, description = self.get_action(name)
+            permissions = getattr(func, "allowed_permissions", ())
+            if all(getattr(self, f"has_{p}_permission")(request) for p in permissions):
+                offered.append({"name": name, "description": description})
+        return offered
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, object_id)
+        extra = {**(extra_context or {})}
+        if case is not None:
+            extra["case_actions"] = self.case_actions(request, case)
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
 @admin.register(ImpersonationSuspect)
 class ImpersonationSuspectAdmin(QueueAdmin):
     list_display = (
-        "suspect_value",
+        column("suspect_value", _("suspect")),
         "entry_link",
-        "resembled_value",
+        column("resembled_value", _("looks like")),
         "resembles_link",
-        "field",
-        "distance",
+        column("field", _("compared")),
+        column("distance", _("distance")),
         "age",
-        "status",
+        column("status", _("status")),
     )
     # Only filters with fixed choices: one on a free field would ask for its every value.
     list_filter = ("status",)
@@ -202,7 +280,7 @@ class ImpersonationSuspectAdmin(QueueAdmin):
 
     suspend_suspects = reasoned_action(
         "suspend_suspects",
-        description="Suspend the suspect entries",
+        description=_("Suspend the suspect entries"),
         permission="suspend_entry",
         perform=entry_suspend,
         param="entry",
@@ -210,21 +288,21 @@ class ImpersonationSuspectAdmin(QueueAdmin):
     )
     dismiss = reasoned_action(
         "dismiss",
-        description="Dismiss the selected suspects (false alarms)",
+        description=_("Dismiss the selected suspects (false alarms)"),
         permission="dismiss_report",
         perform=suspect_dismiss,
         param="suspect",
     )
 
-    @admin.display(description="suspect entry")
+    @admin.display(description=_("suspect entry"))
     def entry_link(self, suspect: ImpersonationSuspect) -> str:
         return link_to_entry(suspect.entry)
 
-    @admin.display(description="looks like (verified)")
+    @admin.display(description=_("verified entry"))
     def resembles_link(self, suspect: ImpersonationSuspect) -> str:
         return link_to_entry(suspect.resembles)
 
-    @admin.display(description="waiting", ordering="detected_at")
+    @admin.display(description=_("waiting"), ordering="detected_at")
     def age(self, suspect: ImpersonationSuspect) -> str:
         return age_of(suspect.detected_at)
 
@@ -240,7 +318,14 @@ def _decide(grant: bool):
 
 @admin.register(Appeal)
 class AppealAdmin(QueueAdmin):
-    list_display = ("action", "entry_link", "appellant", "age", "status", "decided_by")
+    list_display = (
+        column("action", _("action appealed")),
+        "entry_link",
+        column("appellant", _("appellant")),
+        "age",
+        column("status", _("status")),
+        column("decided_by", _("decided by")),
+    )
     list_filter = ("status", "action__kind")
     list_select_related = ("action__entry", "appellant", "decided_by")
     search_fields = ("action__target_label", "appellant__email")
@@ -262,35 +347,42 @@ class AppealAdmin(QueueAdmin):
 
     grant = reasoned_action(
         "grant",
-        description="Grant the selected appeals (undo the actions)",
+        description=_("Grant the selected appeals (undo the actions)"),
         permission="decide_appeal",
         perform=_decide(True),
         param="appeal",
     )
     deny = reasoned_action(
         "deny",
-        description="Deny the selected appeals",
+        description=_("Deny the selected appeals"),
         permission="decide_appeal",
         perform=_decide(False),
         param="appeal",
     )
 
-    @admin.display(description="entry")
+    @admin.display(description=_("entry"))
     def entry_link(self, appeal: Appeal) -> str:
         return link_to_entry(appeal.action.entry)
 
-    @admin.display(description="reason for the action")
+    @admin.display(description=_("reason for the action"))
     def action_reason(self, appeal: Appeal) -> str:
         return appeal.action.reason
 
-    @admin.display(description="waiting", ordering="filed_at")
+    @admin.display(description=_("waiting"), ordering="filed_at")
     def age(self, appeal: Appeal) -> str:
         return age_of(appeal.filed_at) if appeal.status == Appeal.Status.OPEN else ""
 
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(QueueAdmin):
-    list_display = ("created_at", "kind", "target_label", "entry_link", "moderator", "reason")
+    list_display = (
+        column("created_at", _("when")),
+        column("kind", _("action")),
+        column("target_label", _("target")),
+        "entry_link",
+        column("moderator", _("moderator")),
+        column("reason", _("reason")),
+    )
     list_filter = ("kind", "target_type")
     list_select_related = ("entry", "moderator")
     search_fields = ("target_label",)
@@ -309,14 +401,19 @@ class ModerationActionAdmin(QueueAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="entry")
+    @admin.display(description=_("entry"))
     def entry_link(self, action: ModerationAction) -> str:
         return link_to_entry(action.entry)
 
 
 @admin.register(OwnerNotice)
 class OwnerNoticeAdmin(QueueAdmin):
-    list_display = ("created_at", "subject", "recipient", "emailed_at")
+    list_display = (
+        column("created_at", _("sent")),
+        column("subject", _("subject")),
+        column("recipient", _("to")),
+        column("emailed_at", _("emailed")),
+    )
     list_select_related = ("recipient",)
     search_fields = ("subject", "recipient__email")
     fields = ("created_at", "recipient", "subject", "body", "emailed_at")
@@ -327,7 +424,7 @@ class ReserveForm(forms.ModelForm):
     class Meta:
         model = ReservedName
         fields = ["name", "note"]
-        labels = {"note": "Reason"}
+        labels = {"note": _("Reason")}
 
     def clean_name(self) -> str:
         try:
@@ -342,7 +439,12 @@ class ReservedNameAdmin(ReadOnlyAdmin):
     handle" action (with its audit event); reservations are not edited or removed here."""
 
     form = ReserveForm
-    list_display = ("__str__", "note", "added_by", "created_at")
+    list_display = (
+        column("name", _("name")),
+        column("note", _("reason")),
+        column("added_by", _("added by")),
+        column("created_at", _("added")),
+    )
     list_select_related = ("added_by",)
     search_fields = ("name", "skeleton")
     paginator = BoundedPaginator
