@@ -87,7 +87,7 @@ def test_it_refuses_reserved_atproto_tlds():
         normalize_handle(HandleKind.ATPROTO, "alice.test")
 
 
-@pytest.mark.parametrize("lookalike", ["eIonmusk", "\u0435lonmusk", "e\u200blonmusk", "ELONMUSK"])
+@pytest.mark.parametrize("lookalike", ["eIonmusk", "e\u200blonmusk", "ELONMUSK", "elonrnusk"])
 def test_it_gives_look_alike_directory_handles_the_same_skeleton(lookalike):
     assert (
         normalize_directory_handle(lookalike).skeleton
