@@ -307,7 +307,8 @@ def _empty_directory() -> None:
         )
     if connection.vendor == "postgresql":
         tables = ", ".join(
-            connection.ops.quote_name(m._meta.db_table) for m in (Endpoint, Handle, EntryHandleSkeleton, Entry)
+            connection.ops.quote_name(m._meta.db_table)
+            for m in (Endpoint, Handle, EntryHandleSkeleton, Entry)
         )
         with connection.cursor() as cursor:
             # Inside a transaction, deferred foreign-key checks of rows inserted earlier

@@ -117,6 +117,8 @@ def _is_default_ignorable(ch: str) -> bool:
 _SKELETON_SUPPLEMENT = str.maketrans(
     {
         "\u00e6": "ae",  # LATIN SMALL LETTER AE
+        "\u0153": "oe",  # LATIN SMALL LIGATURE OE
+        "\u017f": "f",  # LATIN SMALL LETTER LONG S
         "\u01c1": "ll",  # LATIN LETTER LATERAL CLICK
         "\u04cf": "i",  # CYRILLIC SMALL LETTER PALOCHKA
         "\u13a5": "i",  # CHEROKEE LETTER V
@@ -125,6 +127,7 @@ _SKELETON_SUPPLEMENT = str.maketrans(
         "\ua737": "au",  # LATIN SMALL LETTER AU
         "\ua739": "av",  # LATIN SMALL LETTER AV
         "\ua73b": "av",  # LATIN SMALL LETTER AV WITH HORIZONTAL BAR
+        "\ua73d": "ay",  # LATIN SMALL LETTER AY
         "\ua74f": "oo",  # LATIN SMALL LETTER OO
         "\ua777": "tf",  # LATIN SMALL LETTER TUM
         "\uab63": "uo",  # LATIN SMALL LETTER UO
@@ -321,7 +324,10 @@ def _check_marks(text: str) -> None:
             or (index and text[index - 1] == ch)
         ):
             raise NormalizationError(
-                _("A handle cannot hold the mark %(mark)s there: it belongs on a letter of its script.")
+                _(
+                    "A handle cannot hold the mark %(mark)s there: it belongs on a letter "
+                    "of its script."
+                )
                 % {"mark": unicodedata.name(ch, f"U+{ord(ch):04X}").lower()}
             )
 
