@@ -590,8 +590,11 @@ def _fediverse(raw: str) -> CanonicalHandle:
         raise NormalizationError(f"{raw!r} is not a fediverse account.")
     host = normalize_domain(host)
     _refuse_ip_host(host, raw)
-    canonical = f"{user.lower()}@{host}"
-    return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical)
+    # The user part keeps the case its owner typed, because the remote server's WebFinger
+    # may match it exactly (RFC 7033 leaves acct: comparison to the host); the key is
+    # case-folded, so two case spellings remain one claim.
+    canonical = f"{user}@{host}"
+    return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical.lower())
 
 
 def _matrix(raw: str) -> CanonicalHandle:
@@ -813,6 +816,16 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         return LookupQuery(None, tuple(_profile_candidates(text)))
     if text.startswith("@") and ":" in text and "@" not in text[1:]:
         return LookupQuery(None, (normalize_handle(HandleKind.MATRIX, text),))
+    if text.startswith("@") and "@" not in text[1:] and "." in text.strip("@.")[1:]:
+        # ``@name.bsky.social`` is how Bluesky shows an AT Protocol handle; it may also be
+        # a dotted directory handle, tried after the verified AT Protocol handle.
+        attempt(HandleKind.ATPROTO, text)
+        if candidates:
+            try:
+                directory_handle = normalize_directory_handle(text)
+            except NormalizationError:
+                directory_handle = None
+            return LookupQuery(directory_handle, tuple(candidates))
     if lowered.startswith("acct:") or ("@" in text.lstrip("@")):
         bare = text[5:] if lowered.startswith("acct:") else text
         user, _, host = bare.lstrip("@").rpartition("@")

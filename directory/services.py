@@ -87,8 +87,8 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     skeleton (those of its display and case-folded forms against those of both forms of
     every taken handle, :class:`EntryHandleSkeleton`), against taken and reserved
     handles (``RESERVED_DIRECTORY_HANDLES`` and the names moderators reserved); a dotted
-    handle may not be a domain (or AT Protocol handle) another entry has verified, since resolve reads
-    ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
+    handle may not be a domain (or AT Protocol handle) another entry has verified, since
+    resolve reads ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
     """
     wanted = normalize_directory_handle(raw)
     reserved = _reserved_skeletons()
