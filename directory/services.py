@@ -88,7 +88,8 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     every taken handle, :class:`EntryHandleSkeleton`), against taken and reserved
     handles (``RESERVED_DIRECTORY_HANDLES`` and the names moderators reserved); a dotted
     handle may not be a domain (or AT Protocol handle) another entry has verified, since
-    resolve reads ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
+    resolve reads ``example.org`` as either. Raises :class:`NormalizationError` for an
+    invalid handle.
     """
     wanted = normalize_directory_handle(raw)
     reserved = _reserved_skeletons()
