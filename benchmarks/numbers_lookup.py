@@ -55,7 +55,7 @@ def load(args, rng: random.Random):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from directory.models import Entry
+    from directory.models import Entry, EntryHandleSkeleton
     from directory.numbers.hashing import current_key, number_digest
     from directory.numbers.models import LinkedNumber, RetiredNumber
 
@@ -90,6 +90,9 @@ def load(args, rng: random.Random):
             handle_skeleton=f"numbench{i}",
         )
         for i in range(args.forwarding)
+    )
+    EntryHandleSkeleton.objects.bulk_create(
+        EntryHandleSkeleton(entry=entry, skeleton=entry.handle_skeleton) for entry in entries
     )
     now = timezone.now()
     LinkedNumber.objects.bulk_create(

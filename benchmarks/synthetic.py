@@ -25,7 +25,7 @@ from faker import Faker
 from tqdm import tqdm
 
 from directory.exceptions import NormalizationError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Entry, EntryHandleSkeleton, Handle
 from directory.normalization import (
     HandleKind,
     clean_display,
@@ -124,6 +124,7 @@ class SyntheticEntry:
     entry: Entry
     handles: list[Handle] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+    skeletons: list[EntryHandleSkeleton] = field(default_factory=list)
 
 
 class SyntheticDirectory:
@@ -175,6 +176,9 @@ class SyntheticDirectory:
             else f"{user}{rng.randrange(100, 10_000)}"
         )
         made = SyntheticEntry(entry)
+        made.skeletons = [
+            EntryHandleSkeleton(entry=entry, skeleton=key) for key in sorted(handle.skeletons)
+        ]
         for kind in rng.sample(EXTERNAL_KINDS, rng.randint(1, 3)):
             made.handles.append(self._external_handle(entry, kind, slug, fake))
         uris: set[str] = set()
@@ -215,10 +219,10 @@ class SyntheticDirectory:
             if (
                 wanted is not None
                 and wanted.canonical not in self._canonicals
-                and wanted.skeleton not in self._skeletons
+                and not wanted.skeletons & self._skeletons
             ):
                 self._canonicals.add(wanted.canonical)
-                self._skeletons.add(wanted.skeleton)
+                self._skeletons.update(wanted.skeletons)
                 return wanted
             suffix = str(rng.randrange(10, 100_000))
             candidate = base[: 30 - len(suffix)] + suffix
@@ -303,7 +307,8 @@ def _empty_directory() -> None:
         )
     if connection.vendor == "postgresql":
         tables = ", ".join(
-            connection.ops.quote_name(m._meta.db_table) for m in (Endpoint, Handle, Entry)
+            connection.ops.quote_name(m._meta.db_table)
+            for m in (Endpoint, Handle, EntryHandleSkeleton, Entry)
         )
         with connection.cursor() as cursor:
             # Inside a transaction, deferred foreign-key checks of rows inserted earlier
@@ -320,6 +325,7 @@ def _insert(rows: list[SyntheticEntry]) -> None:
         # bulk_create set each entry's primary key; the handles and endpoints refer to
         # the same Entry objects, so their foreign keys resolve at insert time.
         Handle.objects.bulk_create([h for r in rows for h in r.handles])
+        EntryHandleSkeleton.objects.bulk_create([k for r in rows for k in r.skeletons])
         Endpoint.objects.bulk_create([e for r in rows for e in r.endpoints])
 
 

@@ -23,9 +23,10 @@ class Entry(models.Model):
     """One listing in the directory: a person or organisation with a directory handle.
 
     ``handle`` is the display form (``Alice``, shown as ``@Alice``); ``handle_canonical``
-    its case-folded form and ``handle_skeleton`` its UTS #39 skeleton. Both are unique in
-    the database, so neither ``@ALICE`` nor a look-alike ``@аlice`` (Cyrillic а) can exist
-    beside ``@alice``.
+    its case-folded form, unique in the database, and ``handle_skeleton`` the UTS #39
+    skeleton of the display form. The skeletons of both the display and the case-folded
+    forms are claimed in :class:`EntryHandleSkeleton`, unique there, so neither ``@ALICE``
+    nor a look-alike ``@аlice`` (Cyrillic а) can exist beside ``@alice``.
     """
 
     class Status(models.TextChoices):
@@ -44,7 +45,7 @@ class Entry(models.Model):
     nickname_skeleton = models.CharField(max_length=400, db_index=True, editable=False)
     handle = models.CharField(max_length=30, help_text="Directory handle, without the @.")
     handle_canonical = models.CharField(max_length=60, editable=False)
-    handle_skeleton = models.CharField(max_length=120, editable=False)
+    handle_skeleton = models.CharField(max_length=120, db_index=True, editable=False)
     discoverable = models.BooleanField(
         default=True, help_text="Listed in search results. Unlisted entries still resolve."
     )
@@ -71,9 +72,6 @@ class Entry(models.Model):
         ordering = ["handle_canonical"]
         constraints = [
             models.UniqueConstraint(fields=["handle_canonical"], name="entry_handle_unique_ci"),
-            models.UniqueConstraint(
-                fields=["handle_skeleton"], name="entry_handle_unique_skeleton"
-            ),
             models.UniqueConstraint(fields=["import_key"], name="entry_import_key_unique"),
             models.CheckConstraint(
                 condition=~models.Q(handle_skeleton=""), name="entry_handle_skeleton_not_empty"
@@ -96,6 +94,28 @@ class Entry(models.Model):
     @property
     def profile_url(self) -> str:
         return f"{settings.SITE_URL}/@{self.handle_canonical}"
+
+
+class EntryHandleSkeleton(models.Model):
+    """One UTS #39 skeleton of an entry's directory handle (display or case-folded form).
+
+    An entry claims one or two rows (``KIM`` claims ``klrn`` and ``kirn``); ``skeleton``
+    is unique across all entries, so the database refuses a handle any of whose forms
+    looks like any form of a taken one. Written only by :mod:`directory.services`.
+    """
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="handle_skeletons")
+    skeleton = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(skeleton=""), name="entry_handle_skeleton_row_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.skeleton
 
 
 class Handle(models.Model):

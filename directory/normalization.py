@@ -26,11 +26,14 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import disarm
 import idna
 import phonenumbers
+import regex
+from django.utils.translation import gettext as _
 
 from directory.exceptions import NormalizationError
 
@@ -106,6 +109,32 @@ def _is_default_ignorable(ch: str) -> bool:
     )
 
 
+# Prototypes of Unicode's confusables.txt that ``disarm``'s bundled table leaves out or
+# reads otherwise (it takes the Cyrillic palochka for ``l``; confusables.txt maps it to
+# ``i``). Applied before ``disarm`` (so it never sees these characters) and again on its
+# case-folded output (so capital forms meet the same prototype). The test built from
+# confusables.txt (directory/tests/test_confusables.py) finds any prototype missing here.
+_SKELETON_SUPPLEMENT = str.maketrans(
+    {
+        "\u00e6": "ae",  # LATIN SMALL LETTER AE
+        "\u0153": "oe",  # LATIN SMALL LIGATURE OE
+        "\u017f": "f",  # LATIN SMALL LETTER LONG S
+        "\u01c1": "ll",  # LATIN LETTER LATERAL CLICK
+        "\u04cf": "i",  # CYRILLIC SMALL LETTER PALOCHKA
+        "\u13a5": "i",  # CHEROKEE LETTER V
+        "\ua733": "aa",  # LATIN SMALL LETTER AA
+        "\ua735": "ao",  # LATIN SMALL LETTER AO
+        "\ua737": "au",  # LATIN SMALL LETTER AU
+        "\ua739": "av",  # LATIN SMALL LETTER AV
+        "\ua73b": "av",  # LATIN SMALL LETTER AV WITH HORIZONTAL BAR
+        "\ua73d": "ay",  # LATIN SMALL LETTER AY
+        "\ua74f": "oo",  # LATIN SMALL LETTER OO
+        "\ua777": "tf",  # LATIN SMALL LETTER TUM
+        "\uab63": "uo",  # LATIN SMALL LETTER UO
+    }
+)
+
+
 def skeleton(text: str) -> str:
     """Return the UTS #39 confusable skeleton of ``text``, case-folded.
 
@@ -115,11 +144,18 @@ def skeleton(text: str) -> str:
     (``1``≡``l``, ``0``≡``O``) apply, as they should for identifiers. The result is a
     comparison key, never shown to people.
 
-    ``disarm`` leaves out one prototype of Unicode's confusables.txt that matters for
-    Latin names, ``m`` → ``rn`` (so ``elonrnusk`` looks like ``elonmusk``); it is applied
-    after the fold, when every m-like character has become ``m``.
+    The skeleton of a string keeps some case distinctions (``I`` reads as ``l``, ``i`` as
+    ``i``), so a directory handle is compared by the skeletons of both its display and its
+    case-folded forms (:attr:`DirectoryHandle.skeletons`).
+
+    ``disarm`` leaves out some prototypes of Unicode's confusables.txt that matter for
+    Latin names: ``m`` → ``rn`` (so ``elonrnusk`` looks like ``elonmusk``), applied after
+    the fold, when every m-like character has become ``m``; ``æ`` → ``ae`` and a few more
+    (``_SKELETON_SUPPLEMENT``).
     """
-    return disarm.skeleton_key(clean_display(text), digit_policy="tr39").replace("m", "rn")
+    text = clean_display(text).translate(_SKELETON_SUPPLEMENT)
+    key = disarm.skeleton_key(text, digit_policy="tr39").translate(_SKELETON_SUPPLEMENT)
+    return key.replace("m", "rn")
 
 
 # --------------------------------------------------------------------------------------
@@ -132,55 +168,227 @@ _DIRECTORY_HANDLE_PUNCT = set("._-")
 
 @dataclass(frozen=True)
 class DirectoryHandle:
-    """A directory handle in its three forms.
+    """A directory handle in its forms.
 
     ``display`` is what the owner typed, cleaned (NFKC, invisibles removed, no ``@``);
     ``canonical`` is its case-folded form, unique case-insensitively; ``skeleton`` is the
-    UTS #39 skeleton, unique so that look-alikes cannot coexist.
+    UTS #39 skeleton of the display form and ``folded_skeleton`` that of the case-folded
+    form. Two handles look alike when their :attr:`skeletons` meet.
     """
 
     display: str
     canonical: str
     skeleton: str
+    folded_skeleton: str = ""
+
+    @property
+    def skeletons(self) -> frozenset[str]:
+        """The UTS #39 skeletons of the display and case-folded forms (one or two keys):
+        ``KIM`` reads as ``klrn`` and, lower-cased, as ``kirn``; both are compared."""
+        return frozenset(k for k in (self.skeleton, self.folded_skeleton) if k)
+
+
+# UAX #31 Table 5, "Recommended Scripts" (Unicode 15.1), by ISO 15924 code. A handle in
+# any other script (Cherokee, Runic, Old Italic, …, many of whose letters are shaped
+# like Latin ones) is refused: UTS #39's identifier profile keeps to these.
+RECOMMENDED_SCRIPTS = (
+    "Arab", "Armn", "Beng", "Bopo", "Cyrl", "Deva", "Ethi", "Geor", "Grek", "Gujr", "Guru",
+    "Hang", "Hani", "Hebr", "Hira", "Kana", "Khmr", "Knda", "Laoo", "Latn", "Mlym", "Mymr",
+    "Orya", "Sinh", "Taml", "Telu", "Thaa", "Thai", "Tibt",
+)  # fmt: skip
+_SCRIPT_PATTERNS = {code: regex.compile(rf"\p{{scx={code}}}") for code in RECOMMENDED_SCRIPTS}
+_ANY_SCRIPT = regex.compile(r"[\p{scx=Zyyy}\p{scx=Zinh}]")
+# The generic combining marks, shared by every script that writes with accents.
+_GENERIC_MARKS = regex.compile(
+    r"[\p{Block=Combining_Diacritical_Marks}\p{Block=Combining_Diacritical_Marks_Extended}"
+    r"\p{Block=Combining_Diacritical_Marks_Supplement}"
+    r"\p{Block=Combining_Diacritical_Marks_For_Symbols}\p{Block=Combining_Half_Marks}"
+    r"\p{scx=Zinh}]"
+)
+# UTS #39 §5.1: the augmented script sets, so that Han beside kana is one writing system
+# (Jpan), Han beside Hangul another (Kore), Han beside Bopomofo a third (Hanb).
+_AUGMENTED = {
+    "Hani": ("Hanb", "Jpan", "Kore"),
+    "Hira": ("Jpan",),
+    "Kana": ("Jpan",),
+    "Hang": ("Kore",),
+    "Bopo": ("Hanb",),
+}
+_SCRIPT_NAMES = {
+    "Arab": "Arabic", "Armn": "Armenian", "Beng": "Bengali", "Bopo": "Bopomofo",
+    "Cyrl": "Cyrillic", "Deva": "Devanagari", "Ethi": "Ethiopic", "Geor": "Georgian",
+    "Grek": "Greek", "Gujr": "Gujarati", "Guru": "Gurmukhi", "Hang": "Hangul", "Hani": "Han",
+    "Hebr": "Hebrew", "Hira": "Hiragana", "Kana": "Katakana", "Khmr": "Khmer",
+    "Knda": "Kannada", "Laoo": "Lao", "Latn": "Latin", "Mlym": "Malayalam",
+    "Mymr": "Myanmar", "Orya": "Odia", "Sinh": "Sinhala", "Taml": "Tamil", "Telu": "Telugu",
+    "Thaa": "Thaana", "Thai": "Thai", "Tibt": "Tibetan",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _script_set(ch: str) -> frozenset[str] | None:
+    """The augmented script set of ``ch`` (UTS #39 §5.1, from ``Script_Extensions``),
+    restricted to the Recommended scripts: ``None`` for a Common or Inherited character
+    (it goes with every script), an empty set for a character of no Recommended script."""
+    if _ANY_SCRIPT.match(ch):
+        return None
+    found = {code for code, pattern in _SCRIPT_PATTERNS.items() if pattern.match(ch)}
+    for code in list(found):
+        found.update(_AUGMENTED.get(code, ()))
+    return frozenset(found)
+
+
+def _resolved(sets: list[frozenset[str]]) -> frozenset[str] | None:
+    """The resolved script set (UTS #39 §5.1): the intersection of the characters'
+    augmented sets; ``None`` when every character goes with every script."""
+    result: frozenset[str] | None = None
+    for found in sets:
+        result = found if result is None else result & found
+    return result
+
+
+def check_restriction_level(text: str) -> None:
+    """Refuse ``text`` unless it meets UTS #39 §5.2 "Moderately Restrictive".
+
+    Input: a cleaned string (NFKC). Every letter must belong to a Recommended script
+    (UAX #31 Table 5), and the string must be single-script; or covered by Latin + Han +
+    Hiragana + Katakana, Latin + Han + Bopomofo or Latin + Han + Hangul; or by Latin and
+    any one other Recommended script except Cyrillic and Greek (the two whose letters are
+    most often shaped like Latin ones). Scripts are read from ``Script_Extensions``
+    (``regex``), so a character shared by several scripts goes with each of them.
+    Raises :class:`NormalizationError` naming the character or the scripts.
+    """
+    sets: list[frozenset[str]] = []
+    for ch in text:
+        found = _script_set(ch)
+        if found is None:
+            continue
+        if not found:
+            raise NormalizationError(
+                _("A handle may hold letters of widely used scripts only; %(char)r is not one.")
+                % {"char": ch}
+            )
+        sets.append(found)
+    resolved = _resolved(sets)
+    if resolved is None or resolved:
+        return  # single script
+    without_latin = _resolved([found for found in sets if "Latn" not in found])
+    if without_latin and (
+        without_latin & {"Jpan", "Kore", "Hanb"} or not without_latin & {"Cyrl", "Grek"}
+    ):
+        return
+    scripts = sorted({_SCRIPT_NAMES[c] for found in sets for c in found if c in _SCRIPT_NAMES})
+    raise NormalizationError(
+        _(
+            "A handle cannot mix %(scripts)s letters: use one script, or Latin with one "
+            "other script (not Cyrillic or Greek), so it cannot pass for someone else's."
+        )
+        % {"scripts": " and ".join(scripts)}
+    )
+
+
+def _check_marks(text: str) -> None:
+    """Refuse combining marks that could hide beside a taken handle.
+
+    After NFKC every letter that has a precomposed form (``é``, ``ç``, ``ṭ``, ``ż``) is
+    one code point; the combining marks left are stacked on letters that have none. The
+    UTS #39 skeleton keeps marks (it maps confusable characters, it does not strip
+    accents), so ``alic̣e`` (dot below) or ``ali̶ce`` (overlay) has a skeleton of its
+    own though it reads as ``alice``. Folding marks away instead would make ``René`` and
+    ``Rene`` one handle, which UTS #39 does not call confusable; so the generic marks
+    (the Combining Diacritical Marks blocks, overlays, and any other mark whose
+    ``Script_Extensions`` is Inherited)
+    are refused, as UTS #39 §5.4 allows. A script's own marks (Devanagari vowel signs,
+    Thai, Arabic harakat) are kept, but must follow a letter of their script and not
+    repeat (UTS #39 §5.4: no sequence of the same nonspacing mark).
+    """
+    previous = ""
+    for index, ch in enumerate(text):
+        if unicodedata.category(ch)[0] != "M":
+            previous = ch
+            continue
+        if _GENERIC_MARKS.match(ch):
+            raise NormalizationError(
+                _(
+                    "A handle cannot hold a separate accent or mark (%(mark)s): use a letter "
+                    "that has it built in, such as é, or leave it out."
+                )
+                % {"mark": unicodedata.name(ch, f"U+{ord(ch):04X}").lower()}
+            )
+        base = _script_set(previous) if previous else None
+        mark = _script_set(ch)
+        if (
+            not previous
+            or base is None
+            or (mark is not None and not base & mark)
+            or (index and text[index - 1] == ch)
+        ):
+            raise NormalizationError(
+                _(
+                    "A handle cannot hold the mark %(mark)s there: it belongs on a letter "
+                    "of its script."
+                )
+                % {"mark": unicodedata.name(ch, f"U+{ord(ch):04X}").lower()}
+            )
 
 
 def normalize_directory_handle(raw: str) -> DirectoryHandle:
     """Validate and normalize a directory handle such as ``@alice`` or ``alice``.
 
-    Rules: 2–30 characters after cleaning; letters and digits of any script, plus ``.``,
-    ``_`` and ``-`` (not first or last); not ending in ``.vcf``; not digits alone (that
-    reads as a phone number). A handle made only of invisible characters is refused.
-    The skeleton ignores the separators, so ``elon.musk`` and ``elon_musk`` collide with
-    ``elonmusk``. Raises :class:`NormalizationError` with the reason.
+    Rules: 2–30 characters after cleaning; letters and decimal digits, plus ``.``, ``_``
+    and ``-`` (not first or last); not ending in ``.vcf``; not digits alone (that reads as
+    a phone number). A handle made only of invisible characters is refused. Scripts are
+    limited as UTS #39 §5.2 "Moderately Restrictive" (:func:`check_restriction_level`);
+    separate combining accents are refused (:func:`_check_marks` says why). The skeletons
+    ignore the separators, so ``elon.musk`` and ``elon_musk`` collide with ``elonmusk``.
+    Raises :class:`NormalizationError` with the reason.
     """
     text = clean_display(raw.strip())
     if text.startswith("@"):
         text = text[1:]
     if not text:
-        raise NormalizationError("A handle needs at least one visible letter or digit.")
+        raise NormalizationError(_("A handle needs at least one visible letter or digit."))
     if len(text) < DIRECTORY_HANDLE_MIN or len(text) > DIRECTORY_HANDLE_MAX:
         raise NormalizationError(
-            f"A handle has {DIRECTORY_HANDLE_MIN} to {DIRECTORY_HANDLE_MAX} characters; "
-            f"{text!r} has {len(text)}."
+            _("A handle has %(min)d to %(max)d characters; %(handle)r has %(length)d.")
+            % {
+                "min": DIRECTORY_HANDLE_MIN,
+                "max": DIRECTORY_HANDLE_MAX,
+                "handle": text,
+                "length": len(text),
+            }
         )
     for ch in text:
         if ch in _DIRECTORY_HANDLE_PUNCT:
             continue
-        if unicodedata.category(ch)[0] not in ("L", "N", "M"):
+        category = unicodedata.category(ch)
+        if category[0] not in ("L", "M") and category != "Nd":
             raise NormalizationError(
-                f"A handle may hold letters, digits, '.', '_' and '-'; {ch!r} is not allowed."
+                _("A handle may hold letters, digits, '.', '_' and '-'; %(char)r is not allowed.")
+                % {"char": ch}
             )
     if text[0] in _DIRECTORY_HANDLE_PUNCT or text[-1] in _DIRECTORY_HANDLE_PUNCT:
-        raise NormalizationError("A handle cannot start or end with '.', '_' or '-'.")
+        raise NormalizationError(_("A handle cannot start or end with '.', '_' or '-'."))
     if text.casefold().endswith(".vcf"):
         # /@alice.vcf is the address of alice's vCard, so no handle may end that way.
-        raise NormalizationError("A handle cannot end in '.vcf'.")
-    if unicodedata.category(text[0]) == "Mn":
-        raise NormalizationError("A handle cannot start with a combining mark.")
+        raise NormalizationError(_("A handle cannot end in '.vcf'."))
+    if unicodedata.category(text[0])[0] == "M":
+        raise NormalizationError(_("A handle cannot start with a combining mark."))
+    _check_marks(text)
+    check_restriction_level(text)
     bare = "".join(ch for ch in text if ch not in _DIRECTORY_HANDLE_PUNCT)
     if all(unicodedata.category(ch) == "Nd" for ch in bare):
-        raise NormalizationError("A handle needs a letter: digits alone read as a phone number.")
-    return DirectoryHandle(display=text, canonical=text.casefold(), skeleton=skeleton(bare))
+        raise NormalizationError(
+            _("A handle needs a letter: digits alone read as a phone number.")
+        )
+    canonical = text.casefold()
+    folded_bare = "".join(ch for ch in canonical if ch not in _DIRECTORY_HANDLE_PUNCT)
+    return DirectoryHandle(
+        display=text,
+        canonical=canonical,
+        skeleton=skeleton(bare),
+        folded_skeleton=skeleton(folded_bare),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -382,8 +590,11 @@ def _fediverse(raw: str) -> CanonicalHandle:
         raise NormalizationError(f"{raw!r} is not a fediverse account.")
     host = normalize_domain(host)
     _refuse_ip_host(host, raw)
-    canonical = f"{user.lower()}@{host}"
-    return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical)
+    # The user part keeps the case its owner typed, because the remote server's WebFinger
+    # may match it exactly (RFC 7033 leaves acct: comparison to the host); the key is
+    # case-folded, so two case spellings remain one claim.
+    canonical = f"{user}@{host}"
+    return CanonicalHandle(HandleKind.FEDIVERSE, canonical, canonical.lower())
 
 
 def _matrix(raw: str) -> CanonicalHandle:
@@ -605,6 +816,16 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         return LookupQuery(None, tuple(_profile_candidates(text)))
     if text.startswith("@") and ":" in text and "@" not in text[1:]:
         return LookupQuery(None, (normalize_handle(HandleKind.MATRIX, text),))
+    if text.startswith("@") and "@" not in text[1:] and "." in text.strip("@.")[1:]:
+        # ``@name.bsky.social`` is how Bluesky shows an AT Protocol handle; it may also be
+        # a dotted directory handle, tried after the verified AT Protocol handle.
+        attempt(HandleKind.ATPROTO, text)
+        if candidates:
+            try:
+                directory_handle = normalize_directory_handle(text)
+            except NormalizationError:
+                directory_handle = None
+            return LookupQuery(directory_handle, tuple(candidates))
     if lowered.startswith("acct:") or ("@" in text.lstrip("@")):
         bare = text[5:] if lowered.startswith("acct:") else text
         user, _, host = bare.lstrip("@").rpartition("@")

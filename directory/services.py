@@ -13,9 +13,10 @@ from functools import lru_cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from directory.exceptions import ConflictError, Forbidden, HandleTaken, NormalizationError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Entry, EntryHandleSkeleton, Handle
 from directory.normalization import (
     HandleKind,
     clean_display,
@@ -83,24 +84,26 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
     """Raise :class:`HandleTaken` when ``raw`` equals or looks like a taken handle.
 
     Input: a directory handle as typed. Compares case-insensitively and by UTS #39
-    skeleton, against taken and reserved handles (``RESERVED_DIRECTORY_HANDLES`` and the
-    names moderators reserved); a dotted handle may not be a domain
-    (or AT Protocol handle) another entry has verified, since resolve reads
-    ``example.org`` as either. Raises :class:`NormalizationError` for an invalid handle.
+    skeleton (those of its display and case-folded forms against those of both forms of
+    every taken handle, :class:`EntryHandleSkeleton`), against taken and reserved
+    handles (``RESERVED_DIRECTORY_HANDLES`` and the names moderators reserved); a dotted
+    handle may not be a domain (or AT Protocol handle) another entry has verified, since
+    resolve reads ``example.org`` as either. Raises :class:`NormalizationError` for an
+    invalid handle.
     """
     wanted = normalize_directory_handle(raw)
-    if reserved_key(wanted.display) in _reserved_skeletons():
-        raise HandleTaken(f"@{wanted.display} is reserved.")
+    reserved = _reserved_skeletons()
+    if reserved_key(wanted.display) in reserved or any(
+        key.translate(_LOOKALIKE_FOLD) in reserved for key in wanted.skeletons
+    ):
+        raise HandleTaken(_("@%(handle)s is reserved.") % {"handle": wanted.display})
     # Moderation: names moderators reserved (directory.moderation.ReservedName).
     from directory.moderation.selectors import reserved_name_for
 
-    # The skeleton keeps case distinctions (``KIM`` → ``klrn``), so the case-folded
-    # handle's skeleton is compared too.
-    folded = normalize_directory_handle(wanted.canonical).skeleton
-    if reserved_name_for(wanted.skeleton) is not None or (
-        folded != wanted.skeleton and reserved_name_for(folded) is not None
-    ):
-        raise HandleTaken(f"@{wanted.display} is reserved.")
+    # The skeleton keeps case distinctions (``KIM`` → ``klrn``), so the skeletons of the
+    # display and case-folded forms are both compared.
+    if any(reserved_name_for(key) is not None for key in wanted.skeletons):
+        raise HandleTaken(_("@%(handle)s is reserved.") % {"handle": wanted.display})
     if "." in wanted.canonical:
         try:
             as_domain = normalize_domain(wanted.canonical)
@@ -112,17 +115,37 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
             status=Handle.Status.VERIFIED,
         ).exclude(entry_id=exclude_entry_id).exists():
             raise HandleTaken(
-                f"@{wanted.display} is a domain another entry has proved it owns."
+                _("@%(handle)s is a domain another entry has proved it owns.")
+                % {"handle": wanted.display}
             )
-    clash = (
+    if (
         Entry.objects.filter(handle_canonical=wanted.canonical)
-        | Entry.objects.filter(handle_skeleton=wanted.skeleton)
-    ).exclude(pk=exclude_entry_id)
-    other = clash.only("handle").first()
+        .exclude(pk=exclude_entry_id)
+        .exists()
+    ):
+        raise HandleTaken(_("@%(handle)s is taken.") % {"handle": wanted.display})
+    # Both forms of the wanted handle against both forms of every taken one (UTS #39).
+    other = (
+        EntryHandleSkeleton.objects.filter(skeleton__in=wanted.skeletons)
+        .exclude(entry_id=exclude_entry_id)
+        .select_related("entry")
+        .only("entry__handle")
+        .first()
+    )
     if other is not None:
-        if other.handle_canonical == wanted.canonical:
-            raise HandleTaken(f"@{wanted.display} is taken.")
-        raise HandleTaken(f"@{wanted.display} looks too much like @{other.handle}, which is taken.")
+        raise HandleTaken(
+            _("@%(handle)s looks too much like @%(other)s, which is taken.")
+            % {"handle": wanted.display, "other": other.entry.handle}
+        )
+
+
+def _claim_skeletons(entry: Entry, wanted) -> None:
+    """Store the skeletons of ``entry``'s handle (both forms), replacing its old ones;
+    the unique column makes the database refuse a look-alike that raced past the check."""
+    EntryHandleSkeleton.objects.filter(entry=entry).delete()
+    EntryHandleSkeleton.objects.bulk_create(
+        EntryHandleSkeleton(entry=entry, skeleton=key) for key in sorted(wanted.skeletons)
+    )
 
 
 @transaction.atomic
@@ -158,8 +181,9 @@ def entry_create(
     try:
         with transaction.atomic():
             entry.save()
+            _claim_skeletons(entry, wanted)
     except IntegrityError:
-        raise HandleTaken(f"@{wanted.display} is taken.") from None
+        raise HandleTaken(_("@%(handle)s is taken.") % {"handle": wanted.display}) from None
     schedule_entry_sync(entry.pk)
     return entry
 
@@ -183,6 +207,7 @@ def entry_update(
         entry.nickname = _clean_nickname(nickname)
         entry.nickname_skeleton = skeleton(entry.nickname)
         fields += ["nickname", "nickname_skeleton"]
+    wanted = None
     if handle is not None:
         wanted = normalize_directory_handle(handle)
         directory_handle_check_available(wanted.display, exclude_entry_id=entry.pk)
@@ -200,8 +225,10 @@ def entry_update(
         try:
             with transaction.atomic():
                 entry.save(update_fields=[*fields, "updated_at"])
+                if wanted is not None:
+                    _claim_skeletons(entry, wanted)
         except IntegrityError:
-            raise HandleTaken(f"@{entry.handle} is taken.") from None
+            raise HandleTaken(_("@%(handle)s is taken.") % {"handle": entry.handle}) from None
         schedule_entry_sync(entry.pk)
     return entry
 

@@ -46,10 +46,23 @@ def test_it_refuses_what_is_not_a_phone_number(raw):
 @pytest.mark.parametrize(
     "raw", ["@Alice@Mastodon.Social", "alice@mastodon.social", "acct:alice@mastodon.social"]
 )
-def test_it_gives_fediverse_spellings_one_canonical_handle(raw):
+def test_it_gives_fediverse_spellings_one_key(raw):
     handle = normalize_handle(HandleKind.FEDIVERSE, raw)
-    assert handle.canonical == "alice@mastodon.social"
+    assert handle.canonical.lower() == "alice@mastodon.social"
     assert handle.key == "alice@mastodon.social"
+
+
+def test_it_keeps_the_case_of_a_fediverse_user_for_webfinger():
+    handle = normalize_handle(HandleKind.FEDIVERSE, "@Alice@Mastodon.Social")
+    assert handle.canonical == "Alice@mastodon.social"
+
+
+def test_it_reads_an_at_bluesky_name_as_an_at_protocol_handle():
+    parsed = parse_lookup("@alice.bsky.social", local_domain="worldbook.example")
+    assert [(c.kind, c.key) for c in parsed.candidates] == [
+        (HandleKind.ATPROTO, "alice.bsky.social")
+    ]
+    assert parsed.directory_handle is not None
 
 
 def test_it_keeps_matrix_local_parts_case_sensitive():
@@ -87,7 +100,7 @@ def test_it_refuses_reserved_atproto_tlds():
         normalize_handle(HandleKind.ATPROTO, "alice.test")
 
 
-@pytest.mark.parametrize("lookalike", ["eIonmusk", "\u0435lonmusk", "e\u200blonmusk", "ELONMUSK"])
+@pytest.mark.parametrize("lookalike", ["eIonmusk", "e\u200blonmusk", "ELONMUSK", "elonrnusk"])
 def test_it_gives_look_alike_directory_handles_the_same_skeleton(lookalike):
     assert (
         normalize_directory_handle(lookalike).skeleton

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from directory import services
 from directory.exceptions import ConflictError, HandleTaken, NormalizationError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Entry, EntryHandleSkeleton, Handle
 from directory.normalization import HandleKind, normalize_directory_handle
 
 pytestmark = pytest.mark.django_db
@@ -21,14 +21,66 @@ def test_it_creates_an_entry_with_its_handle_forms():
     assert entry.handle_skeleton == normalize_directory_handle("alice").skeleton
 
 
-@pytest.mark.parametrize(
-    "taken", ["elonmusk", "ELONMUSK", "eIonmusk", "\u0435lonmusk", "elon\u200bmusk"]
-)
+@pytest.mark.parametrize("taken", ["elonmusk", "ELONMUSK", "eIonmusk", "elon\u200bmusk"])
 def test_it_refuses_a_handle_equal_to_or_looking_like_a_taken_one(taken):
     services.entry_create(nickname="Elon", handle="elonmusk")
     with pytest.raises(HandleTaken):
         services.entry_create(nickname="Not Elon", handle=taken)
     assert Entry.objects.count() == 1
+
+
+def test_it_refuses_a_latin_handle_with_a_cyrillic_letter_as_mixed_script():
+    services.entry_create(nickname="Elon", handle="elonmusk")
+    with pytest.raises(NormalizationError, match="Cyrillic and Latin"):
+        services.entry_create(nickname="Not Elon", handle="\u0435lonmusk")
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("taken", "lookalike"),
+    [
+        ("KIM", "kirn"),  # KIM read lower-case is kim, which looks like kirn
+        ("kirn", "KIM"),
+        ("Il", "iI"),  # display skeleton of one meets case-folded skeleton of the other
+        ("\u0430\u0440\u0440\u04c0\u0435", "apple"),  # Cyrillic аррӀе, whole script
+        ("sæter", "saeter"),
+    ],
+)
+def test_it_compares_both_forms_of_a_handle_against_both_forms_of_taken_ones(taken, lookalike):
+    services.entry_create(nickname="First", handle=taken)
+    with pytest.raises(HandleTaken, match="looks too much like"):
+        services.entry_create(nickname="Second", handle=lookalike)
+    assert Entry.objects.count() == 1
+
+
+def test_the_database_compares_the_case_folded_skeleton_too():
+    first = services.entry_create(nickname="First", handle="KIM")
+    second = Entry(
+        nickname="Second",
+        nickname_skeleton="second",
+        handle="kirn",
+        handle_canonical="kirn",
+        handle_skeleton="kirn",
+    )
+    second.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EntryHandleSkeleton.objects.create(entry=second, skeleton="kirn")
+    assert set(first.handle_skeletons.values_list("skeleton", flat=True)) == {"klrn", "kirn"}
+
+
+@pytest.mark.parametrize("marked", ["alic\u0323e", "ali\u0336ce", "ali\u0327ce", "\u0131\u0307ce"])
+def test_it_refuses_separate_combining_accents_beside_a_taken_handle(marked):
+    services.entry_create(nickname="Alice", handle="alice")
+    with pytest.raises(NormalizationError, match="accent or mark"):
+        services.entry_create(nickname="Not Alice", handle=marked)
+
+
+def test_it_moves_the_skeletons_with_a_changed_handle():
+    entry = services.entry_create(nickname="Alice", handle="alice")
+    services.entry_update(entry=entry, handle="KIM")
+    services.entry_create(nickname="Other Alice", handle="alice")
+    with pytest.raises(HandleTaken):
+        services.entry_create(nickname="Not Kim", handle="kirn")
 
 
 def test_it_refuses_a_handle_of_invisible_characters_only():
@@ -39,13 +91,14 @@ def test_it_refuses_a_handle_of_invisible_characters_only():
 def test_the_database_itself_refuses_look_alike_handles():
     original = services.entry_create(nickname="Elon", handle="elonmusk")
     lookalike = normalize_directory_handle("eIonmusk")
+    other = Entry.objects.create(
+        nickname="x",
+        handle=lookalike.display,
+        handle_canonical=lookalike.canonical,
+        handle_skeleton=lookalike.skeleton,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Entry.objects.create(
-            nickname="x",
-            handle=lookalike.display,
-            handle_canonical=lookalike.canonical,
-            handle_skeleton=original.handle_skeleton,
-        )
+        EntryHandleSkeleton.objects.create(entry=other, skeleton=original.handle_skeleton)
 
 
 def test_the_database_allows_one_verified_owner_per_handle():

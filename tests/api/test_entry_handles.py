@@ -38,7 +38,7 @@ def test_the_owner_claims_a_handle_that_does_not_resolve_until_verified(as_alice
     body = response.json()
     assert (body["kind"], body["value"], body["raw"]) == (
         "fediverse",
-        "alice@mastodon.social",
+        "Alice@mastodon.social",  # the typed case, asked of WebFinger
         "@Alice@Mastodon.Social",
     )
     assert body["status"] == "unverified"

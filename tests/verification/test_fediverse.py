@@ -37,7 +37,7 @@ def profile_page(link: str, filler: int = 0) -> Reply:
 
 
 def test_it_verifies_an_account_through_webfinger(web, alice, claim, check_now):
-    handle, _ = claim(alice, "fediverse", "@Alice@Social.test")
+    handle, _ = claim(alice, "fediverse", "alice@social.test")
     web.serve("social.test", WEBFINGER, jrd())
     web.serve("social.test", "/@alice", profile_page(PROFILE))
     check = check_now(handle)
@@ -46,6 +46,15 @@ def test_it_verifies_an_account_through_webfinger(web, alice, claim, check_now):
         "https://social.test" + WEBFINGER,
         "https://social.test/@alice",
     ]
+
+
+def test_it_asks_webfinger_in_the_case_its_owner_typed(web, alice, claim, check_now):
+    handle, _ = claim(alice, "fediverse", "@Alice@Social.test")
+    assert handle.key == "alice@social.test"
+    web.serve("social.test", "/.well-known/webfinger?resource=acct:Alice@social.test", jrd())
+    web.serve("social.test", "/@alice", profile_page(PROFILE))
+    check_now(handle)
+    assert handle.status == Handle.Status.VERIFIED
 
 
 @pytest.mark.parametrize("link", [PROFILE + "/", "https://WORLDBOOK.example/@alice"])

@@ -159,7 +159,7 @@ def test_it_creates_an_entry_with_handles_and_endpoints_through_the_services(
     assert (entry.handle, entry.handle_canonical, entry.nickname) == ("Zoe", "zoe", "Zoë")
     assert entry.handle_skeleton and entry.owner == bob_user
     handle = entry.handles.get()
-    assert (handle.canonical, handle.status) == ("zoe@mastodon.social", "unverified")
+    assert (handle.canonical, handle.status) == ("Zoe@mastodon.social", "unverified")
     endpoint = entry.endpoints.get()
     assert endpoint.uri == "https://matrix.to/#/@zoe:example.org"
     assert endpoint.capabilities == ["voice", "video", "text"]  # the scheme's defaults
