@@ -5,6 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext as _
+
+from accounts.services import email_in_use
 
 
 class SignUpForm(forms.Form):
@@ -27,13 +30,10 @@ class SignUpForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
-        users = get_user_model()._default_manager
-        if (
-            users.filter(email__iexact=email).exists()
-            or users.filter(username=email.lower()).exists()
-        ):
+        if email_in_use(email):
+            # The same words as the service's EmailTaken, which decides a race.
             raise forms.ValidationError(
-                "An account with this email address exists. Sign in, or reset its password."
+                _("An account with this email address exists. Sign in, or reset its password.")
             )
         return email
 
