@@ -297,7 +297,10 @@ def contacts_import_vcard(
         except VCardSyntaxError as exc:
             report.problems.append((exc.line, exc.reason))
             continue
+        # A line that cannot be read costs only its property; the card is still matched.
+        report.problems.extend((problem.line, problem.reason) for problem in card.problems)
         cards.append(_card_keys(card, block.line, region))
+    report.problems.sort(key=lambda problem: problem[0])
     if not cards:
         line, reason = min(report.problems, default=(1, "no BEGIN:VCARD line"))
         raise VCardSyntaxError(

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import email_in_use
+
 
 class SignUpForm(forms.Form):
     """Email address and password; nothing else, and never a phone number."""
@@ -30,11 +32,8 @@ class SignUpForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
-        users = get_user_model()._default_manager
-        if (
-            users.filter(email__iexact=email).exists()
-            or users.filter(username=email.lower()).exists()
-        ):
+        if email_in_use(email):
+            # The same words as the service's EmailTaken, which decides a race.
             raise forms.ValidationError(
                 _("An account with this email address exists. Sign in, or reset its password.")
             )

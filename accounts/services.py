@@ -5,11 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent
+from directory.exceptions import ConflictError
+
+
+class EmailTaken(ConflictError):
+    """An account with this email address exists (compared case-insensitively)."""
+
+    slug = "email-taken"
+    title = "An account with this email address exists"
+
+
+def email_in_use(email: str) -> bool:
+    """Whether an account has ``email`` as its address (compared case-insensitively) or,
+    lowercased, as its username."""
+    users = get_user_model()._default_manager
+    return users.filter(Q(email__iexact=email) | Q(username=email.lower())).exists()
+
+
+def _email_taken() -> EmailTaken:
+    return EmailTaken(
+        _("An account with this email address exists. Sign in, or reset its password.")
+    )
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -64,14 +87,22 @@ def user_sign_up(*, email: str, password: str, request: HttpRequest | None = Non
     Inputs: ``email`` (already validated; stored as given, compared case-insensitively),
     ``password`` (already checked by the password validators). Output: the new user, whose
     username is the lowercased email address and whose email is not yet confirmed. Writes
-    a ``sign_up`` audit event in the same transaction. Raises ``IntegrityError`` when the
-    address was taken meanwhile.
+    a ``sign_up`` audit event in the same transaction. Raises :class:`EmailTaken` when an
+    account has this address (as its email or, lowercased, its username), also when
+    another sign-up took it at the same moment: the database's unique constraints decide
+    that race, and nothing of this sign-up is kept.
     """
-    with transaction.atomic():
-        user = get_user_model().objects.create_user(
-            username=email.lower(), email=email, password=password
-        )
-        audit_record(action=AuditEvent.Action.SIGN_UP, user=user, request=request)
+    if email_in_use(email):
+        raise _email_taken()
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                username=email.lower(), email=email, password=password
+            )
+            audit_record(action=AuditEvent.Action.SIGN_UP, user=user, request=request)
+    except IntegrityError:
+        # Both sign-ups passed the check above; the constraint let one through.
+        raise _email_taken() from None
     return user
 
 

@@ -20,7 +20,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -36,7 +35,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import emails, otp
 from accounts.forms import CodeForm, SignInForm, SignUpForm
 from accounts.models import AuditEvent
-from accounts.services import audit_record, user_confirm_email, user_sign_up
+from accounts.services import EmailTaken, audit_record, user_confirm_email, user_sign_up
 
 # Session keys of the half-done sign-in (between the password and the second factor).
 PENDING_SIGN_IN = "accounts_pending_sign_in"
@@ -95,8 +94,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 request=request,
             )
-        except IntegrityError:
-            form.add_error("email", _("An account with this email address exists."))
+        except EmailTaken as exc:
+            form.add_error("email", exc.detail)
         else:
             emails.send_confirmation(user)
             auth_login(request, user, backend="accounts.backends.EmailOrUsernameBackend")

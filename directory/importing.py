@@ -43,6 +43,9 @@ UPDATED = "updated"
 UNCHANGED = "unchanged"
 # The reason a card that cannot be read is counted under among the skipped cards.
 UNREADABLE = "cannot be read (reported above with its line)"
+# The reason a line left out of a card that was read is counted under among the skipped
+# properties.
+LINE_UNREADABLE = "a line that cannot be read (reported above with its line)"
 
 FALLBACK_HANDLE = "contact"
 _HANDLE_ATTEMPTS = 1000
@@ -328,26 +331,32 @@ class VCardImport:
         tell_pending(None)
 
     def _import_block(self, shown: str, block: CardBlock) -> None:
-        """Import one card, then tell its problem and skipped properties in line order."""
+        """Import one card, then tell its problems and skipped properties in line order
+        (a card's own problem, at its ``BEGIN:VCARD`` line, first)."""
         notes: list[Problem] = []
-        problem = self._import_card(shown, block, notes)
-        told = notes if problem is None else [problem, *notes]
-        for item in sorted(told, key=lambda item: item.line or 0):
-            if item is problem:
-                self._problem(item.path, item.line, item.message)
-            else:
+        problems = self._import_card(shown, block, notes)
+        told = [(item.line or 0, 0, item) for item in problems]
+        told += [(item.line or 0, 1, item) for item in notes]
+        for _line, is_note, item in sorted(told, key=lambda told: told[:2]):
+            if is_note:
                 self._property_note(item)
+            else:
+                self._problem(item.path, item.line, item.message)
 
-    def _import_card(self, shown: str, block: CardBlock, notes: list[Problem]) -> Problem | None:
-        """Count one card in the report; returns its problem, if any, and adds the notes
-        about its skipped properties to ``notes``."""
+    def _import_card(self, shown: str, block: CardBlock, notes: list[Problem]) -> list[Problem]:
+        """Count one card in the report; returns its problems (the card's own, lines that
+        cannot be read) and adds the notes about its skipped properties to ``notes``."""
         report = self.report
         try:
             card = parse_card(block)
         except VCardSyntaxError as exc:
             report.cards_skipped[UNREADABLE] += 1
-            return Problem(shown, exc.line, f"card not imported: {exc.reason}")
+            return [Problem(shown, exc.line, f"card not imported: {exc.reason}")]
         report.cards_read += 1
+        problems = [Problem(shown, exc.line, exc.reason) for exc in card.problems]
+        report.properties_skipped[LINE_UNREADABLE] += sum(
+            1 for exc in card.problems if exc.lost_line
+        )
         try:
             plan = plan_card(card, region=self.region)
             for skipped in plan.skipped:
@@ -361,12 +370,15 @@ class VCardImport:
             outcome = apply_plan(plan)
         except CardSkipped as exc:
             report.cards_skipped[exc.reason] += 1
-            return Problem(shown, card.line, f"card skipped: {exc.detail}")
+            return [Problem(shown, card.line, f"card skipped: {exc.detail}"), *problems]
         except (WorldbookError, DatabaseError) as exc:
             report.cards_skipped["failed to import (reported above with its line)"] += 1
-            return Problem(shown, card.line, f"card not imported, nothing of it kept: {exc}")
+            return [
+                Problem(shown, card.line, f"card not imported, nothing of it kept: {exc}"),
+                *problems,
+            ]
         setattr(report, outcome, getattr(report, outcome) + 1)
-        return None
+        return problems
 
 
 def validate_region(region: str | None) -> str | None:

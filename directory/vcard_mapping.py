@@ -4,10 +4,13 @@ Mapping (vCard 2.1 / RFC 2426 / RFC 6350 properties to Worldbook):
 
 - nickname: ``FN``, else ``N`` (given, additional, family names), else the first
   ``NICKNAME``, else the local part of the first email address;
-- ``TEL``: a ``tel:`` endpoint in E.164 (RFC 3966, extension kept), audience
+- ``TEL``: a ``tel:`` endpoint in E.164 (RFC 3966, extension kept as ``;ext=`` in
+  whatever spelling the card uses, see :mod:`directory.vcard_tel`), audience
   ``contacts``: a phone number is never public by default. National numbers are read in
-  the ``region`` given; vanity numbers (``+1-800-MYFAX``) and names (``BusinessPhone``)
-  are skipped, never turned into digits; fax-only numbers are skipped;
+  the ``region`` given; only numbers libphonenumber calls valid are kept, others are
+  skipped with the reason; vanity numbers (``+1-800-MYFAX``) and names
+  (``BusinessPhone``) are skipped, never turned into digits; fax-only numbers are
+  skipped;
 - ``EMAIL``: an unverified ``email`` handle and a ``mailto:`` endpoint;
 - ``IMPP`` (RFC 4770; the service may be the URI scheme, ``X-SERVICE-TYPE`` or a ``TYPE``
   such as ``IMPP;TYPE=MATRIX:matrix@example.com``) and the older ``X-JABBER``,
@@ -46,9 +49,9 @@ from directory.normalization import (
     normalize_directory_handle,
     normalize_endpoint_uri,
     normalize_handle,
-    normalize_phone,
 )
 from directory.services import NICKNAME_MAX
+from directory.vcard_tel import read_tel
 from directory.vcards import VCard, VCardProperty
 
 LABEL_MAX = 64
@@ -375,7 +378,7 @@ class _Planner:
     # Property readers. Each raises NormalizationError or calls skip() with the reason.
 
     def tel(self, prop: VCardProperty) -> None:
-        number = normalize_phone(prop.text.strip(), self.region)
+        number = read_tel(prop.text, self.region)
         types = set(prop.types)
         capabilities: set[str] = set()
         if types & {"voice", "cell", "iphone", "mobile"}:

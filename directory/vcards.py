@@ -6,15 +6,19 @@ RFC 6868 caret escapes in parameter values; quoted-printable per RFC 2045 §6.7.
 ``vobject`` parses every content line (group, name, parameters with their quoting, value).
 This module does what real files need around it:
 
-- the file's character set is found per file: a byte-order mark, else UTF-8 if the bytes
-  are valid UTF-8, else the encoding ``disarm.detect_encoding`` (chardetng, Firefox's
-  detector) names; in a file that is not UTF-8, a line with a ``CHARSET=`` parameter is
-  read in that character set;
-- the file is split into cards on ``BEGIN:VCARD``/``END:VCARD`` lines first, keeping each
-  card's line number, so that one bad card cannot spoil the others;
-- lines are unfolded here, quoted-printable values are decoded here (soft line breaks are
-  joined even though the next line is not indented, as vCard 2.1 writers do; bytes that
-  are not valid in the declared ``CHARSET`` become U+FFFD instead of failing the card);
+- the file is split into lines, then into cards on ``BEGIN:VCARD``/``END:VCARD`` lines,
+  keeping each card's line number, so that one bad card cannot spoil the others;
+- lines are unfolded while still bytes, before decoding, since a fold may split a
+  multi-byte UTF-8 character (quoted-printable soft line breaks are joined even though
+  the next line is not indented, as vCard 2.1 writers do);
+- the file's character set is found after unfolding: a byte-order mark, else UTF-8 if
+  the content is valid UTF-8, else (reported) the 8-bit encoding
+  ``disarm.detect_encoding`` (chardetng, Firefox's detector) names; in a file that is
+  not UTF-8, a line with a ``CHARSET=`` parameter is read in that character set;
+- quoted-printable values are decoded here in their ``CHARSET`` (bytes not valid in it
+  become U+FFFD, reported, instead of failing the card);
+- a line that does not follow the vCard grammar costs only its own property, reported
+  with its line;
 - binary properties (``PHOTO``, ``LOGO``, ``SOUND``, ``KEY`` and anything base64-encoded)
   are dropped before parsing: the directory imports none of them, and a broken photo must
   not cost a card;
@@ -40,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import disarm
+from django.utils.translation import gettext as _
 from vobject.base import VObjectError, textLineToContentLine
 
 from directory.exceptions import WorldbookError
@@ -68,39 +73,50 @@ KNOWN_VERSIONS = ("2.1", "3.0", "4.0")
 
 
 class VCardSyntaxError(WorldbookError):
-    """A card, or a line in it, cannot be read. ``line`` is the 1-based line in the file;
-    ``lost_card`` says whether a card is lost because of it (``False`` for stray text)."""
+    """A card, or a line in it, cannot be read (or is read with a loss). ``line`` is the
+    1-based line in the file; ``lost_card`` says whether a card is lost because of it
+    (``False`` for stray text, a line left out, a character set fallback);
+    ``lost_line`` whether the line's property is left out of a card otherwise read."""
 
     slug = "invalid-vcard"
     title = "The vCard cannot be read"
 
-    def __init__(self, reason: str, *, line: int, lost_card: bool = True):
+    def __init__(
+        self, reason: str, *, line: int, lost_card: bool = True, lost_line: bool = False
+    ):
         super().__init__(reason)
         self.reason = reason
         self.line = line
         self.lost_card = lost_card
+        self.lost_line = lost_line
 
 
 @dataclass(frozen=True)
 class CardBlock:
-    """The lines of one card as found in the file, ``BEGIN:VCARD`` to ``END:VCARD``.
+    """The content lines of one card, between its ``BEGIN:VCARD`` and ``END:VCARD``.
 
     ``line`` is the 1-based line number of ``BEGIN:VCARD``; ``lines`` holds
-    ``(line_number, text)`` pairs, line breaks removed.
+    ``(line_number, text)`` pairs: each content line unfolded, decoded, quoted-printable
+    values rewritten as plain text, binary properties left out, numbered by the line it
+    starts on. ``problems`` lists the lines whose bytes could not all be decoded;
+    ``absorbed`` the ``(line_number, text)`` of lines that look like a property of their
+    own but were joined to the value before them by a quoted-printable soft line break.
     """
 
     line: int
     lines: tuple[tuple[int, str], ...]
+    problems: tuple[VCardSyntaxError, ...] = ()
+    absorbed: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class VCardFile:
     """A vCard file split into cards.
 
-    ``encoding`` names the character set the file was read in (``utf-8``,
-    ``windows-1252`` …); ``blocks`` are the cards, in file order, not yet parsed;
-    ``problems`` lists what could not be a card (a card with no ``END:VCARD``, text outside
-    any card), each with its line.
+    ``encoding`` names the character set the file was read in (``utf-8``, ``utf-16``,
+    ``cp1252`` …); ``blocks`` are the cards, in file order, not yet parsed; ``problems``
+    lists, in line order, what could not be a card (a card with no ``END:VCARD``, text
+    outside any card) and the fallback to an 8-bit character set, each with its line.
     """
 
     encoding: str
@@ -159,11 +175,14 @@ class VCardProperty:
 @dataclass(frozen=True)
 class VCard:
     """One parsed card: its ``VERSION`` (``"2.1"``, ``"3.0"``, ``"4.0"`` or ``""``), the
-    line of its ``BEGIN:VCARD`` and its properties in file order (binary ones dropped)."""
+    line of its ``BEGIN:VCARD``, its properties in file order (binary ones dropped) and
+    ``problems``, the lines left out or read with a loss, in line order (each
+    ``lost_card=False``: the rest of the card is read)."""
 
     line: int
     version: str
     properties: tuple[VCardProperty, ...] = field(default_factory=tuple)
+    problems: tuple[VCardSyntaxError, ...] = field(default_factory=tuple)
 
     def all(self, name: str) -> list[VCardProperty]:
         """The properties called ``name`` (upper-case, no group), in file order."""
@@ -230,7 +249,15 @@ def decode_param_value(value: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Files: character set, lines, cards
+# Files: lines, cards, unfolding, character set
+#
+# Lines are split, grouped into cards and unfolded while they are still bytes, and only
+# then decoded. Folding (RFC 6350 §3.2, RFC 2425 §5.8.1) counts octets, so a writer may
+# fold a line in the middle of a multi-byte UTF-8 character: decoding each physical line
+# first would find invalid UTF-8 in a valid file. vobject only takes text, so this work
+# happens before it. The byte lines are held as Latin-1 text, which maps each byte to
+# the code point of the same number and back: the structure (":", ";", "=", quotes,
+# spaces) is ASCII, and no byte of a multi-byte UTF-8 character is ASCII.
 
 
 def _known_codec(name: str) -> str | None:
@@ -240,64 +267,36 @@ def _known_codec(name: str) -> str | None:
         return None
 
 
-def decode_lines(data: bytes) -> tuple[str, list[str]]:
-    """Decode a vCard file into its lines.
+def _as_bytes(line: str) -> bytes:
+    return line.encode("latin-1")
 
-    Input: the file's bytes. Output: ``(encoding, lines)``, line breaks (CRLF, LF, CR and
-    the CR CR LF some iPhone exports hold) removed, one entry per physical line. A UTF-8
-    or UTF-16 byte-order mark decides the encoding and is dropped; otherwise valid UTF-8
-    is read as UTF-8, and anything else in the encoding chardetng detects (windows-1252
-    when it cannot tell), with each ``CHARSET=``-labelled line read in its own character
-    set. Undecodable bytes become U+FFFD; this function never raises.
-    """
+
+def _strip_bom(data: bytes) -> tuple[str | None, bytes]:
+    """A byte-order mark's encoding and the file as bytes unfolding can read (UTF-16 is
+    re-encoded as UTF-8: its line breaks and separators are not single bytes)."""
     if data.startswith(codecs.BOM_UTF8):
-        return "utf-8", _LINE_BREAK_TEXT.split(data[3:].decode("utf-8", errors="replace"))
+        return "utf-8", data[len(codecs.BOM_UTF8):]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", _LINE_BREAK_TEXT.split(data.decode("utf-16", errors="replace"))
-    try:
-        return "utf-8", _LINE_BREAK_TEXT.split(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    detected, _confidence = disarm.detect_encoding(data)
-    encoding = _known_codec(detected or "") or "cp1252"
-    if encoding.startswith("utf-16"):
-        return encoding, _LINE_BREAK_TEXT.split(data.decode(encoding, errors="replace"))
-    lines: list[str] = []
-    for raw_line in _LINE_BREAK_BYTES.split(data):
-        lines.append(_decode_legacy_line(raw_line, encoding))
-    return encoding, lines
+        return "utf-16", data.decode("utf-16", errors="replace").encode("utf-8")
+    return None, data
 
 
-def _decode_legacy_line(raw_line: bytes, encoding: str) -> str:
-    if raw_line.isascii():
-        return raw_line.decode("ascii")
-    declared = _HEAD_CHARSET.match(raw_line)
-    head = raw_line.split(b":", 1)[0].decode("ascii", errors="replace")
-    if declared and not _HEAD_QP.search(head):
-        charset = _known_codec(declared.group(1).decode("ascii"))
-        if charset:
-            try:
-                return raw_line.decode(charset)
-            except UnicodeDecodeError:
-                pass
-    return raw_line.decode(encoding, errors="replace")
+def _split_cards(
+    lines: list[tuple[int, str]],
+) -> tuple[list[tuple[tuple[int, str], ...]], list[VCardSyntaxError]]:
+    """Split physical lines into cards, ``BEGIN:VCARD`` to ``END:VCARD`` both included.
 
-
-def split_cards(lines: list[str]) -> tuple[list[CardBlock], list[VCardSyntaxError]]:
-    """Split decoded lines into cards.
-
-    A card runs from a ``BEGIN:VCARD`` line to its ``END:VCARD``. A ``BEGIN:VCARD`` right
-    after an empty ``AGENT:`` property opens an embedded vCard 2.1 agent card, kept inside
-    its card; any other ``BEGIN:VCARD`` inside a card means the card lost its end: it is
-    reported and the new card is read. Text outside cards is reported once per run.
-    Output: ``(blocks, problems)``; line numbers are 1-based.
+    A ``BEGIN:VCARD`` right after an empty ``AGENT:`` property opens an embedded vCard
+    2.1 agent card, kept inside its card; any other ``BEGIN:VCARD`` inside a card means
+    the card lost its end: it is reported and the new card is read. Text outside cards
+    is reported once per run. Line numbers are 1-based.
     """
-    blocks: list[CardBlock] = []
+    cards: list[tuple[tuple[int, str], ...]] = []
     problems: list[VCardSyntaxError] = []
     current: list[tuple[int, str]] | None = None
     depth = 0
     stray_from: int | None = None
-    for number, text in enumerate(lines, start=1):
+    for number, text in lines:
         if current is None:
             if _BEGIN.fullmatch(text):
                 if stray_from is not None:
@@ -314,7 +313,10 @@ def split_cards(lines: list[str]) -> tuple[list[CardBlock], list[VCardSyntaxErro
             else:
                 problems.append(
                     VCardSyntaxError(
-                        "the card has no END:VCARD before the next BEGIN:VCARD; it was not read",
+                        _(
+                            "the card has no END:VCARD before the next BEGIN:VCARD; "
+                            "it was not read"
+                        ),
                         line=current[0][0],
                     )
                 )
@@ -324,33 +326,148 @@ def split_cards(lines: list[str]) -> tuple[list[CardBlock], list[VCardSyntaxErro
             depth -= 1
             if depth == 0:
                 current.append((number, text))
-                blocks.append(CardBlock(line=current[0][0], lines=tuple(current)))
+                cards.append(tuple(current))
                 current = None
                 continue
         current.append((number, text))
     if current is not None:
         problems.append(
             VCardSyntaxError(
-                "the card has no END:VCARD before the end of the file; it was not read",
+                _("the card has no END:VCARD before the end of the file; it was not read"),
                 line=current[0][0],
             )
         )
     if stray_from is not None:
         problems.append(_stray(stray_from))
-    return blocks, problems
+    return cards, problems
 
 
 def _stray(line: int) -> VCardSyntaxError:
     return VCardSyntaxError(
-        "text outside BEGIN:VCARD … END:VCARD was ignored", line=line, lost_card=False
+        _("text outside BEGIN:VCARD … END:VCARD was ignored"), line=line, lost_card=False
     )
 
 
+def _first_invalid_utf8(lines: Iterable[tuple[int, str]]) -> int | None:
+    for number, text in lines:
+        try:
+            _as_bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def _legacy_encoding(lines: list[tuple[int, str]]) -> str:
+    """The 8-bit character set chardetng (Firefox's detector) names for the unfolded
+    content, windows-1252 when it names none or a Unicode encoding."""
+    detected, _confidence = disarm.detect_encoding(b"\n".join(_as_bytes(t) for _, t in lines))
+    encoding = _known_codec(detected or "")
+    if encoding is None or encoding.startswith("utf"):
+        return "cp1252"
+    return encoding
+
+
+def _decode_value(data: bytes, charset: str, line: int) -> tuple[str, VCardSyntaxError | None]:
+    try:
+        return data.decode(charset), None
+    except UnicodeDecodeError:
+        return data.decode(charset, errors="replace"), VCardSyntaxError(
+            _("bytes that are not %(charset)s were replaced by U+FFFD") % {"charset": charset},
+            line=line,
+            lost_card=False,
+        )
+
+
+def _decode_line(
+    number: int, text: str, encoding: str, legacy: bool
+) -> tuple[str, VCardSyntaxError | None]:
+    """Decode one unfolded content line (bytes held as Latin-1) in ``encoding``.
+
+    In a file that is not UTF-8 (``legacy``), a line with a ``CHARSET=`` parameter is read
+    in that character set when its bytes are valid in it (vCard 2.1). A valid UTF-8 file
+    is read as UTF-8 whatever a line declares: a label that disagrees with valid UTF-8
+    bytes is the label's mistake far more often than not.
+    """
+    if _is_quoted_printable(text):
+        return _decode_quoted_printable(number, text, encoding if legacy else None)
+    raw = _as_bytes(text)
+    if raw.isascii():
+        return text, None
+    declared = _HEAD_CHARSET.match(raw) if legacy else None
+    if declared:
+        charset = _known_codec(declared.group(1).decode("ascii"))
+        if charset:
+            try:
+                return raw.decode(charset), None
+            except UnicodeDecodeError:
+                pass
+    return _decode_value(raw, encoding, number)
+
+
 def read_vcard_file(data: bytes) -> VCardFile:
-    """Decode a vCard file and split it into cards (see :func:`decode_lines` and
-    :func:`split_cards`). Never raises: what cannot be read is in ``problems``."""
-    encoding, lines = decode_lines(data)
-    blocks, problems = split_cards(lines)
+    """Read a vCard file into cards of unfolded, decoded content lines.
+
+    Input: the file's bytes. Output: a :class:`VCardFile`. Never raises: what cannot be
+    read is in its ``problems`` (the file's) and in each block's ``problems`` (a line's).
+
+    Line breaks may be CRLF, LF, CR or the CR CR LF some iPhone exports hold. The file
+    is split into cards (so that one bad card cannot spoil the others) and unfolded
+    (:func:`_logical_lines`) as bytes; binary properties are dropped. Then the character
+    set: a UTF-8 or UTF-16 byte-order mark decides it; otherwise the file is UTF-8 when
+    its unfolded content is valid UTF-8, and only when it is not, the 8-bit character
+    set chardetng detects (windows-1252 when it cannot tell), with each ``CHARSET=``
+    line read in its own: that fallback is reported at the first line that is not
+    UTF-8. Bytes invalid in the character set chosen become U+FFFD, reported per line.
+    """
+    bom, data = _strip_bom(data)
+    physical = [
+        (number, line.decode("latin-1"))
+        for number, line in enumerate(_LINE_BREAK_BYTES.split(data), start=1)
+    ]
+    raw_cards, problems = _split_cards(physical)
+    unfolded = []
+    for card_lines in raw_cards:
+        content, absorbed = _logical_lines(card_lines[1:-1])
+        content = [(n, t) for n, t in content if not _is_binary((_split_head(t) or (t, ""))[0])]
+        unfolded.append((card_lines[0][0], content, absorbed))
+    all_content = [line for _, content, _ in unfolded for line in content]
+    invalid_at = _first_invalid_utf8(all_content)
+    encoding, legacy = "utf-8", False
+    if bom == "utf-16":
+        encoding = "utf-16"
+    elif invalid_at is not None and bom is None:
+        encoding, legacy = _legacy_encoding(all_content), True
+        problems.append(
+            VCardSyntaxError(
+                _(
+                    "the file is not valid UTF-8 (this is its first line that is not); "
+                    "it was read as %(encoding)s"
+                )
+                % {"encoding": encoding},
+                line=invalid_at,
+                lost_card=False,
+            )
+        )
+    blocks = []
+    for begin, content, absorbed in unfolded:
+        decoded, line_problems = [], []
+        for number, text in content:
+            line, problem = _decode_line(number, text, "utf-8" if not legacy else encoding, legacy)
+            decoded.append((number, line))
+            if problem is not None:
+                line_problems.append(problem)
+        blocks.append(
+            CardBlock(
+                line=begin,
+                lines=tuple(decoded),
+                problems=tuple(line_problems),
+                absorbed=tuple(
+                    (n, _as_bytes(t).decode("utf-8" if not legacy else encoding, "replace"))
+                    for n, t in absorbed
+                ),
+            )
+        )
+    problems.sort(key=lambda problem: problem.line)
     return VCardFile(encoding=encoding, blocks=tuple(blocks), problems=tuple(problems))
 
 
@@ -374,23 +491,33 @@ def _is_quoted_printable(line: str) -> bool:
     return parts is not None and bool(_HEAD_QP.search(parts[0]))
 
 
-def _logical_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+def _logical_lines(
+    lines: Iterable[tuple[int, str]],
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Unfold physical lines into content lines, each with the line it starts on.
 
-    Folding (RFC 6350 §3.2): a line starting with a space or tab continues the previous
-    one, less that one character. Quoted-printable soft line breaks (RFC 2045 §6.7 rule 5):
-    a QP value ending in ``=`` continues on the next line as written, indented or not.
+    Works on bytes held as Latin-1 text (see above), before any decoding. Folding
+    (RFC 6350 §3.2): a line starting with a space or tab continues the previous one, less
+    that one character. Quoted-printable soft line breaks (RFC 2045 §6.7 rule 5): a QP
+    value ending in ``=`` continues on the next line as written, indented or not.
     Base64 values of vCard 2.1 run until a blank line; some writers do not indent their
     lines, so a line without a colon after a base64 property continues it.
     Blank lines are dropped.
+
+    Output: ``(content_lines, absorbed)``; ``absorbed`` lists the unindented lines a
+    soft line break joined to the value before them although they look like a property
+    of their own (``TEL;CELL:…``), for callers that want to say so.
     """
     out: list[tuple[int, str]] = []
+    absorbed: list[tuple[int, str]] = []
     soft_break = False
     in_base64 = False
     for number, text in lines:
         if soft_break:
             start, previous = out[-1]
             out[-1] = (start, previous[:-1] + text)
+            if _HEAD_NAME.match(text) and _split_head(text) is not None:
+                absorbed.append((number, text))
             soft_break = out[-1][1].endswith("=") and bool(text)
             continue
         if not text.strip():
@@ -409,25 +536,46 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
             head = _split_head(text)
             in_base64 = head is not None and _is_binary(head[0])
         soft_break = out[-1][1].endswith("=") and _is_quoted_printable(out[-1][1])
-    return out
+    return out, absorbed
 
 
-def _decode_quoted_printable(line: str) -> str:
-    """Rewrite a quoted-printable content line as a plain one.
+def _decode_quoted_printable(
+    number: int, line: str, fallback: str | None
+) -> tuple[str, VCardSyntaxError | None]:
+    """Rewrite a quoted-printable content line (bytes held as Latin-1) as a plain one.
 
-    The bytes are decoded in the line's ``CHARSET`` (UTF-8 when none is given, as
-    Android and others mean), invalid bytes replaced; line breaks and backslashes in the
-    decoded text are escaped so the value reads back exactly (RFC 6350 §3.4).
+    The decoded bytes are read in the line's ``CHARSET``; without one, as UTF-8 (what
+    Android and others mean) when they are valid UTF-8, else in ``fallback`` (the file's
+    8-bit character set) or windows-1252 (Outlook's), which is reported. Line breaks and
+    backslashes in the decoded text are escaped so the value reads back exactly
+    (RFC 6350 §3.4).
     """
     head, value = _split_head(line) or (line, "")
     charset_match = re.search(r";\s*CHARSET\s*=\s*\"?([^;:\"]+)", head, re.IGNORECASE)
     charset = _known_codec(charset_match.group(1).strip()) if charset_match else None
-    decoded = quopri.decodestring(value.encode("utf-8")).decode(
-        charset or DEFAULT_QP_CHARSET, errors="replace"
-    )
+    data = quopri.decodestring(_as_bytes(value))
+    problem = None
+    if charset:
+        decoded, problem = _decode_value(data, charset, number)
+    else:
+        try:
+            decoded = data.decode(DEFAULT_QP_CHARSET)
+        except UnicodeDecodeError:
+            charset = fallback or "cp1252"
+            decoded, problem = _decode_value(data, charset, number)
+            problem = problem or VCardSyntaxError(
+                _(
+                    "the quoted-printable value has no CHARSET and is not UTF-8; "
+                    "it was read as %(charset)s"
+                )
+                % {"charset": charset},
+                line=number,
+                lost_card=False,
+            )
     decoded = decoded.replace("\\", "\\\\")
     decoded = _LINE_BREAK_TEXT.sub("\\\\n", decoded)
-    return _DROP_ON_QP_DECODE.sub("", head) + ":" + decoded
+    head = _as_bytes(head).decode(fallback or "utf-8", errors="replace")
+    return _DROP_ON_QP_DECODE.sub("", head) + ":" + decoded, problem
 
 
 def _is_binary(head: str) -> bool:
@@ -441,30 +589,39 @@ def parse_card(block: CardBlock) -> VCard:
     """Parse one card.
 
     Input: a :class:`CardBlock` from :func:`read_vcard_file`. Output: a :class:`VCard`.
-    Raises :class:`VCardSyntaxError` (with the line of the bad line) when a content line
-    does not follow the vCard grammar (RFC 6350 §3.3), or when ``VERSION`` names a version
-    other than 2.1, 3.0 and 4.0 (a card without ``VERSION`` is read); the card is then not
-    read at all, so nothing of it is imported half-read.
+    A content line that does not follow the vCard grammar (RFC 6350 §3.3: no ``:``
+    between name and value, a broken parameter) costs only its own property: it is left
+    out and listed, with its line, in ``VCard.problems`` beside the block's own. Raises
+    :class:`VCardSyntaxError` (at the ``VERSION`` line) only when ``VERSION`` names a
+    version other than 2.1, 3.0 and 4.0 (a card without ``VERSION`` is read): the card is
+    then not read at all, since nothing of it can be read with confidence.
     """
-    content_lines = _logical_lines(block.lines[1:-1])
     parsed = []
-    for number, text in content_lines:
-        parts = _split_head(text)
-        if parts is None:
-            raise VCardSyntaxError(
-                f"line has no ':' between property name and value: {text[:60]!r}", line=number
+    problems = list(block.problems)
+    for number, text in block.lines:
+        if _split_head(text) is None:
+            problems.append(
+                VCardSyntaxError(
+                    _("line has no ':' between property name and value: %(text)s; "
+                      "only this line was left out") % {"text": repr(text[:60])},
+                    line=number,
+                    lost_card=False,
+                    lost_line=True,
+                )
             )
-        head = parts[0]
-        if _is_binary(head):
             continue
-        if _HEAD_QP.search(head):
-            text = _decode_quoted_printable(text)
         try:
             parsed.append((number, textLineToContentLine(text, number)))
-        except VObjectError as exc:
-            raise VCardSyntaxError(
-                f"line does not follow the vCard grammar: {text[:60]!r}", line=number
-            ) from exc
+        except VObjectError:
+            problems.append(
+                VCardSyntaxError(
+                    _("line does not follow the vCard grammar: %(text)s; "
+                      "only this line was left out") % {"text": repr(text[:60])},
+                    line=number,
+                    lost_card=False,
+                    lost_line=True,
+                )
+            )
     labels = {
         (line.group or "").lower(): unescape(line.value).strip()
         for _, line in parsed
@@ -477,8 +634,11 @@ def parse_card(block: CardBlock) -> VCard:
             version = line.value.strip()
             if version not in KNOWN_VERSIONS:
                 raise VCardSyntaxError(
-                    f"VERSION {version!r} is not a vCard version this import reads "
-                    f"({', '.join(KNOWN_VERSIONS)})",
+                    _(
+                        "VERSION %(version)s is not a vCard version this import reads "
+                        "(%(known)s)"
+                    )
+                    % {"version": repr(version), "known": ", ".join(KNOWN_VERSIONS)},
                     line=number,
                 )
             continue
@@ -508,4 +668,10 @@ def parse_card(block: CardBlock) -> VCard:
                 line=number,
             )
         )
-    return VCard(line=block.line, version=version, properties=tuple(properties))
+    problems.sort(key=lambda problem: problem.line)
+    return VCard(
+        line=block.line,
+        version=version,
+        properties=tuple(properties),
+        problems=tuple(problems),
+    )

@@ -133,3 +133,65 @@ def test_it_sends_the_link_again_on_request(client, alice, mailoutbox):
 
     assert [m.to for m in mailoutbox] == [["alice@example.org"]]
     assert "/account/confirm-email/" in mailoutbox[0].body
+
+
+# --------------------------------------------------------------------------------------
+# The sign-up service: a taken address is a clear error, also under a race
+
+
+def test_the_service_refuses_a_taken_address_with_a_clear_error(alice):
+    from accounts.services import EmailTaken, user_sign_up
+
+    with pytest.raises(EmailTaken) as refused:
+        user_sign_up(email="Alice@Example.org", password=NEW_PASSWORD)
+
+    assert refused.value.status == 409
+    assert "An account with this email address exists" in refused.value.detail
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_at_once_give_one_account_and_one_clear_error():
+    """The second sign-up passes the service's check while the first is not yet committed,
+    then waits on the unique index: the constraint decides, and the loser hears
+    EmailTaken, not an IntegrityError."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from accounts.services import EmailTaken, user_sign_up
+
+    outcome: dict[str, object] = {}
+
+    def second_sign_up() -> None:
+        try:
+            outcome["user"] = user_sign_up(email="race@example.org", password=NEW_PASSWORD)
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever it was
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    def waiting_on_a_lock() -> int:
+        with connection.cursor() as cursor:
+            # Statistics views hold one snapshot per transaction unless it is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        first = user_sign_up(email="Race@example.org", password=NEW_PASSWORD)
+        racer = threading.Thread(target=second_sign_up)
+        racer.start()
+        # Wait until the second insert blocks on the first's uncommitted row (or ends):
+        # no fixed sleep, so a busy machine only makes this slower.
+        while racer.is_alive() and not waiting_on_a_lock():
+            racer.join(0.01)
+    racer.join(60)
+
+    assert not racer.is_alive()
+    assert isinstance(outcome.get("error"), EmailTaken), outcome
+    assert list(User.objects.values_list("pk", flat=True)) == [first.pk]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_UP).count() == 1

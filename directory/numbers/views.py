@@ -7,8 +7,6 @@ change nothing. The uploaded vCard file is read in memory and never stored.
 
 from __future__ import annotations
 
-import re
-
 import phonenumbers
 from django.conf import settings
 from django.contrib import messages
@@ -23,16 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.contacts import acting_entry, import_size_check, upload_size_check
 from directory.exceptions import NormalizationError, NotFound, WorldbookError
 from directory.models import Endpoint, Entry
-from directory.normalization import normalize_phone
 from directory.numbers import services
+from directory.numbers.address_book import address_book_numbers
 from directory.numbers.errors import LimitReached
 from directory.numbers.lookup import discover, quota_client
 from directory.numbers.models import LinkedNumber, LookupQuota
 from directory.numbers.selectors import numbers_for_owner
 from directory.numbers.throttling import page_throttle_wait
 from directory.selectors import entry_get_for_owner
-from directory.vcard_mapping import CardSkipped, card_nickname, plan_card
-from directory.vcards import VCardSyntaxError, parse_card, read_vcard_file
 
 
 def _error(request: HttpRequest, exc: WorldbookError, title: str) -> HttpResponse:
@@ -188,68 +184,6 @@ def notice_dismiss_view(request: HttpRequest, notice_id: int) -> HttpResponse:
     return redirect(f"{reverse('contacts:list')}?as={owner.handle_canonical}")
 
 
-_TEL_LINE = re.compile(r"^\s*(?:[A-Za-z0-9-]+\.)?TEL[;:]", re.IGNORECASE)
-
-
-def _tel_numbers(card, region: str | None, problems: list) -> list[str]:
-    """The E.164 form of each ``TEL`` of ``card``; one that cannot be read is added to
-    ``problems`` as ``(line, reason)``."""
-    numbers = []
-    for prop in card.all("TEL"):
-        if not prop.text.strip():
-            continue
-        try:
-            numbers.append(normalize_phone(prop.text.strip(), region).e164)
-        except NormalizationError as exc:
-            problems.append((prop.line, f"TEL: {exc.detail}"))
-    return numbers
-
-
-def _numbers_in(data: bytes, region: str | None) -> tuple[list[tuple[str, str]], list]:
-    """``(card name, E.164)`` of every phone number in a vCard file, and the problems
-    (``(line, reason)``). Raises :class:`VCardSyntaxError` when no card can be read."""
-    book = read_vcard_file(data)
-    found: list[tuple[str, str]] = []
-    problems = [(p.line, p.reason) for p in book.problems]
-    read = 0
-    for block in book.blocks:
-        try:
-            card = parse_card(block)
-            read += 1
-        except VCardSyntaxError as exc:
-            problems.append((exc.line, exc.reason))
-            continue
-        name = card_nickname(card) or _("Card at line %(line)d") % {"line": block.line}
-        try:
-            plan = plan_card(card, region=region)
-        except CardSkipped:
-            # Discovery needs no name to look a number up: read the card's TEL lines.
-            found.extend((name, e164) for e164 in _tel_numbers(card, region, problems))
-        else:
-            problems.extend(
-                (skipped.line, skipped.reason)
-                for skipped in plan.skipped
-                if skipped.reason.startswith("TEL:")
-            )
-            for endpoint in plan.endpoints:
-                if endpoint.uri.startswith("tel:"):
-                    found.append((name, endpoint.uri[len("tel:") :].split(";")[0]))
-        read_lines = {prop.line for prop in card.all("TEL")}
-        problems.extend(
-            (number, "TEL: taken as part of the value before it; not looked up")
-            for number, text in block.lines
-            if _TEL_LINE.match(text) and number not in read_lines
-        )
-    if not read:
-        line, reason = min(problems, default=(1, "no BEGIN:VCARD line"))
-        raise VCardSyntaxError(
-            _("The file holds no card that can be read (line %(line)d: %(reason)s).")
-            % {"line": line, "reason": reason},
-            line=line,
-        )
-    return found, problems
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def discover_page(request: HttpRequest) -> HttpResponse:
@@ -283,7 +217,8 @@ def discover_page(request: HttpRequest) -> HttpResponse:
         if upload is None:
             raise WorldbookError(_("Choose a vCard file (.vcf)."))
         import_size_check(upload.size)
-        numbers, problems = _numbers_in(upload.read(), region)
+        book = address_book_numbers(data=upload.read(), region=region)
+        numbers, problems = book.numbers, book.problems
         upload.close()
         unique = list(dict.fromkeys(e164 for _name, e164 in numbers))
         client = quota_client(request.user)

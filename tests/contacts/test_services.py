@@ -173,3 +173,19 @@ def test_it_matches_an_acct_uri_of_this_directory_but_not_another_sites_page(use
         ("Bob by acct", ("@bob",)),
         ("Bob elsewhere", ()),
     ]
+
+
+def test_a_malformed_line_costs_only_its_property_and_is_reported_with_its_line(
+    users, alice, bob
+):
+    data = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob\r\n"
+        b'TEL;TYPE="cell:+1 415 555 0111\r\n'  # an unclosed quote: no ':' outside it
+        b"EMAIL:bob@example.net\r\nEND:VCARD\r\n"
+    )
+
+    report = contacts_import_vcard(owner=alice, user=users["alice"], data=data)
+
+    assert [card.matched for card in report.cards] == [("@bob",)]
+    assert [line for line, _ in report.problems] == [4]
+    assert report.problems[0][1].endswith("only this line was left out")

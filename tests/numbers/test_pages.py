@@ -190,3 +190,15 @@ def test_discovery_page_lists_numbers_it_cannot_read(bob_user):
     shown = browser(bob_user).post("/discover", {"file": upload, "region": "US"})
     assertContains(shown, "0 moved, of 0 numbers")
     assertContains(shown, "Line 4: TEL")
+
+
+def test_discovery_page_looks_up_only_valid_numbers_and_says_why_not_the_others(bob_user):
+    card = (
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Greta\nTEL:030 1234567\nTEL:+49 30 1234567\n"
+        "this line has no colon\nEND:VCARD\n"
+    )
+    upload = SimpleUploadedFile("book.vcf", card.encode(), content_type="text/vcard")
+    shown = browser(bob_user).post("/discover", {"file": upload, "region": "US"})
+    assertContains(shown, "0 moved, of 1 number")
+    assertContains(shown, "Line 4: TEL skipped: &#x27;030 1234567&#x27; is not a valid number")
+    assertContains(shown, "Line 6: line has no &#x27;:&#x27;")
