@@ -37,7 +37,7 @@ def claim_skeletons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0002_entry_findable_by_number'),
+        ('directory', '0003_handle_verified_by'),
     ]
 
     operations = [
