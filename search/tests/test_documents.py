@@ -26,7 +26,7 @@ def test_it_puts_only_public_fields_and_verified_handles_in_the_document(make_en
         "handle": "Ada",
         "handle_canonical": "ada",
         "nickname": "Ada Lovelace",
-        "verified_handles": ["ada-l", "ada@mastodon.social"],
+        "verified_handles": ["Ada@mastodon.social", "ada-l"],
         "verified_kinds": ["fediverse", "github"],
         "verified": True,
     }

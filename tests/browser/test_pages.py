@@ -277,6 +277,7 @@ def survey(django_db_setup, django_db_blocker) -> dict[tuple[str, int], Visit]:
     database; the visits by (page name, width)."""
     from django.core.cache import cache
     from django.core.management import call_command
+    from django.db import connection
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
@@ -289,6 +290,9 @@ def survey(django_db_setup, django_db_blocker) -> dict[tuple[str, int], Visit]:
         ),
     ):
         cache.clear()
+        # What the migrations wrote (role groups and their permissions), put back after
+        # the flush so that later tests find the database as migrated.
+        migrated = connection.creation.serialize_db_to_string()
         try:
             site, session_key = _build_site()
             server = LiveServer("127.0.0.1:0")
@@ -297,7 +301,8 @@ def survey(django_db_setup, django_db_blocker) -> dict[tuple[str, int], Visit]:
             finally:
                 server.stop()
         finally:
-            call_command("flush", interactive=False, verbosity=0)
+            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(migrated)
             cache.clear()
 
 

@@ -260,7 +260,7 @@ def test_a_senior_reserves_a_handle_and_its_look_alikes(owner, moderator, senior
 
     handle_reserve(name="ceo", moderator=senior, reason="Our chief executive.")
 
-    for taken in ("ceo", "CEO", "c\u0435o"):  # Cyrillic е
+    for taken in ("ceo", "CEO", "ce0"):  # 0 is o in the UTS #39 skeleton
         with pytest.raises(HandleTaken, match="reserved"):
             entry_create(nickname="Chief", handle=taken, owner=owner)
     kim = entry_create(nickname="Kim", handle="kim", owner=owner)
