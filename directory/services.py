@@ -35,9 +35,11 @@ NICKNAME_MAX = 200
 def _clean_nickname(nickname: str) -> str:
     text = clean_display(nickname)
     if not text:
-        raise NormalizationError("A nickname needs at least one visible character.")
+        raise NormalizationError(_("A nickname needs at least one visible character."))
     if len(text) > NICKNAME_MAX:
-        raise NormalizationError(f"A nickname has at most {NICKNAME_MAX} characters.")
+        raise NormalizationError(
+            _("A nickname has at most %(limit)d characters.") % {"limit": NICKNAME_MAX}
+        )
     return text
 
 
@@ -242,7 +244,8 @@ def entry_set_status(*, entry: Entry, status: str) -> Entry:
     """
     if status not in Entry.Status.values:
         raise NormalizationError(
-            f"{status!r} is not an entry status ({', '.join(Entry.Status.values)})."
+            _("%(status)r is not an entry status (%(choices)s).")
+            % {"status": status, "choices": ", ".join(Entry.Status.values)}
         )
     entry.status = status
     entry.save(update_fields=["status", "updated_at"])
@@ -273,8 +276,11 @@ def entry_delete(*, entry: Entry, allow_suspended: bool = False) -> None:
     if entry.status == Entry.Status.SUSPENDED and not allow_suspended:
         notices = reverse("moderation:notices")
         raise EntrySuspended(
-            f"@{entry.handle} is suspended, so it cannot be deleted. To contest the "
-            f"suspension, file an appeal from your moderation notices ({notices})."
+            _(
+                "@%(handle)s is suspended, so it cannot be deleted. To contest the "
+                "suspension, file an appeal from your moderation notices (%(notices)s)."
+            )
+            % {"handle": entry.handle, "notices": notices}
         )
     entry_id = entry.pk
     entries_departing([entry_id])
@@ -308,7 +314,9 @@ def handle_add(*, entry: Entry, kind: str, raw: str) -> Handle:
         with transaction.atomic():
             handle.save()
     except IntegrityError:
-        raise ConflictError(f"{normal.canonical} is already claimed by this entry.") from None
+        raise ConflictError(
+            _("%(handle)s is already claimed by this entry.") % {"handle": normal.canonical}
+        ) from None
     schedule_entry_sync(entry.pk)
     return handle
 
@@ -334,7 +342,7 @@ def handle_mark_verified(*, handle: Handle, when=None, method: str = "") -> Hand
             )
     except IntegrityError:
         raise ConflictError(
-            f"{handle.canonical} is already verified by another entry."
+            _("%(handle)s is already verified by another entry.") % {"handle": handle.canonical}
         ) from None
     schedule_entry_sync(handle.entry_id)
     return handle
@@ -366,7 +374,8 @@ def _check_fits(model, field: str, value: str) -> None:
     limit = model._meta.get_field(field).max_length
     if len(value) > limit:
         raise NormalizationError(
-            f"That value is too long ({len(value)} characters; at most {limit})."
+            _("That value is too long (%(length)d characters; at most %(limit)d).")
+            % {"length": len(value), "limit": limit}
         )
 
 
@@ -377,7 +386,8 @@ def _capabilities(given: Iterable[str] | None, default: frozenset[str]) -> set[s
     unknown = caps - set(CAPABILITIES)
     if unknown:
         raise NormalizationError(
-            f"Unknown capabilities: {', '.join(sorted(unknown))} (use voice, video, text)."
+            _("Unknown capabilities: %(names)s (use voice, video, text).")
+            % {"names": ", ".join(sorted(unknown))}
         )
     return caps
 
@@ -403,12 +413,13 @@ def endpoint_add(
     """
     if audience not in Endpoint.Audience.values:
         raise NormalizationError(
-            f"{audience!r} is not an audience ({', '.join(Endpoint.Audience.values)})."
+            _("%(audience)r is not an audience (%(choices)s).")
+            % {"audience": audience, "choices": ", ".join(Endpoint.Audience.values)}
         )
     normal = normalize_endpoint_uri(uri, region=region)
     _check_fits(Endpoint, "uri", normal.uri)
     caps = _capabilities(capabilities, normal.capabilities)
-    endpoint, _ = Endpoint.objects.update_or_create(
+    endpoint, _created = Endpoint.objects.update_or_create(
         entry=entry,
         uri=normal.uri,
         defaults={
@@ -436,7 +447,9 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
     """
     if "audience" in changes:
         if changes["audience"] not in Endpoint.Audience.values:
-            raise NormalizationError(f"{changes['audience']!r} is not an audience.")
+            raise NormalizationError(
+                _("%(audience)r is not an audience.") % {"audience": changes["audience"]}
+            )
         # Moderation: an endpoint a moderator hid stays hidden until an appeal is granted.
         from directory.moderation.selectors import endpoint_hidden_by_moderator
 
@@ -445,8 +458,10 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
             and endpoint_hidden_by_moderator(endpoint.pk)
         ):
             raise Forbidden(
-                "A moderator hid this endpoint: it stays hidden unless an appeal is granted "
-                "(see your moderation notices)."
+                _(
+                    "A moderator hid this endpoint: it stays hidden unless an appeal is "
+                    "granted (see your moderation notices)."
+                )
             )
         endpoint.audience = changes["audience"]
     if "preference" in changes:
@@ -485,7 +500,9 @@ def endpoint_move(*, endpoint: Endpoint, direction: str) -> Endpoint:
     ``direction``.
     """
     if direction not in ("up", "down"):
-        raise NormalizationError(f"{direction!r} is not a direction (up, down).")
+        raise NormalizationError(
+            _("%(direction)r is not a direction (up, down).") % {"direction": direction}
+        )
     ordered = list(
         Endpoint.objects.select_for_update()
         .filter(entry_id=endpoint.entry_id)
@@ -530,12 +547,16 @@ def endpoint_set_uri(*, endpoint: Endpoint, uri: str, region: str | None = None)
     if normal.uri == endpoint.uri:
         return endpoint
     if Endpoint.objects.filter(entry_id=endpoint.entry_id, uri=normal.uri).exists():
-        raise ConflictError(f"{normal.uri} is already one of this entry's endpoints.")
+        raise ConflictError(
+            _("%(uri)s is already one of this entry's endpoints.") % {"uri": normal.uri}
+        )
     endpoint.uri, endpoint.scheme, endpoint.service = normal.uri, normal.scheme, normal.service
     try:
         with transaction.atomic():
             endpoint.save(update_fields=["uri", "scheme", "service", "updated_at"])
     except IntegrityError:
-        raise ConflictError(f"{normal.uri} is already one of this entry's endpoints.") from None
+        raise ConflictError(
+            _("%(uri)s is already one of this entry's endpoints.") % {"uri": normal.uri}
+        ) from None
     schedule_entry_sync(endpoint.entry_id)
     return endpoint
