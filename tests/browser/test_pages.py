@@ -132,6 +132,11 @@ SITE_PAGES: list[SitePage] = [
         "handle-add", lambda site: f"/account/entries/{site.handle}/handles/new", signed_in=True
     ),
     SitePage(
+        "proof",
+        lambda site: f"/account/entries/{site.handle}/handles/{site.handle_pk}/proof",
+        signed_in=True,
+    ),
+    SitePage(
         "handle-remove",
         lambda site: f"/account/entries/{site.handle}/handles/{site.handle_pk}/remove",
         signed_in=True,
