@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -98,44 +99,44 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        SIGN_UP = "sign_up", "Signed up"
-        SIGN_IN = "sign_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
-        SIGN_OUT = "sign_out", "Signed out"
-        EMAIL_CONFIRMED = "email_confirmed", "Email address confirmed"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
-        SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
-        SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor failed"
-        POLICY_CHANGED = "policy_changed", "Contact policy changed"
-        TOKEN_GRANTED = "token_granted", "Token granted to an app"
-        TOKEN_REVOKED = "token_revoked", "Token revoked"
-        APP_REGISTERED = "app_registered", "App registered"
-        DATA_EXPORTED = "data_exported", "Data exported"
-        ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        SIGN_UP = "sign_up", _("Signed up")
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        EMAIL_CONFIRMED = "email_confirmed", _("Email address confirmed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        SECOND_FACTOR_ADDED = "second_factor_added", _("Second factor added")
+        SECOND_FACTOR_REMOVED = "second_factor_removed", _("Second factor removed")
+        SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor failed")
+        POLICY_CHANGED = "policy_changed", _("Contact policy changed")
+        TOKEN_GRANTED = "token_granted", _("Token granted to an app")
+        TOKEN_REVOKED = "token_revoked", _("Token revoked")
+        APP_REGISTERED = "app_registered", _("App registered")
+        DATA_EXPORTED = "data_exported", _("Data exported")
+        ACCOUNT_DELETED = "account_deleted", _("Account deleted")
         # Handle verification (directory.verification)
-        HANDLE_VERIFIED = "handle_verified", "Handle verified"
-        HANDLE_REVOKED = "handle_revoked", "Handle verification revoked"
-        CLAIM_CONTESTED = "claim_contested", "Handle claim contested"
-        CLAIM_RESOLVED = "claim_resolved", "Contested claim resolved"
+        HANDLE_VERIFIED = "handle_verified", _("Handle verified")
+        HANDLE_REVOKED = "handle_revoked", _("Handle verification revoked")
+        CLAIM_CONTESTED = "claim_contested", _("Handle claim contested")
+        CLAIM_RESOLVED = "claim_resolved", _("Contested claim resolved")
         # Phone numbers (directory.numbers); their data names no number in clear.
-        NUMBER_CODE_SENT = "number_code_sent", "Number proof code sent"
-        NUMBER_LINKED = "number_linked", "Phone number linked"
-        NUMBER_RETIRING = "number_retiring", "Phone number retirement started"
-        NUMBER_RETIRED = "number_retired", "Phone number retired and purged"
+        NUMBER_CODE_SENT = "number_code_sent", _("Number proof code sent")
+        NUMBER_LINKED = "number_linked", _("Phone number linked")
+        NUMBER_RETIRING = "number_retiring", _("Phone number retirement started")
+        NUMBER_RETIRED = "number_retired", _("Phone number retired and purged")
         # Moderation (directory.moderation): every moderator action and what people file.
-        REPORT_FILED = "report_filed", "Report filed"
-        ENTRY_SUSPENDED = "entry_suspended", "Entry suspended"
-        ENTRY_RESTORED = "entry_restored", "Entry restored"
-        VERIFICATION_REVOKED = "verification_revoked", "Verification revoked"
-        ENDPOINT_HIDDEN = "endpoint_hidden", "Endpoint hidden"
-        HANDLE_RESERVED = "handle_reserved", "Handle reserved"
-        REPORT_DISMISSED = "report_dismissed", "Report dismissed"
-        SUSPECT_DISMISSED = "suspect_dismissed", "Impersonation suspect dismissed"
-        APPEAL_FILED = "appeal_filed", "Appeal filed"
-        APPEAL_GRANTED = "appeal_granted", "Appeal granted"
-        APPEAL_DENIED = "appeal_denied", "Appeal denied"
+        REPORT_FILED = "report_filed", _("Report filed")
+        ENTRY_SUSPENDED = "entry_suspended", _("Entry suspended")
+        ENTRY_RESTORED = "entry_restored", _("Entry restored")
+        VERIFICATION_REVOKED = "verification_revoked", _("Verification revoked")
+        ENDPOINT_HIDDEN = "endpoint_hidden", _("Endpoint hidden")
+        HANDLE_RESERVED = "handle_reserved", _("Handle reserved")
+        REPORT_DISMISSED = "report_dismissed", _("Report dismissed")
+        SUSPECT_DISMISSED = "suspect_dismissed", _("Impersonation suspect dismissed")
+        APPEAL_FILED = "appeal_filed", _("Appeal filed")
+        APPEAL_GRANTED = "appeal_granted", _("Appeal granted")
+        APPEAL_DENIED = "appeal_denied", _("Appeal denied")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.normalization import EndpointScheme, HandleKind, endpoint_href
 
@@ -30,8 +31,8 @@ class Entry(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -127,13 +128,13 @@ class Handle(models.Model):
     """
 
     class Status(models.TextChoices):
-        UNVERIFIED = "unverified", "Unverified"
-        PENDING = "pending", "Pending"
-        VERIFIED = "verified", "Verified"
-        STALE = "stale", "Stale"
-        UNREACHABLE = "unreachable", "Unreachable"
-        FAILED = "failed", "Failed"
-        REVOKED = "revoked", "Revoked"
+        UNVERIFIED = "unverified", _("Unverified")
+        PENDING = "pending", _("Pending")
+        VERIFIED = "verified", _("Verified")
+        STALE = "stale", _("Stale")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        FAILED = "failed", _("Failed")
+        REVOKED = "revoked", _("Revoked")
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="handles")
     kind = models.CharField(max_length=16, choices=HandleKind.CHOICES)
@@ -193,11 +194,11 @@ class Endpoint(models.Model):
     """A URI at which an entry can be reached, with who may use it."""
 
     class Audience(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        SIGNED_IN = "signed_in", "Signed-in people"
-        VERIFIED = "verified", "Verified callers"
-        CONTACTS = "contacts", "My contacts"
-        NOBODY = "nobody", "Nobody"
+        EVERYONE = "everyone", _("Everyone")
+        SIGNED_IN = "signed_in", _("Signed-in people")
+        VERIFIED = "verified", _("Verified callers")
+        CONTACTS = "contacts", _("My contacts")
+        NOBODY = "nobody", _("Nobody")
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="endpoints")
     uri = models.CharField(max_length=2048)

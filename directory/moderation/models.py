@@ -6,22 +6,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TargetType(models.TextChoices):
     """What a report or an action is about."""
 
-    ENTRY = "entry", "Entry"
-    HANDLE = "handle", "Handle"
-    ENDPOINT = "endpoint", "Endpoint"
+    ENTRY = "entry", _("Entry")
+    HANDLE = "handle", _("Handle")
+    ENDPOINT = "endpoint", _("Endpoint")
 
 
 class QueueStatus(models.TextChoices):
     """Where an item of a moderation queue stands."""
 
-    OPEN = "open", "Open"
-    ACTIONED = "actioned", "Actioned"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    ACTIONED = "actioned", _("Actioned")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class ReportCase(models.Model):
@@ -77,10 +78,10 @@ class Report(models.Model):
     """One signed-in person's complaint about a target, with their reason."""
 
     class Category(models.TextChoices):
-        IMPERSONATION = "impersonation", "Impersonation"
-        SPAM = "spam", "Spam"
-        ABUSE = "abuse", "Abuse"
-        WRONG_ENDPOINT = "wrong_endpoint", "Wrong endpoint"
+        IMPERSONATION = "impersonation", _("Impersonation")
+        SPAM = "spam", _("Spam")
+        ABUSE = "abuse", _("Abuse")
+        WRONG_ENDPOINT = "wrong_endpoint", _("Wrong endpoint")
 
     case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(
@@ -170,13 +171,13 @@ class ModerationAction(models.Model):
     """One thing a moderator did, with the reason; owners are told and may appeal once."""
 
     class Kind(models.TextChoices):
-        SUSPEND = "suspend", "Suspend entry"
-        RESTORE = "restore", "Restore entry"
-        REVOKE_VERIFICATION = "revoke_verification", "Revoke verification"
-        HIDE_ENDPOINT = "hide_endpoint", "Hide endpoint"
-        RESERVE_HANDLE = "reserve_handle", "Reserve handle"
-        DISMISS_REPORT = "dismiss_report", "Dismiss report"
-        DISMISS_SUSPECT = "dismiss_suspect", "Dismiss impersonation suspect"
+        SUSPEND = "suspend", _("Suspend entry")
+        RESTORE = "restore", _("Restore entry")
+        REVOKE_VERIFICATION = "revoke_verification", _("Revoke verification")
+        HIDE_ENDPOINT = "hide_endpoint", _("Hide endpoint")
+        RESERVE_HANDLE = "reserve_handle", _("Reserve handle")
+        DISMISS_REPORT = "dismiss_report", _("Dismiss report")
+        DISMISS_SUSPECT = "dismiss_suspect", _("Dismiss impersonation suspect")
 
     APPEALABLE = frozenset({Kind.SUSPEND, Kind.REVOKE_VERIFICATION, Kind.HIDE_ENDPOINT})
 
@@ -228,10 +229,10 @@ class Appeal(models.Model):
     """An owner's request to undo a moderator's action: one per action."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        GRANTED = "granted", "Granted"
-        DENIED = "denied", "Denied"
-        WITHDRAWN = "withdrawn", "Closed (entry deleted)"
+        OPEN = "open", _("Open")
+        GRANTED = "granted", _("Granted")
+        DENIED = "denied", _("Denied")
+        WITHDRAWN = "withdrawn", _("Closed (entry deleted)")
 
     action = models.OneToOneField(ModerationAction, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Endpoint, Entry
 
@@ -41,14 +42,14 @@ class LinkedNumber(models.Model):
     """
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RETIRING = "retiring", "Retiring (forwarding)"
-        RETIRED = "retired", "Retired (purged)"
+        ACTIVE = "active", _("Active")
+        RETIRING = "retiring", _("Retiring (forwarding)")
+        RETIRED = "retired", _("Retired (purged)")
 
     class EndReason(models.TextChoices):
-        WINDOW_ENDED = "window_ended", "Forwarding window ended"
-        MODERATOR = "moderator", "Ended by a moderator"
-        RECYCLED = "recycled", "Number proved by a new owner"
+        WINDOW_ENDED = "window_ended", _("Forwarding window ended")
+        MODERATOR = "moderator", _("Ended by a moderator")
+        RECYCLED = "recycled", _("Number proved by a new owner")
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="numbers")
     e164 = models.CharField(  # noqa: DJ001 — NULL once purged, so the unique index skips it
@@ -178,8 +179,8 @@ class LookupQuota(models.Model):
     operation, for the daily limits that must hold against an attacker."""
 
     class Kind(models.TextChoices):
-        LOOKUP = "lookup", "Number lookup"
-        DISCOVER = "discover", "Contact discovery"
+        LOOKUP = "lookup", _("Number lookup")
+        DISCOVER = "discover", _("Contact discovery")
 
     client = models.CharField(max_length=64)
     kind = models.CharField(max_length=16, choices=Kind.choices)

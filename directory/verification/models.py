@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Handle
 
@@ -13,13 +14,13 @@ from directory.models import Handle
 class Method(models.TextChoices):
     """How a handle is proved; each is one verifier class (``verifiers.py``)."""
 
-    EMAIL_CODE = "email_code", "Email code"
-    DOMAIN = "domain", "DNS TXT record or .well-known file"
+    EMAIL_CODE = "email_code", _("Email code")
+    DOMAIN = "domain", _("DNS TXT record or .well-known file")
     REL_ME = "rel_me", 'rel="me" link on a web page'
     FEDIVERSE = "fediverse", 'WebFinger, then a rel="me" link on the profile'
-    ATPROTO = "atproto", "AT Protocol handle and DID document"
-    GITHUB = "github", "GitHub profile or gist (GitHub API)"
-    PROOF_URL = "proof_url", "A public post holding the token"
+    ATPROTO = "atproto", _("AT Protocol handle and DID document")
+    GITHUB = "github", _("GitHub profile or gist (GitHub API)")
+    PROOF_URL = "proof_url", _("A public post holding the token")
     # Not a proof: the demo directory (``DEMO_DATA``) marks some handles verified with it so
     # that a fresh install shows verified people; every surface says so.
     DEMO = Handle.DEMO, "Demo data, not a proof"
@@ -62,19 +63,19 @@ class VerificationCheck(models.Model):
     """
 
     class Result(models.TextChoices):
-        VERIFIED = "verified", "Proof found"
-        MISMATCH = "mismatch", "Proof does not match"
-        MISSING = "missing", "No proof found"
-        REFUSED = "refused", "Fetch refused"
-        UNREACHABLE = "unreachable", "Platform did not answer"
-        CONTESTED = "contested", "Proof found; another entry holds the handle"
+        VERIFIED = "verified", _("Proof found")
+        MISMATCH = "mismatch", _("Proof does not match")
+        MISSING = "missing", _("No proof found")
+        REFUSED = "refused", _("Fetch refused")
+        UNREACHABLE = "unreachable", _("Platform did not answer")
+        CONTESTED = "contested", _("Proof found; another entry holds the handle")
 
     class Trigger(models.TextChoices):
-        OWNER = "owner", "Owner asked"
-        MODERATOR = "moderator", "Moderator asked"
-        SCHEDULE = "schedule", "Scheduled re-check"
-        RETRY = "retry", "Retry after a transient failure"
-        DEMO = "demo", "Demo directory loaded"
+        OWNER = "owner", _("Owner asked")
+        MODERATOR = "moderator", _("Moderator asked")
+        SCHEDULE = "schedule", _("Scheduled re-check")
+        RETRY = "retry", _("Retry after a transient failure")
+        DEMO = "demo", _("Demo directory loaded")
 
     # Results that say the proof is not there (as opposed to "could not look").
     ABSENT = (Result.MISMATCH, Result.MISSING, Result.REFUSED)
@@ -110,8 +111,8 @@ class ContestedClaim(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
 
     handle = models.ForeignKey(
         Handle, on_delete=models.CASCADE, related_name="contested_claims",
