@@ -135,9 +135,16 @@ REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache with one client per process (directory/cache.py).
+            "BACKEND": "directory.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "worldbook",
+            # A Redis that does not answer fails fast: answers are then computed from the
+            # database and the throttles let requests through (directory.answers).
+            "OPTIONS": {
+                "socket_connect_timeout": envint("REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
+                "socket_timeout": envint("REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
+            },
         }
     }
 else:
@@ -149,6 +156,14 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# The answer cache (directory/answers.py): resolve, entry reads and WebFinger answered from
+# the cache above, dropped on commit of every write that changes an answer.
+ANSWER_CACHE = envbool("ANSWER_CACHE", True)
+# Seconds a cached answer is kept at most (it is dropped at once when its data changes).
+ANSWER_CACHE_SECONDS = envint("ANSWER_CACHE_SECONDS", 86400, minimum=1)
+# Count answer-cache hits and misses in the cache (the benchmark reads them).
+ANSWER_CACHE_STATS = envbool("ANSWER_CACHE_STATS", False)
 
 # Celery. With no broker configured, a file-system broker under VAR_DIR needs no server
 # and still runs a real worker and beat. It names its host, which the folders ignore, so that
