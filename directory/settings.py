@@ -245,12 +245,8 @@ REST_FRAMEWORK = {
     # control: counters live in the cache, reset with it and key on an address a client
     # can change, so a limit that must hold against an attacker is kept in the database.
     # Views name their scope with ``throttle_scope`` ("resolve", "search").
-    "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttling.AnonRateThrottle",
-        "accounts.throttling.CallerRateThrottle",
-        "accounts.throttling.ClientRateThrottle",
-        "accounts.throttling.AddressRateThrottle",
-    ],
+    # All of a request's rates are counted at once, in one Redis round trip.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.RequestRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": envrate("THROTTLE_ANON", "600/min"),
         "user": envrate("THROTTLE_USER", "1200/min"),
