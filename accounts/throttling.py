@@ -136,6 +136,12 @@ class RequestRateThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request, view) -> bool:
+        from directory.fastpath import THROTTLE_WAIT_KEY
+
+        if THROTTLE_WAIT_KEY in request.META:
+            # The resolve fast path counted this request already (directory.fastpath).
+            self._wait = request.META[THROTTLE_WAIT_KEY]
+            return self._wait is None
         client = client_ident(request)
         address = self.get_ident(request)
         counts = [("anon", address)] if client is None else [("user", client)]

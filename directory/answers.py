@@ -166,15 +166,21 @@ def _usable() -> bool:
 Item = tuple[str, list[str], Callable[[], Any]]
 
 
-def cached_many(items: list[Item]) -> list[Any]:
+MISSING = object()
+
+
+def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
     """The values of ``items``, each ``(record key, dependencies, compute)``, from the
     cache when fresh, else from ``compute()`` (then stored).
 
     One cache round trip reads every record and every token when all are fresh. Outside
     the cache's reach (``ANSWER_CACHE`` off, inside a transaction, cache errors) every
-    value is computed. Exceptions from ``compute`` propagate.
+    value is computed. Exceptions from ``compute`` propagate. With ``only_cached``,
+    :data:`MISSING` stands for a value that is not in the cache, and nothing is computed.
     """
     if not _usable():
+        if only_cached:
+            return [MISSING for _item in items]
         return [compute() for _key, _deps, compute in items]
     keyed = [
         (PREFIX + "r:" + key, [EPOCH_KEY, *(_token_key(dep) for dep in deps)], compute)
@@ -188,6 +194,8 @@ def cached_many(items: list[Item]) -> list[Any]:
         got = cache.get_many(list(dict.fromkeys(wanted)))
     except Exception:
         logger.exception("answer cache: read failed; answering from the database")
+        if only_cached:
+            return [MISSING for _item in items]
         return [compute() for _key, _deps, compute in items]
     values = []
     for record_key, token_keys, compute in keyed:
@@ -196,6 +204,9 @@ def cached_many(items: list[Item]) -> list[Any]:
         if record is not None and record[0] == tokens and None not in tokens:
             _count("hit")
             values.append(record[1])
+            continue
+        if only_cached:
+            values.append(MISSING)
             continue
         _count("miss")
         values.append(_compute_and_store(record_key, token_keys, tokens, compute))
@@ -283,16 +294,21 @@ def _site() -> str:
     return f"{settings.SITE_URL}|{settings.WORLDBOOK_DOMAIN}"
 
 
-def _answer(key: str, deps: list[str], compute, caller) -> tuple[dict, tuple | None] | None:
+def _answer(
+    key: str, deps: list[str], compute, caller, only_cached: bool = False
+) -> tuple[dict, tuple | None] | None:
     """The card under ``key`` and the caller's facts, or ``None`` when the caller must be
-    answered from the database (they own an entry the lookup reached)."""
+    answered from the database (they own an entry the lookup reached) or, with
+    ``only_cached``, when the card is not in the cache."""
     signed_in = bool(caller is not None and caller.is_authenticated)
     items: list[Item] = [(f"{key}|{_digest(_site())}", deps, compute)]
     if signed_in:
         items.append(
             (f"caller:{caller.pk}", [caller_dep(caller.pk)], lambda: _caller_facts(caller))
         )
-    values = cached_many(items)
+    values = cached_many(items, only_cached=only_cached)
+    if MISSING in values:
+        return None
     card = values[0]
     if signed_in and caller.pk in card["owners"]:
         return None
@@ -314,22 +330,36 @@ def resolve_answer(query: str, caller) -> dict | None:
     a signed-in caller looking up a phone number). Raises what ``entry_resolve`` raises:
     :class:`NotFound` (same message for missing and hidden), :class:`NormalizationError`.
     """
-    from directory.exceptions import NotFound
     from directory.normalization import parse_lookup
 
     parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
+    return resolve_answer_parsed(parsed, caller)
+
+
+def resolve_answer_parsed(parsed, caller, *, only_cached: bool = False) -> dict | None:
+    """:func:`resolve_answer` for a query already read by ``parse_lookup``. With
+    ``only_cached`` (the hot path, :mod:`directory.fastpath`): the answer only when it is
+    in the cache and says 200, else ``None``; nothing is computed and nothing raised."""
+    from directory.exceptions import NotFound
+
     if caller is not None and caller.is_authenticated and _phone_candidates(parsed):
         return None
     deps = [handle_dep(c.kind, c.key) for c in parsed.candidates]
     if parsed.directory_handle is not None:
         deps.append(directory_dep(parsed.directory_handle.canonical))
     found = _answer(
-        "resolve:" + _digest("\n".join(deps)), deps, lambda: _resolve_card(parsed), caller
+        "resolve:" + _digest("\n".join(deps)),
+        deps,
+        lambda: _resolve_card(parsed),
+        caller,
+        only_cached,
     )
     if found is None:
         return None
     card, facts = found
     if card["entry"] is None:
+        if only_cached:
+            return None
         raise NotFound("No entry answers to that handle.")
     return {
         "entry": card["entry"],

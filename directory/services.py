@@ -106,14 +106,17 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
             as_domain = normalize_domain(wanted.canonical)
         except NormalizationError:
             as_domain = None
-        if as_domain and Handle.objects.filter(
-            kind__in=(HandleKind.DOMAIN, HandleKind.ATPROTO),
-            key=as_domain,
-            status=Handle.Status.VERIFIED,
-        ).exclude(entry_id=exclude_entry_id).exists():
-            raise HandleTaken(
-                f"@{wanted.display} is a domain another entry has proved it owns."
+        if (
+            as_domain
+            and Handle.objects.filter(
+                kind__in=(HandleKind.DOMAIN, HandleKind.ATPROTO),
+                key=as_domain,
+                status=Handle.Status.VERIFIED,
             )
+            .exclude(entry_id=exclude_entry_id)
+            .exists()
+        ):
+            raise HandleTaken(f"@{wanted.display} is a domain another entry has proved it owns.")
     clash = (
         Entry.objects.filter(handle_canonical=wanted.canonical)
         | Entry.objects.filter(handle_skeleton=wanted.skeleton)
@@ -301,9 +304,7 @@ def handle_mark_verified(*, handle: Handle, when=None) -> Handle:
         with transaction.atomic():
             handle.save(update_fields=["status", "verified_at", "checked_at", "updated_at"])
     except IntegrityError:
-        raise ConflictError(
-            f"{handle.canonical} is already verified by another entry."
-        ) from None
+        raise ConflictError(f"{handle.canonical} is already verified by another entry.") from None
     schedule_entry_sync(handle.entry_id)
     return handle
 
@@ -408,9 +409,8 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
         # Moderation: an endpoint a moderator hid stays hidden until an appeal is granted.
         from directory.moderation.selectors import endpoint_hidden_by_moderator
 
-        if (
-            changes["audience"] != Endpoint.Audience.NOBODY
-            and endpoint_hidden_by_moderator(endpoint.pk)
+        if changes["audience"] != Endpoint.Audience.NOBODY and endpoint_hidden_by_moderator(
+            endpoint.pk
         ):
             raise Forbidden(
                 "A moderator hid this endpoint: it stays hidden unless an appeal is granted "

@@ -447,9 +447,7 @@ NUMBER_HASH_KEYS = parse_hash_keys(
 )
 # The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND;
 # a system check, run by `manage.py check` and `migrate`, refuses one that names no backend).
-NUMBER_SMS_BACKEND = envstr(
-    "NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend"
-)
+NUMBER_SMS_BACKEND = envstr("NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend")
 NUMBER_SMS_FILE_PATH = envstr("NUMBER_SMS_FILE_PATH", str(VAR_DIR / "sms"))
 NUMBER_SMS_TWILIO_BASE_URL = envstr("NUMBER_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
 if not NUMBER_SMS_TWILIO_BASE_URL.startswith("https://"):

@@ -365,7 +365,7 @@ def _split_head(line: str) -> tuple[str, str] | None:
         if ch == '"':
             quoted = not quoted
         elif ch == ":" and not quoted:
-            return line[:index], line[index + 1:]
+            return line[:index], line[index + 1 :]
     return None
 
 
@@ -432,9 +432,7 @@ def _decode_quoted_printable(line: str) -> str:
 
 def _is_binary(head: str) -> bool:
     name = _HEAD_NAME.match(head)
-    return bool(
-        (name and name.group(1).upper() in BINARY_PROPERTIES) or _HEAD_BASE64.search(head)
-    )
+    return bool((name and name.group(1).upper() in BINARY_PROPERTIES) or _HEAD_BASE64.search(head))
 
 
 def parse_card(block: CardBlock) -> VCard:

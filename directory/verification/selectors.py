@@ -50,9 +50,11 @@ def verification_state(handle: Handle) -> VerificationState:
     challenge = handle.verification_challenges.order_by("-created_at", "-id").first()
     last = handle.verification_checks.order_by("-created_at", "-id").first()
     status = handle.status
-    when = timezone.localtime(handle.checked_at).strftime("%Y-%m-%d %H:%M %Z") if (
-        handle.checked_at
-    ) else ""
+    when = (
+        timezone.localtime(handle.checked_at).strftime("%Y-%m-%d %H:%M %Z")
+        if (handle.checked_at)
+        else ""
+    )
     if METHOD_FOR_KIND.get(handle.kind) is None:
         summary = f"Worldbook cannot prove a {handle.get_kind_display()} yet."
     elif status == Handle.Status.VERIFIED:

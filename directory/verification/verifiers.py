@@ -222,7 +222,7 @@ class FediverseVerifier(Verifier):
     def instructions(self, handle, challenge):
         return (
             f"Add {handle.entry.profile_url} as a link in your fediverse profile (a profile "
-            "field, which Mastodon marks rel=\"me\")."
+            'field, which Mastodon marks rel="me").'
         )
 
 
@@ -358,7 +358,7 @@ class AtprotoVerifier(Verifier):
             base = settings.VERIFICATION_PLC_DIRECTORY_URL.rstrip("/")
             return self.get_json(f"{base}/{quote(did, safe=':')}")
         if did.startswith("did:web:"):
-            host = did[len("did:web:"):]
+            host = did[len("did:web:") :]
             if ":" in host or "/" in host:
                 return None
             return self.get_json(f"https://{host}/.well-known/did.json")
@@ -416,8 +416,7 @@ class GitHubVerifier(Verifier):
 
     def instructions(self, handle, challenge):
         return (
-            f"Put {challenge.token} in your GitHub bio or in a public gist, then ask for a "
-            "check."
+            f"Put {challenge.token} in your GitHub bio or in a public gist, then ask for a check."
         )
 
 

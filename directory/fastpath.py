@@ -1,0 +1,157 @@
+"""The resolve hot path: an anonymous resolve answered from the answer cache without the
+Django request cycle.
+
+A calling app resolves a handle before every call, most often anonymously, and most
+answers are in the answer cache (:mod:`directory.answers`). For such a request Django's
+handler, its middleware, DRF's dispatch, authentication and content negotiation produce
+nothing the answer depends on, yet cost most of its time. :class:`ResolveFastPath` wraps
+the WSGI application and answers ``GET /api/v1/resolve?handle=…`` itself when all of these
+hold:
+
+- no ``Authorization`` header and no session cookie (the caller is anonymous; anyone else
+  goes through Django, as do requests whose ``Accept`` header could choose another
+  renderer than JSON);
+- the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
+  plain ``handle=…`` and nothing else, and ``SECURE_SSL_REDIRECT`` is off;
+- the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
+  keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
+- the answer is in the cache and says 200.
+
+The body is rendered by DRF's JSON renderer from the same data the view returns, and the
+headers are those Django sent for the last such answer (captured from the first one it
+served), so a fast answer is byte for byte the answer Django would give. Anything else —
+a miss, a 404, a refused throttle, an error of any kind — goes to Django unchanged (a
+refused throttle is not counted twice: the throttle reads the fast path's verdict).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+logger = logging.getLogger(__name__)
+
+RESOLVE_PATH = "/api/v1/resolve"
+# What the throttle finds in request.META when the fast path already counted the request.
+THROTTLE_WAIT_KEY = "worldbook.throttle_wait"
+_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+
+
+class _Meta:
+    """The bit of a request DRF's ``BaseThrottle.get_ident`` reads."""
+
+    def __init__(self, environ) -> None:
+        self.META = environ
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
+
+
+@lru_cache(maxsize=65536)
+def _parse(query: str, domain: str, region):
+    from directory.normalization import parse_lookup
+
+    return parse_lookup(query, local_domain=domain)
+
+
+class ResolveFastPath:
+    """WSGI middleware: anonymous resolve hits answered without Django's request cycle."""
+
+    def __init__(self, application) -> None:
+        from django.conf import settings
+        from rest_framework.renderers import JSONRenderer
+        from rest_framework.throttling import BaseThrottle
+
+        self.application = application
+        self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
+        self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
+        self.renderer = JSONRenderer()
+        self.ident = BaseThrottle().get_ident
+        self.hosts: set[str] = set()  # Host headers Django accepted on this path
+        self.headers: dict[str, list[tuple[str, str]]] = {}  # per URL scheme
+
+    def __call__(self, environ, start_response):
+        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH:
+            try:
+                body = self._answer(environ)
+            except Exception:
+                logger.exception("resolve fast path failed; answering through Django")
+                body = None
+            if body is not None:
+                headers = [*self.headers[environ["wsgi.url_scheme"]]]
+                headers.append(("Content-Length", str(len(body))))
+                start_response("200 OK", headers)
+                return [body]
+            return self._through_django(environ, start_response)
+        return self.application(environ, start_response)
+
+    def _eligible(self, environ) -> str | None:
+        """The ``handle`` parameter when the request may take the fast path."""
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_AUTHORIZATION" in environ
+            or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
+            or environ.get("HTTP_HOST") not in self.hosts
+            or environ["wsgi.url_scheme"] not in self.headers
+        ):
+            return None
+        cookie = environ.get("HTTP_COOKIE")
+        if cookie and self.session_cookie.decode() in cookie:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        if len(query) > 4096:
+            return None
+        pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
+        if len(pairs) != 1 or pairs[0][0] != "handle":
+            return None
+        handle = pairs[0][1]
+        if "\x00" in handle:
+            return None
+        handle = handle.strip()
+        return handle if 0 < len(handle) <= 2048 else None
+
+    def _answer(self, environ) -> bytes | None:
+        from django.conf import settings
+
+        from accounts.throttling import take
+        from directory import answers
+
+        handle = self._eligible(environ)
+        if handle is None:
+            return None
+        address = self.ident(_Meta(environ))
+        wait = take([("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)])
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
+            return None
+        try:
+            parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
+        except ValueError:
+            return None
+        data = answers.resolve_answer_parsed(parsed, None, only_cached=True)
+        if data is None:
+            return None
+        return self.renderer.render(data)
+
+    def _through_django(self, environ, start_response):
+        """Django's answer; the first 200 teaches the fast path its headers and host."""
+        scheme = environ["wsgi.url_scheme"]
+        host = environ.get("HTTP_HOST")
+
+        def learn(status, headers, exc_info=None):
+            if (
+                status.startswith("200 ")
+                and environ.get("REQUEST_METHOD") == "GET"
+                and "HTTP_AUTHORIZATION" not in environ
+                and not environ.get("HTTP_COOKIE")
+                and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS
+                and not any(name.lower() == "set-cookie" for name, _ in headers)
+            ):
+                self.headers.setdefault(
+                    scheme, [(n, v) for n, v in headers if n.lower() != "content-length"]
+                )
+                if host:
+                    self.hosts.add(host)
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, learn)
