@@ -59,6 +59,44 @@ def _rate(scope: str) -> tuple[int, int] | None:
     return SimpleRateThrottle.parse_rate(None, rate)
 
 
+def _wanted(counts: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
+    wanted = []
+    for scope, ident in counts:
+        rate = _rate(scope)
+        if rate is not None:
+            wanted.append((f"throttle_{scope}_{ident}", *rate))
+    return wanted
+
+
+def script_call(counts: list[tuple[str, str]]) -> tuple[str, list, list] | None:
+    """For a caller that pipelines its own Redis commands with the count (the resolve fast
+    path): ``(script sha, keys, args)`` to send with EVALSHA, or ``None`` when no scope of
+    ``counts`` has a rate. The script is loaded into Redis first (once per process); read
+    its answer with :func:`waits_from`."""
+    from directory.cache import redis_client
+
+    wanted = _wanted(counts)
+    if not wanted:
+        return None
+    client = redis_client()
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_SCRIPT)
+    if not getattr(script, "_worldbook_loaded", False):
+        script.sha = client.script_load(_SCRIPT)
+        script._worldbook_loaded = True
+    args: list[object] = [repr(time.time()), secrets.token_hex(8)]
+    for _key, limit, period in wanted:
+        args += [limit, period]
+    return script.sha, [cache.make_key(key) for key, _l, _p in wanted], args
+
+
+def waits_from(answers) -> float | None:
+    """The wait (as :func:`take` returns it) from the script's answer."""
+    waits = [float(answer) for answer in answers if float(answer) >= 0]
+    return max(waits) if waits else None
+
+
 def take(counts: list[tuple[str, str]]) -> float | None:
     """Count one request against each ``(scope, ident)`` of ``counts`` whose scope has a
     rate in ``DEFAULT_THROTTLE_RATES``.
@@ -68,11 +106,7 @@ def take(counts: list[tuple[str, str]]) -> float | None:
     On Redis, one round trip; when Redis fails the request is let through (logged): the
     rates are for fairness, and an answer is better than a 500.
     """
-    wanted = []
-    for scope, ident in counts:
-        rate = _rate(scope)
-        if rate is not None:
-            wanted.append((f"throttle_{scope}_{ident}", *rate))
+    wanted = _wanted(counts)
     if not wanted:
         return None
     from directory.cache import redis_client
@@ -91,8 +125,7 @@ def take(counts: list[tuple[str, str]]) -> float | None:
     except Exception:
         logger.exception("throttles: Redis failed; the request is let through")
         return None
-    waits = [float(answer) for answer in answers if float(answer) >= 0]
-    return max(waits) if waits else None
+    return waits_from(answers)
 
 
 def _take_in_cache(wanted: list[tuple[str, int, int]]) -> float | None:

@@ -138,6 +138,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also drive this peer's lookup with the same wrk settings (Sydent's v1 lookup)",
     )
     parser.add_argument(
+        "--sydent-signer",
+        choices=("peer", "self"),
+        default="peer",
+        help="who signed Sydent's associations: a replication peer (Sydent signs each "
+        "answer) or Sydent itself (it answers without signing); default %(default)s",
+    )
+    parser.add_argument(
         "--peer-dir",
         type=Path,
         default=Path(tempfile.gettempdir()) / "worldbook-bench-sydent",
@@ -538,7 +545,7 @@ def prepare_sydent(args: argparse.Namespace, work: Path, say) -> dict:
             yield address, mxid
 
     ports = (server.free_port(), server.free_port())
-    marker = f"{args.entries}:{args.seed}"
+    marker = f"{args.entries}:{args.seed}:{args.sydent_signer}"
     stamp = folder / "associations.loaded"
     if stamp.exists() and stamp.read_text() == marker and (folder / "sydent.db").exists():
         for _pair in stream():
@@ -552,6 +559,7 @@ def prepare_sydent(args: argparse.Namespace, work: Path, say) -> dict:
             marker=marker,
             ports=ports,
             log=work / "sydent.log",
+            signer=args.sydent_signer,
             say=say,
         )
     lookups = bulk.sydent_mix(
@@ -563,6 +571,7 @@ def prepare_sydent(args: argparse.Namespace, work: Path, say) -> dict:
     )
     return {
         "folder": folder,
+        "signer": args.sydent_signer,
         "version": version,
         "paths": paths_file,
         "lookups": lookups,
@@ -724,7 +733,12 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
     if runs.peer is not None:
         lines.append(
             f"Peer: Sydent {runs.peer['version']} (Twisted, SQLite, one process) on 127.0.0.1, "
-            f"{args.entries} email associations signed with its key"
+            f"{args.entries} email associations "
+            + (
+                "signed by a replication peer (Sydent signs each answer as itself)"
+                if runs.peer["signer"] == "peer"
+                else "signed with its own key (answered without signing)"
+            )
             + (
                 f" (loaded in {runs.peer['load_seconds']:.0f} s)"
                 if runs.peer["load_seconds"]

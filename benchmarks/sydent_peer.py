@@ -11,10 +11,12 @@ wrk settings in the same run.
   imports but does not declare.
 - :func:`ensure_associations` lets Sydent create and migrate its database (one start), then
   writes the associations straight into ``global_threepid_associations``, in Sydent's own
-  schema: each row's ``sgAssoc`` signed with the server's ed25519 key by Sydent's own
-  library (signedjson), as Sydent signs the associations it makes itself, so a lookup
-  answers without signing again. ``lookup_hash`` (read only by the v2 hashed lookup) stays
-  empty. A load of the same size and seed is reused.
+  schema, each row's ``sgAssoc`` signed with Sydent's own library (signedjson): by a
+  replication peer (the default, ``--sydent-signer peer``; Sydent's lookup then signs each
+  answer as itself, as it does for every association its peers sent it) or by Sydent's own
+  key (``self``, as for the associations it verified itself; it then answers without
+  signing). ``lookup_hash`` (read only by the v2 hashed lookup) stays empty. A load of the
+  same size, seed and signer is reused.
 - :func:`running` starts Sydent on 127.0.0.1 only (replication, which needs a certificate,
   stays off) and stops it afterwards.
 """
@@ -60,12 +62,16 @@ LOADER = r"""
 import configparser, json, sqlite3, sys, time
 import signedjson.key, signedjson.sign
 
-config_path, rows_path = sys.argv[1], sys.argv[2]
+config_path, rows_path, signer = sys.argv[1], sys.argv[2], sys.argv[3]
 config = configparser.ConfigParser()
 config.read(config_path)
 server = config.get("general", "server.name")
 _alg, version, secret = config.get("crypto", "ed25519.signingkey").split()
 key = signedjson.key.decode_signing_key_base64("ed25519", version, secret)
+if signer == "peer":
+    # Learned from a replication peer: signed by the peer, so Sydent signs each answer.
+    server = "peer." + server
+    key = signedjson.key.generate_signing_key("0")
 db = sqlite3.connect(config.get("db", "db.file"))
 now = int(time.time() * 1000)
 later = now + 100 * 365 * 86400 * 1000
@@ -179,9 +185,13 @@ def ensure_associations(
     marker: str,
     ports: tuple[int, int],
     log: Path,
+    signer: str = "peer",
     say=print,
 ) -> float:
-    """Give Sydent exactly ``count`` email associations (``(address, mxid)`` pairs).
+    """Give Sydent exactly ``count`` email associations (``(address, mxid)`` pairs),
+    signed by itself (``signer="self"``, as it signs those it verified) or by a
+    replication peer (``"peer"``: Sydent then signs each answer as itself, as it does for
+    every association its peers sent it).
 
     A load recorded under the same ``marker`` (size and seed) is reused. Output: the
     seconds the load took (0 when reused). Raises ``RuntimeError`` when Sydent fails to
@@ -202,7 +212,7 @@ def ensure_associations(
     loader.write_text(LOADER)
     say(f"Sydent: signing and inserting {count} associations …")
     done = subprocess.run(
-        [str(venv_python(folder)), str(loader), str(folder / "sydent.conf"), str(rows)],
+        [str(venv_python(folder)), str(loader), str(folder / "sydent.conf"), str(rows), signer],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -213,6 +213,61 @@ def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
     return values
 
 
+def pipelined_read(pipe, items: list[tuple[str, list[str]]]):
+    """Queue on a redis-py pipeline ``pipe`` the read :func:`cached_many` makes for
+    ``items`` (``(record key, dependencies)``), for a caller that sends other commands in
+    the same round trip. Output: a function that takes the MGET's reply and returns the
+    fresh values, :data:`MISSING` for each that is not. Redis caches only."""
+    site = _digest(_site())
+    keyed = [
+        (cache.make_key(f"{PREFIX}r:{key}|{site}"), [cache.make_key(EPOCH_KEY)])
+        for key, _deps in items
+    ]
+    for (_record_key, token_keys), (_key, deps) in zip(keyed, items, strict=True):
+        token_keys.extend(cache.make_key(_token_key(dep)) for dep in deps)
+    wanted = [key for record_key, token_keys in keyed for key in (record_key, *token_keys)]
+    pipe.mget(wanted)
+    loads = cache._cache._serializer.loads
+
+    def values(reply) -> list[Any]:
+        got = {
+            key: (None if raw is None else loads(raw))
+            for key, raw in zip(wanted, reply, strict=True)
+        }
+        out = []
+        for record_key, token_keys in keyed:
+            tokens = [got.get(key) for key in token_keys]
+            record = got.get(record_key)
+            if record is not None and record[0] == tokens and None not in tokens:
+                _count("hit")
+                out.append(record[1])
+            else:
+                out.append(MISSING)
+        return out
+
+    return values
+
+
+def resolve_key(parsed) -> tuple[str, list[str]]:
+    """The record key and dependencies of the resolve answer for a parsed lookup."""
+    deps = [handle_dep(c.kind, c.key) for c in parsed.candidates]
+    if parsed.directory_handle is not None:
+        deps.append(directory_dep(parsed.directory_handle.canonical))
+    return "resolve:" + _digest("\n".join(deps)), deps
+
+
+def anonymous_view(card: dict) -> dict | None:
+    """The resolve answer an anonymous caller gets from ``card``; ``None`` for a 404."""
+    if card["entry"] is None:
+        return None
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, None),
+        "matched": card["matched"],
+    }
+
+
 def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, compute) -> Any:
     try:
         missing = [key for key, token in zip(token_keys, tokens, strict=True) if token is None]
@@ -344,11 +399,9 @@ def resolve_answer_parsed(parsed, caller, *, only_cached: bool = False) -> dict 
 
     if caller is not None and caller.is_authenticated and _phone_candidates(parsed):
         return None
-    deps = [handle_dep(c.kind, c.key) for c in parsed.candidates]
-    if parsed.directory_handle is not None:
-        deps.append(directory_dep(parsed.directory_handle.canonical))
+    key, deps = resolve_key(parsed)
     found = _answer(
-        "resolve:" + _digest("\n".join(deps)),
+        key,
         deps,
         lambda: _resolve_card(parsed),
         caller,

@@ -47,6 +47,12 @@ class _Meta:
         self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
 
 
+def connection_in_transaction() -> bool:
+    from django.db import connection
+
+    return connection.in_atomic_block
+
+
 @lru_cache(maxsize=65536)
 def _parse(query: str, domain: str, region):
     from directory.normalization import parse_lookup
@@ -64,6 +70,7 @@ class ResolveFastPath:
 
         self.application = application
         self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
+        self.settings = settings
         self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
         self.renderer = JSONRenderer()
         self.ident = BaseThrottle().get_ident
@@ -71,7 +78,7 @@ class ResolveFastPath:
         self.headers: dict[str, list[tuple[str, str]]] = {}  # per URL scheme
 
     def __call__(self, environ, start_response):
-        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH:
+        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
             try:
                 body = self._answer(environ)
             except Exception:
@@ -111,27 +118,47 @@ class ResolveFastPath:
         return handle if 0 < len(handle) <= 2048 else None
 
     def _answer(self, environ) -> bytes | None:
+        """The body of the answer, or ``None`` to let Django answer. One Redis round trip:
+        the throttles' script and the answer cache's read, pipelined."""
         from django.conf import settings
 
-        from accounts.throttling import take
+        from accounts.throttling import script_call, take, waits_from
         from directory import answers
+        from directory.cache import redis_client
 
         handle = self._eligible(environ)
         if handle is None:
             return None
         address = self.ident(_Meta(environ))
-        wait = take([("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)])
-        environ[THROTTLE_WAIT_KEY] = wait
-        if wait is not None:
-            return None
+        counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
         try:
             parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
         except ValueError:
+            parsed = None
+        client = redis_client()
+        if parsed is None or client is None or connection_in_transaction():
+            environ[THROTTLE_WAIT_KEY] = take(counts)
             return None
-        data = answers.resolve_answer_parsed(parsed, None, only_cached=True)
-        if data is None:
+        call = script_call(counts)
+        pipe = client.pipeline(transaction=False)
+        if call is not None:
+            sha, keys, args = call
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        read = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            # A Redis that lost the script or failed: count and answer the slow way.
+            environ[THROTTLE_WAIT_KEY] = take(counts)
             return None
-        return self.renderer.render(data)
+        wait = waits_from(replies[0]) if call is not None else None
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
+            return None
+        card = read(replies[-1])[0]
+        if card is answers.MISSING:
+            return None
+        data = answers.anonymous_view(card)
+        return None if data is None else self.renderer.render(data)
 
     def _through_django(self, environ, start_response):
         """Django's answer; the first 200 teaches the fast path its headers and host."""
