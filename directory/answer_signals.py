@@ -17,7 +17,9 @@ What a write touches:
   owner's facts (``verified`` callers are those whose entry holds a verified handle);
 - an endpoint or a linked phone number: every key that reaches its entry;
 - a contact (``owner`` saved ``saved``): the facts of ``saved``'s owner, whose caller
-  class toward ``owner`` changes.
+  class toward ``owner`` changes;
+- an OAuth2 access token (saved, revoked): what the resolve fast path cached of it; an
+  account (saved, closed, deleted): its facts, and so its tokens' records.
 
 "Every key that reaches an entry" is its directory handle and the keys of all its
 handles, read after commit (and, for a deletion, before it, since the rows are gone).
@@ -131,6 +133,18 @@ def _contact_changed(sender, instance, raw=False, **kwargs) -> None:
     invalidate_on_commit(caller_dep(owner) for owner in owners if owner is not None)
 
 
+def _token_changed(sender, instance, raw=False, **kwargs) -> None:
+    from directory.answers import token_dep
+
+    if instance.token_checksum:
+        invalidate_on_commit([token_dep(instance.token_checksum)])
+
+
+def _user_changed(sender, instance, raw=False, **kwargs) -> None:
+    # An account closed (is_active) or gone: its tokens' records must not answer.
+    invalidate_on_commit([caller_dep(instance.pk)])
+
+
 def connect() -> None:
     """Connect the receivers (from :meth:`directory.apps.DirectoryConfig.ready`)."""
     from accounts.models import Contact
@@ -150,5 +164,14 @@ def connect() -> None:
     for model, name in ((Endpoint, "endpoint"), (LinkedNumber, "number")):
         post_save.connect(_endpoint_changed, sender=model, dispatch_uid=f"{uid}.{name}.save")
         post_delete.connect(_endpoint_changed, sender=model, dispatch_uid=f"{uid}.{name}.delete")
+    from django.contrib.auth import get_user_model
+    from oauth2_provider.models import get_access_token_model
+
+    for model, name, receiver in (
+        (get_access_token_model(), "token", _token_changed),
+        (get_user_model(), "user", _user_changed),
+    ):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}.{name}.save")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}.{name}.delete")
     post_save.connect(_contact_changed, sender=Contact, dispatch_uid=f"{uid}.contact.save")
     post_delete.connect(_contact_changed, sender=Contact, dispatch_uid=f"{uid}.contact.delete")

@@ -213,14 +213,14 @@ def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
     return values
 
 
-def pipelined_read(pipe, items: list[tuple[str, list[str]]]):
+def pipelined_read(pipe, items: list[tuple[str, list[str]]], *, site: bool = True):
     """Queue on a redis-py pipeline ``pipe`` the read :func:`cached_many` makes for
     ``items`` (``(record key, dependencies)``), for a caller that sends other commands in
     the same round trip. Output: a function that takes the MGET's reply and returns the
     fresh values, :data:`MISSING` for each that is not. Redis caches only."""
-    site = _digest(_site())
+    suffix = f"|{_digest(_site())}" if site else ""
     keyed = [
-        (cache.make_key(f"{PREFIX}r:{key}|{site}"), [cache.make_key(EPOCH_KEY)])
+        (cache.make_key(f"{PREFIX}r:{key}{suffix}"), [cache.make_key(EPOCH_KEY)])
         for key, _deps in items
     ]
     for (_record_key, token_keys), (_key, deps) in zip(keyed, items, strict=True):
@@ -246,6 +246,108 @@ def pipelined_read(pipe, items: list[tuple[str, list[str]]]):
         return out
 
     return values
+
+
+def token_dep(checksum: str) -> str:
+    """The dependency of what is cached about an OAuth2 access token (its checksum)."""
+    return f"tok:{checksum}"
+
+
+def bearer_record(checksum: str) -> dict | None:
+    """What the resolve fast path needs to know of the access token whose SHA-256 is
+    ``checksum``, computed from the database and stored: ``user_id`` (``None`` for client
+    credentials), ``app_id``, ``scopes``, ``expires`` (epoch seconds), ``active`` (the
+    account may sign in) and the tokens of ``tok:<checksum>`` and ``u:<user id>`` it was
+    read under, each read before the rows it guards. ``None`` for an unknown token or
+    outside the cache's reach."""
+    from oauth2_provider.models import AccessToken
+
+    if not _usable():
+        return None
+    tok_key = _token_key(token_dep(checksum))
+    cache.add(tok_key, _new_token(), timeout=None)
+    tok = cache.get(tok_key)
+    token = (
+        AccessToken.objects.filter(token_checksum=checksum)
+        .values_list("user_id", "application_id", "scope", "expires")
+        .first()
+    )
+    if token is None or tok is None:
+        return None
+    user_id, app_id, scope, expires = token
+    record = {
+        "user_id": user_id,
+        "app_id": app_id,
+        "scopes": frozenset((scope or "").split()),
+        "expires": expires.timestamp() if expires else 0.0,
+        "active": True,
+        "tok": tok,
+        "u": None,
+    }
+    if user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        u_key = _token_key(caller_dep(user_id))
+        cache.add(u_key, _new_token(), timeout=None)
+        record["u"] = cache.get(u_key)
+        record["active"] = bool(
+            get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+        )
+        if record["u"] is None:
+            return None
+    cache.set(PREFIX + "r:bearer:" + checksum, record, timeout=settings.ANSWER_CACHE_SECONDS)
+    return record
+
+
+def pipelined_bearer(pipe, checksum: str):
+    """Queue the read of the token record of ``checksum`` and its ``tok:`` token; the
+    returned function takes the MGET reply and gives the record, or ``None`` when it is
+    missing or stale (its ``u:`` token is checked by :func:`pipelined_caller`)."""
+    keys = [
+        cache.make_key(PREFIX + "r:bearer:" + checksum),
+        cache.make_key(_token_key(token_dep(checksum))),
+    ]
+    pipe.mget(keys)
+    loads = cache._cache._serializer.loads
+
+    def record(reply):
+        raw_record, raw_tok = reply
+        if raw_record is None or raw_tok is None:
+            return None
+        value = loads(raw_record)
+        return value if value["tok"] == loads(raw_tok) else None
+
+    return record
+
+
+def pipelined_caller(pipe, user_id: int):
+    """Queue the read of an account's caller facts record and its ``u:`` token; the
+    returned function takes the MGET reply and gives ``(facts or MISSING, u token)``."""
+    items = [(f"caller:{user_id}", [caller_dep(user_id)])]
+    keyed_reader = pipelined_read(pipe, items, site=False)
+    loads = cache._cache._serializer.loads
+
+    def facts(reply):
+        values = keyed_reader(reply)
+        # The u: token is the last key read (record, epoch, then the dependency).
+        raw = reply[-1]
+        return values[0], (None if raw is None else loads(raw))
+
+    return facts
+
+
+def signed_in_view(card: dict, facts, user_id: int, parsed) -> dict | None:
+    """The resolve answer a signed-in caller who does not own a reached entry gets from
+    ``card`` and their ``facts``; ``None`` when Django must answer (an owner, a phone
+    number, a 404)."""
+    if user_id in card["owners"] or _phone_candidates(parsed) or card["entry"] is None:
+        return None
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, facts),
+        "matched": card["matched"],
+    }
 
 
 def resolve_key(parsed) -> tuple[str, list[str]]:
@@ -429,14 +531,25 @@ def _resolve_card(parsed) -> dict:
     from directory.models import Entry, Handle
     from directory.selectors import resolve_parsed
 
-    reach = Q(pk__in=[])
-    for c in parsed.candidates:
-        reach |= Q(handles__kind=c.kind, handles__key=c.key, handles__status=Handle.Status.VERIFIED)
+    # The owners of every entry the lookup can reach (each may be answered differently).
+    owners: set[int | None] = set()
+    if parsed.candidates:
+        keys = Q(pk__in=[])
+        for c in parsed.candidates:
+            keys |= Q(kind=c.kind, key=c.key)
+        owners.update(
+            Handle.objects.filter(keys, status=Handle.Status.VERIFIED).values_list(
+                "entry__owner_id", flat=True
+            )
+        )
     if parsed.directory_handle is not None:
-        reach |= Q(handle_canonical=parsed.directory_handle.canonical)
-    owners = frozenset(
-        Entry.objects.filter(reach).exclude(owner=None).values_list("owner_id", flat=True)
-    )
+        owners.update(
+            Entry.objects.filter(handle_canonical=parsed.directory_handle.canonical).values_list(
+                "owner_id", flat=True
+            )
+        )
+    owners.discard(None)
+    owners = frozenset(owners)
     try:
         entry, matched = resolve_parsed(parsed, AnonymousUser())
     except NotFound:

@@ -47,6 +47,17 @@ class _Meta:
         self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
 
 
+def _template_key(environ) -> tuple[str, str]:
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    if authorization is None:
+        kind = "anonymous"
+    elif authorization[:7].lower() == "bearer ":
+        kind = "bearer"
+    else:
+        kind = "other"
+    return environ["wsgi.url_scheme"], kind
+
+
 def connection_in_transaction() -> bool:
     from django.db import connection
 
@@ -75,7 +86,9 @@ class ResolveFastPath:
         self.renderer = JSONRenderer()
         self.ident = BaseThrottle().get_ident
         self.hosts: set[str] = set()  # Host headers Django accepted on this path
-        self.headers: dict[str, list[tuple[str, str]]] = {}  # per URL scheme
+        # Django's headers per URL scheme and caller kind (an anonymous answer varies on
+        # Cookie, since the session was looked at; a bearer caller's does not).
+        self.headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def __call__(self, environ, start_response):
         if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
@@ -85,7 +98,7 @@ class ResolveFastPath:
                 logger.exception("resolve fast path failed; answering through Django")
                 body = None
             if body is not None:
-                headers = [*self.headers[environ["wsgi.url_scheme"]]]
+                headers = [*self.headers[_template_key(environ)]]
                 headers.append(("Content-Length", str(len(body))))
                 start_response("200 OK", headers)
                 return [body]
@@ -96,10 +109,9 @@ class ResolveFastPath:
         """The ``handle`` parameter when the request may take the fast path."""
         if (
             environ.get("REQUEST_METHOD") != "GET"
-            or "HTTP_AUTHORIZATION" in environ
             or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
             or environ.get("HTTP_HOST") not in self.hosts
-            or environ["wsgi.url_scheme"] not in self.headers
+            or _template_key(environ) not in self.headers
         ):
             return None
         cookie = environ.get("HTTP_COOKIE")
@@ -118,23 +130,33 @@ class ResolveFastPath:
         return handle if 0 < len(handle) <= 2048 else None
 
     def _answer(self, environ) -> bytes | None:
-        """The body of the answer, or ``None`` to let Django answer. One Redis round trip:
-        the throttles' script and the answer cache's read, pipelined."""
+        """The body of the answer, or ``None`` to let Django answer."""
         from django.conf import settings
-
-        from accounts.throttling import script_call, take, waits_from
-        from directory import answers
-        from directory.cache import redis_client
 
         handle = self._eligible(environ)
         if handle is None:
             return None
-        address = self.ident(_Meta(environ))
-        counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
         try:
             parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
         except ValueError:
             parsed = None
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        if authorization is None:
+            return self._anonymous(environ, parsed)
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return self._bearer(environ, parsed, token.strip())
+
+    def _anonymous(self, environ, parsed) -> bytes | None:
+        """An anonymous hit. One Redis round trip: the throttles' script and the answer
+        cache's read, pipelined."""
+        from accounts.throttling import script_call, take, waits_from
+        from directory import answers
+        from directory.cache import redis_client
+
+        address = self.ident(_Meta(environ))
+        counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
         client = redis_client()
         if parsed is None or client is None or connection_in_transaction():
             environ[THROTTLE_WAIT_KEY] = take(counts)
@@ -160,22 +182,83 @@ class ResolveFastPath:
         data = answers.anonymous_view(card)
         return None if data is None else self.renderer.render(data)
 
+    def _bearer(self, environ, parsed, token: str) -> bytes | None:
+        """A hit for a calling app's access token (scope ``lookup``). Two Redis round
+        trips: the token's record with the answer, then the throttles' script with the
+        caller's facts. The token must be known, unexpired and hold ``lookup``, its
+        account active; anything else (and any miss) goes to Django, which refuses or
+        answers as it always does. Throttles are counted here only for an answer given
+        here."""
+        import hashlib
+        import time
+
+        from accounts.throttling import script_call, waits_from
+        from directory import answers
+        from directory.cache import redis_client
+
+        client = redis_client()
+        if parsed is None or client is None or connection_in_transaction():
+            return None
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        pipe = client.pipeline(transaction=False)
+        read_token = answers.pipelined_bearer(pipe, checksum)
+        read_card = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            return None
+        record = read_token(replies[0])
+        if record is None:
+            answers.bearer_record(checksum)  # for the next request; Django answers this one
+            return None
+        card = read_card(replies[1])[0]
+        if (
+            card is answers.MISSING
+            or not record["active"]
+            or record["expires"] <= time.time()
+            or "lookup" not in record["scopes"]
+        ):
+            return None
+        address = self.ident(_Meta(environ))
+        client_key = f"app-{record['app_id']}"
+        call = script_call([("user", client_key), ("resolve", client_key), ("resolve_ip", address)])
+        user_id = record["user_id"]
+        pipe = client.pipeline(transaction=False)
+        if call is not None:
+            sha, keys, args = call
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        read_facts = answers.pipelined_caller(pipe, user_id) if user_id is not None else None
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            return None
+        wait = waits_from(replies[0]) if call is not None else None
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
+            return None
+        if user_id is None:  # client credentials: anonymous to the contact policy
+            data = answers.anonymous_view(card)
+        else:
+            facts, u_token = read_facts(replies[-1])
+            if facts is answers.MISSING or u_token != record["u"]:
+                return None
+            data = answers.signed_in_view(card, facts, user_id, parsed)
+        return None if data is None else self.renderer.render(data)
+
     def _through_django(self, environ, start_response):
         """Django's answer; the first 200 teaches the fast path its headers and host."""
-        scheme = environ["wsgi.url_scheme"]
+        kind = _template_key(environ)
         host = environ.get("HTTP_HOST")
 
         def learn(status, headers, exc_info=None):
             if (
                 status.startswith("200 ")
                 and environ.get("REQUEST_METHOD") == "GET"
-                and "HTTP_AUTHORIZATION" not in environ
                 and not environ.get("HTTP_COOKIE")
                 and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS
+                and kind[1] != "other"
                 and not any(name.lower() == "set-cookie" for name, _ in headers)
             ):
                 self.headers.setdefault(
-                    scheme, [(n, v) for n, v in headers if n.lower() != "content-length"]
+                    kind, [(n, v) for n, v in headers if n.lower() != "content-length"]
                 )
                 if host:
                     self.hosts.add(host)

@@ -133,3 +133,64 @@ def test_the_throttle_refuses_at_the_configured_rate(alice, redis_site):
     status, headers, _body = call(fast)
     assert status.startswith("429")
     assert 0 < int(dict(headers)["Retry-After"]) <= 60
+
+
+@pytest.fixture
+def bearer(alice):
+    """A calling app's token (scope lookup) acting for a verified account."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, get_application_model
+
+    user = UserFactory()
+    entry = services.entry_create(nickname="Vic", handle="vic", owner=user)
+    claim(entry, "github", "vic-verified")
+    app = get_application_model().objects.create(
+        name="caller",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://app.example/callback",
+    )
+    raw = uuid.uuid4().hex
+    token = AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=raw,
+        expires=timezone.now() + timedelta(hours=1),
+        scope="lookup",
+    )
+    return raw, token
+
+
+def test_a_bearer_hit_is_answered_without_django_and_byte_for_byte(alice, bearer, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    call(fast, **headers)  # Django answers; the token, card and facts are cached
+    call(fast, **headers)
+    before = len(started)
+    answer = call(fast, **headers)
+    assert len(started) == before, "a bearer hit went through Django"
+    assert answer == call(django, **headers)
+    assert b"xmpp:alice@xmpp.example" in answer[2]  # a signed-in caller's endpoint
+    assert b"xmpp:alice@xmpp.example" not in call(fast)[2]  # not an anonymous one's
+
+
+def test_a_revoked_token_is_refused_at_once(alice, bearer):
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    for _ in range(3):
+        assert call(fast, **headers)[0] == "200 OK"
+    bearer[1].revoke()
+    assert call(fast, **headers)[0].startswith("401")
+
+
+def test_a_closed_account_is_refused_at_once(alice, bearer):
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    for _ in range(3):
+        assert call(fast, **headers)[0] == "200 OK"
+    user = bearer[1].user
+    user.is_active = False
+    user.save()
+    assert call(fast, **headers)[0].startswith("401")
