@@ -69,8 +69,6 @@ DEFAULT_THREADS = 4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from benchmarks.server import default_workers
-
     parser = argparse.ArgumentParser(
         prog="resolve_load.py",
         description="Benchmark GET /api/v1/resolve against a raw PostgreSQL lookup.",
@@ -81,8 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=default_workers(),
-        help="gunicorn workers (default 2 × cores + 1)",
+        default=len(os.sched_getaffinity(0)) + 1,
+        help="gunicorn workers (default cores + 1, as deploy/gunicorn.conf.py)",
     )
     parser.add_argument(
         "--worker-class", default=DEFAULT_WORKER_CLASS, help="gunicorn worker class"

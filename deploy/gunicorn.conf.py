@@ -62,3 +62,12 @@ _var_dir = Path(
     or Path(__file__).resolve().parent.parent / "var"
 )
 control_socket = str(_var_dir / "gunicorn.ctl")
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded Django: move everything allocated so far out of the
+    garbage collector's reach (gc.freeze), so its full collections scan only what
+    requests allocate instead of the whole framework, which showed as latency spikes."""
+    import gc
+
+    gc.freeze()

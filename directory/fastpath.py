@@ -36,6 +36,10 @@ RESOLVE_PATH = "/api/v1/resolve"
 # What the throttle finds in request.META when the fast path already counted the request.
 THROTTLE_WAIT_KEY = "worldbook.throttle_wait"
 _JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+# What Django says, in its problem document, for a lookup that finds nothing (or nothing
+# this caller may see); the fast path repeats Django's answer once it has seen it.
+NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
+MISSING_ANSWER = b""  # _answer's value for "answer with Django's 404", never a real body
 
 
 class _Meta:
@@ -89,6 +93,8 @@ class ResolveFastPath:
         # Django's headers per URL scheme and caller kind (an anonymous answer varies on
         # Cookie, since the session was looked at; a bearer caller's does not).
         self.headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # Django's whole 404 answer ("No entry answers to that handle."), the same way.
+        self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
 
     def __call__(self, environ, start_response):
         if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
@@ -97,7 +103,11 @@ class ResolveFastPath:
             except Exception:
                 logger.exception("resolve fast path failed; answering through Django")
                 body = None
-            if body is not None:
+            if body is MISSING_ANSWER:
+                status, headers, body = self.missing[_template_key(environ)]
+                start_response(status, [*headers, ("Content-Length", str(len(body)))])
+                return [body]
+            if body is not None and _template_key(environ) in self.headers:
                 headers = [*self.headers[_template_key(environ)]]
                 headers.append(("Content-Length", str(len(body))))
                 start_response("200 OK", headers)
@@ -111,7 +121,6 @@ class ResolveFastPath:
             environ.get("REQUEST_METHOD") != "GET"
             or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
             or environ.get("HTTP_HOST") not in self.hosts
-            or _template_key(environ) not in self.headers
         ):
             return None
         cookie = environ.get("HTTP_COOKIE")
@@ -180,7 +189,9 @@ class ResolveFastPath:
         if card is answers.MISSING:
             return None
         data = answers.anonymous_view(card)
-        return None if data is None else self.renderer.render(data)
+        if data is None:
+            return MISSING_ANSWER if _template_key(environ) in self.missing else None
+        return self.renderer.render(data)
 
     def _bearer(self, environ, parsed, token: str) -> bytes | None:
         """A hit for a calling app's access token (scope ``lookup``). Two Redis round
@@ -264,4 +275,32 @@ class ResolveFastPath:
                     self.hosts.add(host)
             return start_response(status, headers, exc_info)
 
-        return self.application(environ, learn)
+        if not (
+            environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("HTTP_AUTHORIZATION") is None
+            and _template_key(environ) not in self.missing
+        ):
+            return self.application(environ, learn)
+        # An anonymous request while the 404 is not known yet: keep Django's answer if it
+        # is the lookup's 404, to repeat it.
+        seen = {}
+
+        def keep(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return learn(status, headers, exc_info)
+
+        response = self.application(environ, keep)
+        if not seen.get("status", "").startswith("404 ") or environ.get("HTTP_COOKIE"):
+            return response
+        try:
+            body = b"".join(response)
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+        if NOT_FOUND_DETAIL in body and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS:
+            headers = [(n, v) for n, v in seen["headers"] if n.lower() != "content-length"]
+            if not any(n.lower() == "set-cookie" for n, _ in headers):
+                self.missing[_template_key(environ)] = (seen["status"], headers, body)
+                if environ.get("HTTP_HOST"):
+                    self.hosts.add(environ["HTTP_HOST"])
+        return [body]

@@ -194,3 +194,16 @@ def test_a_closed_account_is_refused_at_once(alice, bearer):
     user.is_active = False
     user.save()
     assert call(fast, **headers)[0].startswith("401")
+
+
+def test_a_lookup_that_finds_nothing_answers_djangos_404_once_seen(alice, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    call(fast, "@nobody")  # Django answers; the 404 is learned, the miss cached
+    services.entry_set_status(entry=alice, status="suspended")
+    call(fast, "@alice")  # the hidden entry's card, cached by Django's answer
+    for handle in ("@nobody", "@alice"):
+        before = len(started)
+        answer = call(fast, handle)
+        assert len(started) == before, "a cached 404 went through Django"
+        assert answer == call(django, handle)
+        assert answer[0] == "404 Not Found"
