@@ -30,6 +30,9 @@ import logging
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 logger = logging.getLogger(__name__)
 
 RESOLVE_PATH = "/api/v1/resolve"
@@ -39,7 +42,7 @@ _JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 # What Django says, in its problem document, for a lookup that finds nothing (or nothing
 # this caller may see); the fast path repeats Django's answer once it has seen it.
 NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
-MISSING_ANSWER = b""  # _answer's value for "answer with Django's 404", never a real body
+MISSING_ANSWER = object()  # _answer's value for "answer with Django's 404"
 
 
 class _Meta:
@@ -100,6 +103,11 @@ class ResolveFastPath:
         if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
             try:
                 body = self._answer(environ)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                logger.warning(
+                    "resolve fast path: Redis failed (%s); answering through Django", exc
+                )
+                body = None
             except Exception:
                 logger.exception("resolve fast path failed; answering through Django")
                 body = None
@@ -138,8 +146,9 @@ class ResolveFastPath:
         handle = handle.strip()
         return handle if 0 < len(handle) <= 2048 else None
 
-    def _answer(self, environ) -> bytes | None:
-        """The body of the answer, or ``None`` to let Django answer."""
+    def _answer(self, environ):
+        """The body of the answer, :data:`MISSING_ANSWER` for Django's 404, or ``None``
+        to let Django answer."""
         from django.conf import settings
 
         handle = self._eligible(environ)
