@@ -57,12 +57,12 @@ def _entry_changed(entry_id: int | None, *extra: str) -> None:
     entry, read both now and after commit."""
     from django.db import transaction
 
-    from directory.answers import invalidate
+    from directory.answers import Invalidation
 
     now = entry_deps(entry_id) | set(extra)
     invalidate_on_commit(now)
     if entry_id is not None:
-        transaction.on_commit(lambda: invalidate(entry_deps(entry_id) - now))
+        transaction.on_commit(Invalidation(lambda: entry_deps(entry_id) - now))
 
 
 def _entry_pre_save(sender, instance, raw=False, **kwargs) -> None:

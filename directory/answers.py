@@ -103,12 +103,24 @@ def invalidate(deps: Iterable[str]) -> None:
         logger.exception("answer cache: could not replace %d token(s)", len(tokens))
 
 
+class Invalidation:
+    """An on-commit callback that replaces the tokens of ``deps`` (an iterable, or a
+    function giving one, called after commit). A class, so that a test counting a
+    transaction's on-commit callbacks can tell the answer cache's apart."""
+
+    def __init__(self, deps) -> None:
+        self.deps = deps
+
+    def __call__(self) -> None:
+        invalidate(self.deps() if callable(self.deps) else self.deps)
+
+
 def invalidate_on_commit(deps: Iterable[str]) -> None:
     """Replace the tokens of ``deps`` once the current transaction commits (at once in
     autocommit); nothing happens when it rolls back."""
     frozen = frozenset(deps)
     if frozen:
-        transaction.on_commit(lambda: invalidate(frozen))
+        transaction.on_commit(Invalidation(frozen))
 
 
 def drop_all() -> None:
