@@ -31,12 +31,8 @@ class Contact(models.Model):
     to the accounts that own ``saved``.
     """
 
-    owner = models.ForeignKey(
-        "directory.Entry", on_delete=models.CASCADE, related_name="contacts"
-    )
-    saved = models.ForeignKey(
-        "directory.Entry", on_delete=models.CASCADE, related_name="saved_by"
-    )
+    owner = models.ForeignKey("directory.Entry", on_delete=models.CASCADE, related_name="contacts")
+    saved = models.ForeignKey("directory.Entry", on_delete=models.CASCADE, related_name="saved_by")
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

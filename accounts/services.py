@@ -80,7 +80,6 @@ def audit_record(
     )
 
 
-
 def user_sign_up(*, email: str, password: str, request: HttpRequest | None = None):
     """Create a person's account from an email address and a password (no phone number).
 

@@ -6,16 +6,143 @@ person, the address for anyone else. Every API view has one general rate per cli
 ``throttle_scope`` ("resolve", "search") adds that scope's rate per client and the
 ``<scope>_ip`` rate per address, whoever calls from it. They keep one client from starving
 the others; they are not a security control (see ``REST_FRAMEWORK`` in the settings).
+
+All the rates of a request are counted together by :func:`take`: on Redis in one round
+trip (a Lua script over one sorted set per counter, through the process's client,
+:func:`directory.cache.redis_client`); on another cache (the file cache of a single
+machine, the tests' local memory) with DRF's own algorithm, one counter after another.
+Both keep DRF's sliding window: a request is refused when the counter holds ``N`` requests
+younger than the period, and a refused request is not counted against that rate.
 """
 
 from __future__ import annotations
 
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+import logging
+import secrets
+import time
+
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from accounts.oauth import is_bearer_request
 
+logger = logging.getLogger(__name__)
 
-def _client(request) -> str | None:
+# KEYS: one sorted set per counter. ARGV: now, a member id unique to this request, then
+# (limit, period in seconds) per key. Returns per key -1 (counted) or the seconds until
+# the oldest request in the window leaves it (refused, not counted).
+_SCRIPT = """
+local now = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local period = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+  if redis.call('ZCARD', key) < limit then
+    redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
+    redis.call('PEXPIRE', key, math.ceil(period * 1000))
+    out[i] = '-1'
+  else
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    out[i] = tostring(tonumber(oldest[2]) + period - now)
+  end
+end
+return out
+"""
+_scripts: dict[int, object] = {}
+
+
+def _rate(scope: str) -> tuple[int, int] | None:
+    rate = SimpleRateThrottle.THROTTLE_RATES.get(scope)
+    if not rate:
+        return None
+    return SimpleRateThrottle.parse_rate(None, rate)
+
+
+def _wanted(counts: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
+    wanted = []
+    for scope, ident in counts:
+        rate = _rate(scope)
+        if rate is not None:
+            wanted.append((f"throttle_{scope}_{ident}", *rate))
+    return wanted
+
+
+def script_call(counts: list[tuple[str, str]]) -> tuple[str, list, list] | None:
+    """For a caller that pipelines its own Redis commands with the count (the resolve fast
+    path): ``(script sha, keys, args)`` to send with EVALSHA, or ``None`` when no scope of
+    ``counts`` has a rate. The script is loaded into Redis first (once per process); read
+    its answer with :func:`waits_from`."""
+    from directory.cache import redis_client
+
+    wanted = _wanted(counts)
+    if not wanted:
+        return None
+    client = redis_client()
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_SCRIPT)
+    if not getattr(script, "_worldbook_loaded", False):
+        script.sha = client.script_load(_SCRIPT)
+        script._worldbook_loaded = True
+    args: list[object] = [repr(time.time()), secrets.token_hex(8)]
+    for _key, limit, period in wanted:
+        args += [limit, period]
+    return script.sha, [cache.make_key(key) for key, _l, _p in wanted], args
+
+
+def waits_from(answers) -> float | None:
+    """The wait (as :func:`take` returns it) from the script's answer."""
+    waits = [float(answer) for answer in answers if float(answer) >= 0]
+    return max(waits) if waits else None
+
+
+def take(counts: list[tuple[str, str]]) -> float | None:
+    """Count one request against each ``(scope, ident)`` of ``counts`` whose scope has a
+    rate in ``DEFAULT_THROTTLE_RATES``.
+
+    Output: ``None`` when every rate allows it, else the seconds to wait (the longest
+    wait among the rates that refuse, DRF's :meth:`SimpleRateThrottle.wait` for each).
+    On Redis, one round trip; when Redis fails the request is let through (logged): the
+    rates are for fairness, and an answer is better than a 500.
+    """
+    wanted = _wanted(counts)
+    if not wanted:
+        return None
+    from directory.cache import redis_client
+
+    client = redis_client()
+    if client is None:
+        return _take_in_cache(wanted)
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_SCRIPT)
+    args: list[object] = [repr(time.time()), secrets.token_hex(8)]
+    for _key, limit, period in wanted:
+        args += [limit, period]
+    try:
+        answers = script(keys=[cache.make_key(key) for key, _l, _p in wanted], args=args)
+    except Exception:
+        logger.exception("throttles: Redis failed; the request is let through")
+        return None
+    return waits_from(answers)
+
+
+def _take_in_cache(wanted: list[tuple[str, int, int]]) -> float | None:
+    """DRF's SimpleRateThrottle, counter by counter, on a cache without scripts."""
+    waits = []
+    for key, limit, period in wanted:
+        now = time.time()
+        history = [t for t in cache.get(key, []) if t > now - period]
+        if len(history) >= limit:
+            waits.append(period - (now - history[-1]))
+            continue
+        history.insert(0, now)
+        cache.set(key, history, period)
+    return max(waits) if waits else None
+
+
+def client_ident(request) -> str | None:
     """``app-<id>`` of the OAuth2 application of a bearer caller, ``user-<id>`` of a
     signed-in account, ``None`` for a caller who is no one."""
     if is_bearer_request(request):
@@ -25,53 +152,37 @@ def _client(request) -> str | None:
     return None
 
 
-class ClientRateThrottle(ScopedRateThrottle):
-    """The view's scope rate (``"resolve": "600/min"``) per client: ``app-<id>``,
-    ``user-<id>``, else ``ip-<address>``."""
+class RequestRateThrottle(BaseThrottle):
+    """Every rate of an API request, counted at once by :func:`take`.
 
-    def get_cache_key(self, request, view) -> str:
-        ident = _client(request) or f"ip-{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    - ``anon`` per address, for callers who are no one (neither signed in nor a calling
+      app with a token); ``user`` per calling app or signed-in account (a
+      client-credentials app is anonymous to the contact policy, yet counted as itself
+      here, not by the address it shares with other apps);
+    - when the view names a ``throttle_scope`` and ``scoped`` is true: the scope's rate
+      per client (``app-<id>``, ``user-<id>``, else ``ip-<address>``) and ``<scope>_ip``
+      per address, whatever app or account calls from it.
+    """
 
-
-class AddressRateThrottle(ScopedRateThrottle):
-    """The rate ``<scope>_ip`` (``"resolve_ip": "1200/min"``) per client address,
-    whatever app or account calls from it. Views whose scope has no such rate pass."""
+    def __init__(self, scoped: bool = True) -> None:
+        self.scoped = scoped
+        self._wait: float | None = None
 
     def allow_request(self, request, view) -> bool:
-        scope = getattr(view, self.scope_attr, None)
-        if not scope or f"{scope}_ip" not in self.THROTTLE_RATES:
-            return True
-        self.scope = f"{scope}_ip"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return SimpleRateThrottle.allow_request(self, request, view)
+        from directory.fastpath import THROTTLE_WAIT_KEY
 
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        if THROTTLE_WAIT_KEY in request.META:
+            # The resolve fast path counted this request already (directory.fastpath).
+            self._wait = request.META[THROTTLE_WAIT_KEY]
+            return self._wait is None
+        client = client_ident(request)
+        address = self.get_ident(request)
+        counts = [("anon", address)] if client is None else [("user", client)]
+        scope = getattr(view, "throttle_scope", None)
+        if scope and self.scoped:
+            counts += [(scope, client or f"ip-{address}"), (f"{scope}_ip", address)]
+        self._wait = take(counts)
+        return self._wait is None
 
-
-class AnonRateThrottle(SimpleRateThrottle):
-    """The ``anon`` rate per address, for callers who are no one (neither signed in nor
-    a calling app with a token)."""
-
-    scope = "anon"
-
-    def get_cache_key(self, request, view) -> str | None:
-        if _client(request) is not None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class CallerRateThrottle(SimpleRateThrottle):
-    """The ``user`` rate per calling app or signed-in account. A client-credentials app
-    is anonymous to the contact policy, yet counted as itself here, not by the address
-    it shares with other apps."""
-
-    scope = "user"
-
-    def get_cache_key(self, request, view) -> str | None:
-        ident = _client(request)
-        if ident is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def wait(self) -> float | None:
+        return self._wait

@@ -125,20 +125,33 @@ def spread(runs: list[LatencySummary]) -> str:
     return f"{min(rates):.0f}–{max(rates):.0f} req/s, p99 {min(p99s):.1f}–{max(p99s):.1f} ms"
 
 
-def results_table(resolve: LatencySummary, raw: LatencySummary) -> str:
-    """A Markdown table of both runs and their ratios (resolve ÷ raw)."""
-    return "\n".join(
-        [
-            "| path | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | answers "
-            "| other work |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|",
-            _figures(resolve),
-            _figures(raw),
-            f"| resolve ÷ raw | | | {_ratio(resolve.throughput, raw.throughput)} | "
-            f"{_ratio(resolve.p50_ms, raw.p50_ms)} | {_ratio(resolve.p95_ms, raw.p95_ms)} | "
-            f"{_ratio(resolve.p99_ms, raw.p99_ms)} | | | |",
-        ]
-    )
+def results_table(
+    rows: list[LatencySummary] | LatencySummary,
+    raw: LatencySummary | None = None,
+    *,
+    ratios: list[tuple[str, LatencySummary, LatencySummary]] | None = None,
+) -> str:
+    """A Markdown table of runs and ratios between them.
+
+    Either ``results_table(resolve, raw)`` (the two runs and resolve ÷ raw) or
+    ``results_table([runs…], ratios=[(label, a, b)…])`` (each ratio a ÷ b).
+    """
+    if raw is not None:
+        rows = [rows, raw]  # type: ignore[list-item]
+        ratios = [("resolve ÷ raw", rows[0], raw)]
+    lines = [
+        "| path | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | answers "
+        "| other work |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|",
+        *(_figures(row) for row in rows),  # type: ignore[union-attr]
+    ]
+    for label, a, b in ratios or []:
+        lines.append(
+            f"| {label} | | | {_ratio(a.throughput, b.throughput)} | "
+            f"{_ratio(a.p50_ms, b.p50_ms)} | {_ratio(a.p95_ms, b.p95_ms)} | "
+            f"{_ratio(a.p99_ms, b.p99_ms)} | | | |"
+        )
+    return "\n".join(lines)
 
 
 def breakdown_table(found: Breakdown) -> str:

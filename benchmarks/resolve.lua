@@ -1,7 +1,9 @@
 -- wrk script for the resolve benchmark (benchmarks/resolve_load.py).
 --
 -- Arguments (after "--"): a file of request paths, one a line, and a seed. Each request
--- takes a path at random from the file, so the load spreads over the whole directory.
+-- takes a path at random from the file, so the load spreads over the whole directory. A
+-- line may carry, after a tab, the value of an Authorization header for that request
+-- ("Bearer <token>"): the mix of OAuth2 callers.
 -- At the end one line "WRK_RESULT {json}" reports the totals, the latency percentiles
 -- (microseconds) and how many responses had each HTTP status.
 
@@ -15,12 +17,15 @@ function setup(thread)
 end
 
 local paths = {}
+local auths = {}
 
 function init(args)
   local file = assert(io.open(args[1], "r"))
   for line in file:lines() do
     if #line > 0 then
-      paths[#paths + 1] = line
+      local path, auth = line:match("^([^\t]*)\t(.*)$")
+      paths[#paths + 1] = path or line
+      auths[#paths] = auth
     end
   end
   file:close()
@@ -31,7 +36,12 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", paths[math.random(#paths)])
+  local i = math.random(#paths)
+  local auth = auths[i]
+  if auth then
+    return wrk.format("GET", paths[i], {Authorization = auth})
+  end
+  return wrk.format("GET", paths[i])
 end
 
 function response(status, headers, body)

@@ -1,20 +1,27 @@
 """Resolve load benchmark: GET /api/v1/resolve over the real HTTP stack, against a raw
-PostgreSQL lookup of the same rows.
+PostgreSQL lookup of the same rows and, with ``--peer sydent``, against Sydent.
 
-    python benchmarks/resolve_load.py --entries 100000 --concurrency 16 --duration 30
+    python benchmarks/resolve_load.py --entries 1000000 --concurrency 16 --duration 30 \
+        --peer sydent
 
-1. Loads ``--entries`` synthetic entries (benchmarks/synthetic.py) into a dedicated
-   PostgreSQL database, created and migrated if needed; a matching load is reused.
+1. Loads ``--entries`` synthetic entries (benchmarks/bulk.py: pooled Faker data, COPY)
+   into a dedicated PostgreSQL database, created and migrated if needed; a matching load
+   is reused.
 2. Measures the baseline: ``--concurrency`` processes, each with one psycopg connection,
    running the lookup's SQL as prepared statements for ``--duration`` seconds.
 3. Starts gunicorn with ``directory.wsgi`` (deploy/gunicorn.conf.py, DEBUG off, Redis
-   for the throttle cache, throttles raised out of the way) on 127.0.0.1, warms it up,
-   and drives ``GET /api/v1/resolve?handle=…`` with wrk (or Python clients) at the same
-   concurrency for the same time, over a random mix of directory handles, verified
-   external handles and missing ones.
-4. Optionally (``--profile N``) runs N more seconds under py-spy and says where request
+   for the cache and throttles, throttles raised out of the way) on 127.0.0.1, warms it
+   up, and drives ``GET /api/v1/resolve?handle=…`` with wrk (or Python clients) at the
+   same concurrency for the same time, over a random mix of directory handles, verified
+   external handles and missing ones: once anonymously, once as a mix of OAuth2
+   bearer-token callers (``--bearer-callers`` accounts of one calling app). It counts
+   the answer cache's hits and the web workers' memory.
+4. With ``--peer sydent``: installs matrix-sydent into a virtualenv of its own
+   (``--peer-dir``), gives it one email association per entry, and drives its v1 lookup
+   with the same wrk settings (benchmarks/sydent_peer.py).
+5. Optionally (``--profile N``) runs N more seconds under py-spy and says where request
    time goes.
-5. Prints a Markdown report and records it in docs/benchmarks.md.
+6. Prints a Markdown report and records it in docs/benchmarks.md.
 
 Exit status: 0 when the run completed (whether or not the target was met), 1 on a failed
 run, 2 on bad arguments.
@@ -23,8 +30,10 @@ run, 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
+import random
 import secrets
 import shlex
 import shutil
@@ -54,11 +63,12 @@ THROTTLE_SCOPES += ("number_send", "number_send_ip")
 # Moderation (directory.moderation).
 THROTTLE_SCOPES += ("report",)
 RESOLVE_PATH = "/api/v1/resolve?handle="
+# As deploy/gunicorn.conf.py serves by default.
+DEFAULT_WORKER_CLASS = "gthread"
+DEFAULT_THREADS = 4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from benchmarks.server import default_workers
-
     parser = argparse.ArgumentParser(
         prog="resolve_load.py",
         description="Benchmark GET /api/v1/resolve against a raw PostgreSQL lookup.",
@@ -69,11 +79,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=default_workers(),
-        help="gunicorn workers (default 2 × cores + 1)",
+        default=len(os.sched_getaffinity(0)) + 1,
+        help="gunicorn workers (default cores + 1, as deploy/gunicorn.conf.py)",
     )
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--worker-class", default=DEFAULT_WORKER_CLASS, help="gunicorn worker class"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="threads per gunicorn worker"
+    )
     parser.add_argument(
         "--preload", action="store_true", help="gunicorn --preload (load the app before forking)"
     )
@@ -108,7 +122,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--reload", action="store_true", help="load again even if a load matches")
     parser.add_argument("--seed", type=int, default=1977, help="seed of the data and the mix")
-    parser.add_argument("--batch-size", type=int, default=2000, help="rows per bulk_create")
+    parser.add_argument(
+        "--bearer-callers",
+        type=int,
+        default=64,
+        help="OAuth2 bearer-token accounts of the second mix (0: anonymous mix only)",
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        choices=("sydent",),
+        default=[],
+        help="also drive this peer's lookup with the same wrk settings (Sydent's v1 lookup)",
+    )
+    parser.add_argument(
+        "--sydent-signer",
+        choices=("peer", "self"),
+        default="peer",
+        help="who signed Sydent's associations: a replication peer (Sydent signs each "
+        "answer) or Sydent itself (it answers without signing); default %(default)s",
+    )
+    parser.add_argument(
+        "--peer-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "worldbook-bench-sydent",
+        help="folder for the peer's virtualenv and database (default %(default)s)",
+    )
     parser.add_argument("--mix-size", type=int, default=20_000, help="distinct lookups to draw")
     parser.add_argument(
         "--external-share", type=float, default=0.25, help="share of verified external handles"
@@ -123,6 +162,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="HTTP load generator (auto: wrk when installed)",
     )
     parser.add_argument("--warmup", type=int, default=5, help="seconds of HTTP warm-up")
+    parser.add_argument(
+        "--no-prime",
+        dest="prime",
+        action="store_false",
+        help="do not ask for every lookup of the mix once before measuring (by default the "
+        "answer cache is primed, as in a service that has run a while)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -166,7 +212,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "duration",
         "workers",
         "threads",
-        "batch_size",
         "mix_size",
     ):
         if getattr(args, name) < 1:
@@ -199,6 +244,8 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         # Access logs would cost every request a write the benchmark is not about.
         GUNICORN_ACCESS_LOG="/dev/null",
+        # The workers count the answer cache's hits and misses for the report.
+        ANSWER_CACHE_STATS="true",
     )
     # Each API throttle scope reads its rate from THROTTLE_<SCOPE> (directory.settings).
     env.update({f"THROTTLE_{scope.upper()}": UNTHROTTLED for scope in THROTTLE_SCOPES})
@@ -250,28 +297,28 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from benchmarks import cpu, profiling, report, server, synthetic
+    from benchmarks import bulk, cpu, profiling, report, server
     from directory.models import Endpoint, Entry, Handle
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr)
 
     check_unthrottled()
     call_command("migrate", interactive=False, verbosity=0)
-    load = synthetic.ensure_loaded(
-        args.entries,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        reload=args.reload,
-        progress=not args.no_progress,
+    load = bulk.ensure_bulk_loaded(
+        args.entries, seed=args.seed, reload=args.reload, progress=not args.no_progress
     )
     if load.reused:
-        print(f"Reusing the load of {load.entries} entries.", file=sys.stderr)
+        say(f"Reusing the load of {load.entries} entries.")
     else:
-        print(f"Loaded {load.entries} entries at {load.entries_per_second:.0f}/s.", file=sys.stderr)
-    mix = synthetic.lookup_mix(
+        say(f"Loaded {load.entries} entries at {load.entries_per_second:.0f}/s.")
+    mix = bulk.sampled_mix(
         args.mix_size,
         seed=args.seed,
         external_share=args.external_share,
         missing_share=args.missing_share,
     )
+    tokens = bulk.bearer_callers(args.bearer_callers, seed=args.seed)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
@@ -279,24 +326,29 @@ def main(argv: list[str] | None = None) -> int:
     statements = drivers.RawStatements.for_tables(
         *(connection.ops.quote_name(m._meta.db_table) for m in (Entry, Handle, Endpoint))
     )
-    connections.close_all()
 
     work = Path(tempfile.mkdtemp(prefix="resolve-load-"))
     paths = [RESOLVE_PATH + quote(lookup.query, safe="@:") for lookup in mix]
     paths_file = work / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
+    bearer_file = work / "bearer.txt"
+    if tokens:
+        rng = random.Random(args.seed)
+        bearer_file.write_text("".join(f"{path}\tBearer {rng.choice(tokens)}\n" for path in paths))
+
+    peer = None
+    if "sydent" in args.peer:
+        peer = prepare_sydent(args, work, say)
+    connections.close_all()
 
     # Other work on the machine competes for the same cores. Optionally wait for it to
     # calm down (bounded); in any case account for the CPU time of every measured window.
     def quiet() -> None:
         if args.wait_quiet > 0:
-            cpu.wait_until_quiet(
-                threshold=args.quiet_below / 100,
-                timeout=args.wait_quiet,
-                say=lambda text: print(text, file=sys.stderr),
-            )
+            cpu.wait_until_quiet(threshold=args.quiet_below / 100, timeout=args.wait_quiet, say=say)
 
     watcher = psycopg.connect(dsn, autocommit=True)
+    # Sydent runs as a child of this process, so it counts as the benchmark's own.
     account = cpu.CpuAccount(
         cpu.own_processes(
             lambda: database_backends(watcher), lambda: local_redis_pid(args.redis_url)
@@ -305,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def baseline() -> drivers.LatencySummary:
         quiet()
-        print(f"Baseline: {args.concurrency} raw clients for {args.duration} s …", file=sys.stderr)
+        say(f"Baseline: {args.concurrency} raw clients for {args.duration} s …")
         return drivers.run_raw_clients(
             dsn,
             statements,
@@ -317,29 +369,49 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and drivers.wrk_available())
+    if (tokens or peer) and not use_wrk:
+        raise RuntimeError("the bearer mix and --peer need wrk (apt-get install wrk)")
 
-    def drive(base_url: str, seconds: int, account=None) -> drivers.LatencySummary:
+    def drive(base_url: str, seconds: int, account=None, file=paths_file, label=None):
         if use_wrk:
-            return drivers.run_wrk(
+            summary = drivers.run_wrk(
                 base_url,
-                paths_file,
+                file,
                 clients=args.concurrency,
                 duration=seconds,
                 threads=len(os.sched_getaffinity(0)),
                 seed=args.seed,
                 account=account,
             )
-        return drivers.run_http_clients(
-            base_url,
-            paths,
-            clients=args.concurrency,
-            duration=seconds,
-            seed=args.seed,
-            account=account,
-        )
+        else:
+            summary = drivers.run_http_clients(
+                base_url,
+                paths,
+                clients=args.concurrency,
+                duration=seconds,
+                seed=args.seed,
+                account=account,
+            )
+        return dataclasses.replace(summary, label=label) if label else summary
+
+    def measured(base_url: str, file: Path, label: str):
+        quiet()
+        say(f"{label}: {args.concurrency} clients for {args.duration} s …")
+        before = answer_stats()
+        summary = drive(base_url, args.duration, account, file=file, label=label)
+        after = answer_stats()
+        if "429" in summary.outcomes:
+            raise RuntimeError(
+                f"{summary.outcomes['429']} requests were throttled (429): the "
+                "figures would measure the throttle; see check_unthrottled"
+            )
+        return summary, {k: after[k] - before[k] for k in after}
 
     found_profile = None
     first_found = next(lookup for lookup in mix if lookup.found)
+    raws, anons, bearers, peers = [], [], [], []
+    anon_stats, bearer_stats = [], []
+    memory = None
     with server.gunicorn(
         env,
         workers=args.workers,
@@ -351,22 +423,30 @@ def main(argv: list[str] | None = None) -> int:
         extra=gunicorn_flags(args),
     ) as running:
         check_answers(running.base_url, mix[:200])
-        print(f"HTTP: warming up for {args.warmup} s …", file=sys.stderr)
+        if tokens:
+            check_answers(running.base_url, mix[:20], token=tokens[0])
+        if args.prime:
+            say(f"HTTP: priming the answer cache with the {len(set(paths))} lookups of the mix …")
+            prime(running.base_url, sorted(set(paths)), clients=args.concurrency)
+        say(f"HTTP: warming up for {args.warmup} s …")
         drive(running.base_url, args.warmup)
-        # Baseline and HTTP alternate, so drift in the machine's speed touches both.
-        raws, resolves = [], []
+        if tokens:
+            drive(running.base_url, args.warmup, file=bearer_file)
+        # Baseline, HTTP and the peer alternate, so drift in the machine's speed touches all.
         for _ in range(args.repeat):
             raws.append(baseline())
-            quiet()
-            print(f"HTTP: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
-            resolves.append(drive(running.base_url, args.duration, account))
-            if "429" in resolves[-1].outcomes:
-                raise RuntimeError(
-                    f"{resolves[-1].outcomes['429']} requests were throttled (429): the "
-                    "figures would measure the throttle; see check_unthrottled"
-                )
+            summary, stats = measured(running.base_url, paths_file, "resolve, anonymous (wrk)")
+            anons.append(summary)
+            anon_stats.append(stats)
+            if tokens:
+                summary, stats = measured(running.base_url, bearer_file, "resolve, bearer (wrk)")
+                bearers.append(summary)
+                bearer_stats.append(stats)
+            if peer is not None:
+                peers.append(run_sydent(args, peer, drive, measured_account=account))
+        memory = worker_memory(running.pid)
         if args.profile:
-            print(f"Profiling for {args.profile} s …", file=sys.stderr)
+            say(f"Profiling for {args.profile} s …")
             collapsed = work / "profile.txt"
             with profiling.record(running.pid, collapsed, duration=args.profile):
                 drive(running.base_url, args.profile)
@@ -381,16 +461,19 @@ def main(argv: list[str] | None = None) -> int:
         python=platform.python_version(),
         postgresql=pg_version,
         redis=redis_version(args.redis_url),
-        software=software_versions(use_wrk),
+        software=software_versions(use_wrk)
+        + (f", Sydent {peer['version']}" if peer is not None else ""),
         commit=report.git_commit(REPO_ROOT),
     )
-    body = render_body(args, load, resolves, raws, found_profile)
+    runs = Runs(raws, anons, bearers, peers, anon_stats, bearer_stats, memory, peer)
+    body = render_body(args, load, runs, found_profile)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
         + (f" × {args.repeat}" if args.repeat > 1 else "")
         + "".join(f", {change}" for change in args.variant)
         + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
+        + "".join(f", peer {name}" for name in args.peer)
     )
     block = report.run_block(
         command=command_line(argv), machine=machine, when=report.now(), title=title, body=body
@@ -398,10 +481,151 @@ def main(argv: list[str] | None = None) -> int:
     print(block)
     if not args.no_docs:
         report.record_run(args.docs, block)
-        print(f"Recorded in {args.docs}.", file=sys.stderr)
+        say(f"Recorded in {args.docs}.")
     # The path list, the server log and the profile stay behind only when a run fails.
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+@dataclasses.dataclass
+class Runs:
+    """Every measured window of a run, and what was counted beside them."""
+
+    raws: list
+    anons: list
+    bearers: list
+    peers: list
+    anon_stats: list
+    bearer_stats: list
+    memory: dict | None
+    peer: dict | None
+
+
+def prime(base_url: str, paths: list[str], *, clients: int) -> None:
+    """Ask for every path once, ``clients`` at a time: the answer cache then holds the
+    mix, as a running service holds the lookups its callers repeat."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        with ThreadPoolExecutor(clients) as pool:
+            for _response in pool.map(client.get, paths):
+                pass
+
+
+def answer_stats() -> dict[str, int]:
+    """The answer cache's hit and miss totals (the server counts with ANSWER_CACHE_STATS)."""
+    from directory.answers import read_stats
+
+    return read_stats()
+
+
+def worker_memory(master_pid: int) -> dict[str, float]:
+    """Resident memory (MiB) of gunicorn's workers: each, and their sum."""
+    sizes = []
+    for child in _children(master_pid):
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return {"workers": len(sizes), "each_max": max(sizes, default=0), "total": sum(sizes)}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(part) for part in text.split()]
+
+
+def prepare_sydent(args: argparse.Namespace, work: Path, say) -> dict:
+    """Install Sydent, load its associations (one per entry), write its lookup mix."""
+    from benchmarks import bulk, server, sydent_peer
+
+    folder = args.peer_dir.resolve()
+    version = sydent_peer.ensure_installed(folder, say=say)
+    rng = random.Random(args.seed)
+    sample: list[str] = []
+    seen = 0
+
+    def stream():
+        nonlocal seen
+        for address, mxid in bulk.sydent_associations(args.seed):
+            seen += 1
+            if len(sample) < args.mix_size:
+                sample.append(address)
+            else:
+                slot = rng.randrange(seen)
+                if slot < args.mix_size:
+                    sample[slot] = address
+            yield address, mxid
+
+    ports = (server.free_port(), server.free_port())
+    marker = f"{args.entries}:{args.seed}:{args.sydent_signer}"
+    stamp = folder / "associations.loaded"
+    if stamp.exists() and stamp.read_text() == marker and (folder / "sydent.db").exists():
+        for _pair in stream():
+            pass
+        seconds = 0.0
+    else:
+        seconds = sydent_peer.ensure_associations(
+            folder,
+            stream(),
+            count=args.entries,
+            marker=marker,
+            ports=ports,
+            log=work / "sydent.log",
+            signer=args.sydent_signer,
+            say=say,
+        )
+    lookups = bulk.sydent_mix(
+        sample, args.mix_size, seed=args.seed, missing_share=args.missing_share
+    )
+    paths_file = work / "sydent-paths.txt"
+    paths_file.write_text(
+        "".join(sydent_peer.LOOKUP_PATH + quote(address, safe="@") + "\n" for address, _ in lookups)
+    )
+    return {
+        "folder": folder,
+        "signer": args.sydent_signer,
+        "version": version,
+        "paths": paths_file,
+        "lookups": lookups,
+        "load_seconds": seconds,
+        "log": work / "sydent.log",
+    }
+
+
+def run_sydent(args, peer: dict, drive, *, measured_account):
+    """Start Sydent, check a sample of its answers, warm it up and measure it."""
+    import httpx
+
+    from benchmarks import server, sydent_peer
+
+    ports = (server.free_port(), server.free_port())
+    with sydent_peer.running(peer["folder"], *ports, log=peer["log"]) as base_url:
+        wrong = 0
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            for address, found in peer["lookups"][:200]:
+                body = client.get(sydent_peer.LOOKUP_PATH + quote(address, safe="@")).json()
+                wrong += bool(body.get("mxid")) != found
+        if wrong:
+            raise RuntimeError(f"Sydent answered {wrong} of 200 check lookups wrongly")
+        drive(base_url, args.warmup, file=peer["paths"])
+        print(f"Sydent: {args.concurrency} clients for {args.duration} s …", file=sys.stderr)
+        summary = drive(
+            base_url,
+            args.duration,
+            measured_account,
+            file=peer["paths"],
+            label="Sydent v1 lookup (wrk)",
+        )
+    return summary
 
 
 def check_unthrottled() -> None:
@@ -426,13 +650,15 @@ def gunicorn_flags(args: argparse.Namespace) -> list[str]:
     return flags
 
 
-def check_answers(base_url: str, lookups) -> None:
+def check_answers(base_url: str, lookups, token: str | None = None) -> None:
     """Fail before measuring when resolve does not answer as the data says it must:
-    200 for an active entry, 404 for a missing or suspended one."""
+    200 for an active entry, 404 for a missing or suspended one (as a bearer caller
+    when ``token`` is given)."""
     import httpx
 
     wrong = []
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         for lookup in lookups:
             status = client.get(RESOLVE_PATH + quote(lookup.query, safe="@:")).status_code
             if status != (200 if lookup.found else 404):
@@ -444,23 +670,71 @@ def check_answers(base_url: str, lookups) -> None:
         )
 
 
-def render_body(args, load, resolves, raws, found_profile) -> str:
-    """The run's figures in Markdown: the table, the target, the load, the server."""
+def render_body(args, load, runs: Runs, found_profile) -> str:
+    """The run's figures in Markdown: the table, the targets, the cache, the load, the
+    server."""
     from benchmarks import report
 
-    resolve, raw = report.median_run(resolves), report.median_run(raws)
-    met = resolve.p99_ms < args.target_p99_ms
-    lines = [report.results_table(resolve, raw), ""]
+    anon, raw = report.median_run(runs.anons), report.median_run(runs.raws)
+    bearer = report.median_run(runs.bearers) if runs.bearers else None
+    sydent = report.median_run(runs.peers) if runs.peers else None
+    rows = [anon] + ([bearer] if bearer else []) + [raw] + ([sydent] if sydent else [])
+    lines = [report.results_table(rows, ratios=ratio_rows(anon, bearer, raw, sydent)), ""]
     if args.repeat > 1:
+        spreads = [f"resolve {report.spread(runs.anons)}", f"raw {report.spread(runs.raws)}"]
+        if runs.bearers:
+            spreads.append(f"bearer {report.spread(runs.bearers)}")
+        if runs.peers:
+            spreads.append(f"Sydent {report.spread(runs.peers)}")
         lines += [
-            f"Measured {args.repeat} times, baseline and HTTP alternating; each row is the "
-            f"median run by throughput. Over the {args.repeat} runs: resolve "
-            f"{report.spread(resolves)}; raw {report.spread(raws)}.",
+            f"Measured {args.repeat} times, baseline, HTTP and peer alternating; each row is "
+            f"the median run by throughput. Over the {args.repeat} runs: "
+            + "; ".join(spreads)
+            + ".",
             "",
         ]
+    met = anon.p99_ms <= args.target_p99_ms
+    lines.append(
+        f"Target (p99 at most {args.target_p99_ms:g} ms at {args.concurrency} clients, "
+        f"anonymous mix): **{'met' if met else 'missed'}** (p99 {anon.p99_ms:.1f} ms)."
+    )
+    if sydent is not None:
+        ratio = anon.throughput / sydent.throughput if sydent.throughput else 0.0
+        lines.append(
+            "Target (resolve req/s at least 1.5 × Sydent's): "
+            f"**{'met' if ratio >= 1.5 else 'missed'}** ({ratio:.2f} ×)."
+        )
+    if bearer is not None:
+        gap = 1 - bearer.throughput / anon.throughput if anon.throughput else 1.0
+        lines.append(
+            f"Target (bearer mix within 30 % of the anonymous one): "
+            f"**{'met' if gap <= 0.30 else 'missed'}** ({gap:.0%} fewer req/s, p99 "
+            f"{bearer.p99_ms:.1f} against {anon.p99_ms:.1f} ms)."
+        )
+    lines.append("")
+    lines.append(
+        "Answer cache: "
+        + "; ".join(
+            f"{name} mix {hit_rate(stats)}"
+            for name, stats in (("anonymous", runs.anon_stats), ("bearer", runs.bearer_stats))
+            if stats
+        )
+        + " (hits ÷ lookups in the measured windows, counted by the workers in batches of "
+        "200"
+        + (
+            "; the cache was primed with one request for each lookup of the mix before "
+            "the warm-up)."
+            if args.prime
+            else "; the cache was not primed)."
+        )
+    )
+    if runs.memory:
+        lines.append(
+            f"Web workers' memory after the runs: {runs.memory['workers']} workers, "
+            f"{runs.memory['total']:.0f} MiB resident in all, at most "
+            f"{runs.memory['each_max']:.0f} MiB each."
+        )
     lines += [
-        f"Target (p99 under {args.target_p99_ms:g} ms at {args.concurrency} clients): "
-        f"**{'met' if met else 'missed'}** (p99 {resolve.p99_ms:.1f} ms).",
         "",
         (
             f"Data: {load.entries} entries, {load.handles} external handles, "
@@ -468,21 +742,43 @@ def render_body(args, load, resolves, raws, found_profile) -> str:
             + (
                 "an existing load was reused."
                 if load.reused
-                else f"loaded in {load.seconds:.0f} s ({load.entries_per_second:.0f} entries/s)."
+                else f"loaded with COPY in {load.seconds:.0f} s "
+                f"({load.entries_per_second:.0f} entries/s)."
             )
         ),
         f"Mix: {args.mix_size} distinct lookups, {args.external_share:.0%} verified external "
-        f"handles, {args.missing_share:.0%} missing, the rest directory handles.",
+        f"handles, {args.missing_share:.0%} missing, the rest directory handles; the bearer "
+        f"mix sends the same lookups, each with the token of one of {args.bearer_callers} "
+        "accounts of one calling app (half of them verified callers).",
         f"Server: gunicorn, {args.workers} {args.worker_class} workers × {args.threads} "
         f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
-        "throttle cache, throttles raised out of the way; clients and server share the "
-        "machine."
+        "cache (answers, throttles), throttles raised out of the way; clients and server "
+        "share the machine."
         + (f" gunicorn flags: `{' '.join(gunicorn_flags(args))}`." if gunicorn_flags(args) else ""),
         *(f"Variant: **{name}**: {VARIANTS[name]}." for name in args.variant),
-        '"Other work" is the share of all the machine\'s CPU time that went to processes '
-        "outside the benchmark (not its clients, server, database backends or Redis) "
-        "during the measured window.",
     ]
+    if runs.peer is not None:
+        lines.append(
+            f"Peer: Sydent {runs.peer['version']} (Twisted, SQLite, one process) on 127.0.0.1, "
+            f"{args.entries} email associations "
+            + (
+                "signed by a replication peer (Sydent signs each answer as itself)"
+                if runs.peer["signer"] == "peer"
+                else "signed with its own key (answered without signing)"
+            )
+            + (
+                f" (loaded in {runs.peer['load_seconds']:.0f} s)"
+                if runs.peer["load_seconds"]
+                else " (an existing load)"
+            )
+            + f"; {args.mix_size} lookups of `/_matrix/identity/api/v1/lookup?medium=email`, "
+            f"{args.missing_share:.0%} unknown addresses; same wrk settings."
+        )
+    lines.append(
+        '"Other work" is the share of all the machine\'s CPU time that went to processes '
+        "outside the benchmark (not its clients, server, peer, database backends or Redis) "
+        "during the measured window."
+    )
     if found_profile is not None:
         lines += [
             "",
@@ -491,6 +787,22 @@ def render_body(args, load, resolves, raws, found_profile) -> str:
             report.breakdown_table(found_profile),
         ]
     return "\n".join(lines)
+
+
+def hit_rate(stats: list[dict[str, int]]) -> str:
+    hits = sum(s["hit"] for s in stats)
+    total = hits + sum(s["miss"] for s in stats)
+    return f"{hits / total:.1%} hits of {total}" if total else "not counted"
+
+
+def ratio_rows(anon, bearer, raw, sydent) -> list[tuple[str, object, object]]:
+    """The ratios under the table: ``(label, numerator, denominator)``."""
+    rows = [("resolve ÷ raw", anon, raw)]
+    if sydent is not None:
+        rows.append(("resolve ÷ Sydent", anon, sydent))
+    if bearer is not None:
+        rows.append(("bearer ÷ anonymous", bearer, anon))
+    return rows
 
 
 def config_name(path: Path) -> str:

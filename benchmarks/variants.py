@@ -2,8 +2,8 @@
 each one means."""
 
 VARIANTS = {
-    "one-throttle": "only the per-client scope throttle (the view's own rate), not the "
-    "general per-client and per-address throttles",
+    "no-answer-cache": "no answer cache: every answer computed from the database "
+    "(ANSWER_CACHE off)",
     "no-throttles": "no DRF throttles at all",
     "no-health-checks": "no SELECT 1 health check of the database connection per request",
 }

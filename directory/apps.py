@@ -7,5 +7,7 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the directory's system checks."""
-        from directory import checks  # noqa: F401
+        """Register the directory's system checks and the answer cache's signals."""
+        from directory import answer_signals, checks  # noqa: F401
+
+        answer_signals.connect()

@@ -71,9 +71,7 @@ class Forbidden(WorldbookError):
     title = "Forbidden"
 
 
-def problem(
-    status_code: int, title: str, detail: str, slug: str, **extra: Any
-) -> dict[str, Any]:
+def problem(status_code: int, title: str, detail: str, slug: str, **extra: Any) -> dict[str, Any]:
     """Build an RFC 9457 problem document (a dict ready to serialize as JSON)."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,

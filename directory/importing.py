@@ -113,8 +113,7 @@ class ImportReport:
             f"updated + {self.unchanged} unchanged + {self.skipped} skipped",
             f"Cards read: {self.cards_read} ({self.cards_found} found less {unreadable} "
             "that cannot be read)",
-            f"Entries: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged",
+            f"Entries: {self.created} created, {self.updated} updated, {self.unchanged} unchanged",
             f"Cards skipped: {self.skipped}",
         ]
         lines += [f"  {n:>5}  {reason}" for reason, n in self.cards_skipped.most_common()]
@@ -230,9 +229,7 @@ def apply_plan(plan: CardPlan) -> str:
     transaction rolled back, so a failed card leaves no row behind.
     """
     with transaction.atomic():
-        entry = (
-            Entry.objects.select_for_update().filter(import_key=plan.import_key).first()
-        )
+        entry = Entry.objects.select_for_update().filter(import_key=plan.import_key).first()
         if entry is None:
             entry = _create_entry(plan)
             _sync_entry(entry, plan)
@@ -392,4 +389,3 @@ def validate_region(region: str | None) -> str | None:
             f"{region!r} is not a region code phone numbers can be read in (such as US or IT)."
         )
     return upper
-

@@ -459,7 +459,15 @@ def _has_vanity(text: str) -> bool:
 # Domains and hosts
 
 _RESERVED_ATPROTO_TLDS = {
-    "alt", "arpa", "example", "internal", "invalid", "local", "localhost", "onion", "test",
+    "alt",
+    "arpa",
+    "example",
+    "internal",
+    "invalid",
+    "local",
+    "localhost",
+    "onion",
+    "test",
 }
 
 
@@ -582,7 +590,9 @@ def _fediverse(raw: str) -> CanonicalHandle:
         parts = _urlsplit(text)
         path = parts.path.strip("/")
         if not parts.hostname or not path.startswith("@") or "/" in path:
-            raise NormalizationError(f"{raw!r} is not a fediverse profile URL (https://host/@user).")
+            raise NormalizationError(
+                f"{raw!r} is not a fediverse profile URL (https://host/@user)."
+            )
         text = f"{path[1:]}@{parts.hostname}"
     text = text.lstrip("@")
     user, host = _split_at(text, "a fediverse account")
@@ -600,7 +610,7 @@ def _fediverse(raw: str) -> CanonicalHandle:
 def _matrix(raw: str) -> CanonicalHandle:
     text = raw.strip()
     if text.startswith("https://matrix.to/#/"):
-        text = unquote(text[len("https://matrix.to/#/"):]).split("?", 1)[0]
+        text = unquote(text[len("https://matrix.to/#/") :]).split("?", 1)[0]
     elif text.lower().startswith("matrix:u/"):
         text = "@" + unquote(text[9:]).split("?", 1)[0]
     if not text.startswith("@") or ":" not in text:
@@ -684,7 +694,7 @@ def _username(kind: str, prefixes: tuple[str, ...]):
         text = raw.strip()
         for prefix in prefixes:
             if text.lower().startswith(prefix):
-                text = text[len(prefix):].split("/", 1)[0].split("?", 1)[0]
+                text = text[len(prefix) :].split("/", 1)[0].split("?", 1)[0]
                 break
         text = text.lstrip("@")
         if not _USERNAME[kind].match(text):
@@ -700,7 +710,7 @@ def _phone_account(kind: str):
         text = raw.strip()
         for prefix in ("https://wa.me/", "https://signal.me/#p/", "whatsapp:", "signal:"):
             if text.lower().startswith(prefix):
-                text = text[len(prefix):]
+                text = text[len(prefix) :]
         if kind == HandleKind.SIGNAL and not text.lstrip("+").replace(" ", "").isdigit():
             # Signal usernames: nickname.NN
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{2,31}\.\d{2,9}$", text):
@@ -1087,5 +1097,5 @@ def endpoint_href(uri: str) -> str:
     every Matrix client handles; other URIs are returned unchanged.
     """
     if uri.startswith("matrix:u/"):
-        return "https://matrix.to/#/@" + uri[len("matrix:u/"):]
+        return "https://matrix.to/#/@" + uri[len("matrix:u/") :]
     return uri

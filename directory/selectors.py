@@ -32,10 +32,17 @@ def entry_get_by_handle(handle: str, *, caller=None) -> Entry:
         canonical = normalize_directory_handle(handle).canonical
     except ValueError:
         raise NotFound("No entry answers to that handle.") from None
-    entry = _with_related(Entry.objects.filter(handle_canonical=canonical)).first()
+    entry = entry_with_related(canonical)
     if not entry_visible_to(entry, caller):
         raise NotFound("No entry answers to that handle.")
     return entry
+
+
+def entry_with_related(canonical: str) -> Entry | None:
+    """The entry whose ``handle_canonical`` is ``canonical``, handles and endpoints
+    prefetched, whatever its status; ``None`` when there is none. No policy check: the
+    caller decides who may see it."""
+    return _with_related(Entry.objects.filter(handle_canonical=canonical)).first()
 
 
 def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
@@ -50,6 +57,13 @@ def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:
     :class:`NormalizationError` for unreadable input.
     """
     parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
+    return resolve_parsed(parsed, caller)
+
+
+def resolve_parsed(parsed, caller) -> tuple[Entry, str]:
+    """:func:`entry_resolve` for a query already read by
+    :func:`directory.normalization.parse_lookup` (a ``LookupQuery``): same output, same
+    errors (:class:`NotFound`)."""
     # A bare dotted name (``example.org``) may be a directory handle or a domain: the
     # verified domain answers first, so nobody can take over a proved domain by naming a
     # directory handle after it.

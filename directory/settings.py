@@ -157,9 +157,16 @@ REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache with one client per process (directory/cache.py).
+            "BACKEND": "directory.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "worldbook",
+            # A Redis that does not answer fails fast: answers are then computed from the
+            # database and the throttles let requests through (directory.answers).
+            "OPTIONS": {
+                "socket_connect_timeout": envint("REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
+                "socket_timeout": envint("REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
+            },
         }
     }
 else:
@@ -171,6 +178,14 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# The answer cache (directory/answers.py): resolve, entry reads and WebFinger answered from
+# the cache above, dropped on commit of every write that changes an answer.
+ANSWER_CACHE = envbool("ANSWER_CACHE", True)
+# Seconds a cached answer is kept at most (it is dropped at once when its data changes).
+ANSWER_CACHE_SECONDS = envint("ANSWER_CACHE_SECONDS", 86400, minimum=1)
+# Count answer-cache hits and misses in the cache (the benchmark reads them).
+ANSWER_CACHE_STATS = envbool("ANSWER_CACHE_STATS", False)
 
 # Celery. With no broker configured, a file-system broker under VAR_DIR needs no server
 # and still runs a real worker and beat. It names its host, which the folders ignore, so that
@@ -252,12 +267,8 @@ REST_FRAMEWORK = {
     # control: counters live in the cache, reset with it and key on an address a client
     # can change, so a limit that must hold against an attacker is kept in the database.
     # Views name their scope with ``throttle_scope`` ("resolve", "search").
-    "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttling.AnonRateThrottle",
-        "accounts.throttling.CallerRateThrottle",
-        "accounts.throttling.ClientRateThrottle",
-        "accounts.throttling.AddressRateThrottle",
-    ],
+    # All of a request's rates are counted at once, in one Redis round trip.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.RequestRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": envrate("THROTTLE_ANON", "600/min"),
         "user": envrate("THROTTLE_USER", "1200/min"),
@@ -466,9 +477,7 @@ NUMBER_HASH_KEYS = parse_hash_keys(
 )
 # The SMS gateway that carries proof-of-ownership codes (a dotted path, like EMAIL_BACKEND;
 # a system check, run by `manage.py check` and `migrate`, refuses one that names no backend).
-NUMBER_SMS_BACKEND = envstr(
-    "NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend"
-)
+NUMBER_SMS_BACKEND = envstr("NUMBER_SMS_BACKEND", "directory.numbers.sms.console.ConsoleSmsBackend")
 NUMBER_SMS_FILE_PATH = envstr("NUMBER_SMS_FILE_PATH", str(VAR_DIR / "sms"))
 NUMBER_SMS_TWILIO_BASE_URL = envstr("NUMBER_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
 if not NUMBER_SMS_TWILIO_BASE_URL.startswith("https://"):

@@ -58,8 +58,18 @@ LABEL_MAX = 64
 
 # TYPE values that say what a number or address is for, shown as the endpoint's label.
 _LABEL_TYPES = (
-    "home", "work", "cell", "mobile", "iphone", "main", "car", "pager", "other",
-    "personal", "business", "school",
+    "home",
+    "work",
+    "cell",
+    "mobile",
+    "iphone",
+    "main",
+    "car",
+    "pager",
+    "other",
+    "personal",
+    "business",
+    "school",
 )
 # TYPE values that are not a service name when they appear on IMPP.
 _NOT_A_SERVICE = frozenset(
@@ -113,8 +123,13 @@ _SOCIAL_KINDS = {
 }
 # Scripts a directory handle keeps rather than transliterates (see handle_base_for).
 _SCRIPTS_KEPT = frozenset(
-    {disarm.Script.HAN, disarm.Script.ARABIC, disarm.Script.HEBREW, disarm.Script.SYRIAC,
-     disarm.Script.THAANA}
+    {
+        disarm.Script.HAN,
+        disarm.Script.ARABIC,
+        disarm.Script.HEBREW,
+        disarm.Script.SYRIAC,
+        disarm.Script.THAANA,
+    }
 )
 # Properties that change on every export without changing the card.
 _NOT_CONTENT = frozenset({"REV", "PRODID", "X-ABLABEL"})
@@ -447,7 +462,7 @@ class _Planner:
             self.skip(prop, f"Worldbook has no handle kind for {service}")
             return
         if kind == HandleKind.MATRIX and value.lower().startswith("matrix:") and "u/" not in value:
-            value = value[len("matrix:"):]
+            value = value[len("matrix:") :]
         if kind == HandleKind.MATRIX and not value.startswith(("@", "https://", "matrix:")):
             # Nextcloud and others store a Matrix ID typed as user@server, the form
             # people write for every other service; the Matrix form is @user:server.

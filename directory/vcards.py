@@ -482,7 +482,7 @@ def _split_head(line: str) -> tuple[str, str] | None:
         if ch == '"':
             quoted = not quoted
         elif ch == ":" and not quoted:
-            return line[:index], line[index + 1:]
+            return line[:index], line[index + 1 :]
     return None
 
 
@@ -580,9 +580,7 @@ def _decode_quoted_printable(
 
 def _is_binary(head: str) -> bool:
     name = _HEAD_NAME.match(head)
-    return bool(
-        (name and name.group(1).upper() in BINARY_PROPERTIES) or _HEAD_BASE64.search(head)
-    )
+    return bool((name and name.group(1).upper() in BINARY_PROPERTIES) or _HEAD_BASE64.search(head))
 
 
 def parse_card(block: CardBlock) -> VCard:

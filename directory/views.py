@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
 from accounts.models import Contact
+from directory.answers import webfinger_answer
 from directory.display import (
     endpoint_display,
     entry_api_url,
@@ -40,7 +41,6 @@ from directory.webfinger import (
     MalformedResource,
     endpoint_property,
     endpoint_rel,
-    entry_jrd,
     resource_handle,
 )
 
@@ -232,7 +232,7 @@ def webfinger(request: HttpRequest) -> HttpResponse:
     """
     try:
         handle = resource_handle(request.GET.get("resource"))
-        entry = entry_get_by_handle(handle, caller=None)
+        jrd = webfinger_answer(handle)  # entry_jrd(entry) through the answer cache
     except MalformedResource as exc:
         return _problem_json(400, "Bad request", exc.detail, "bad-request", cors=True)
     except NotFound:
@@ -243,7 +243,10 @@ def webfinger(request: HttpRequest) -> HttpResponse:
             "not-found",
             cors=True,
         )
-    body = entry_jrd(entry, rels=request.GET.getlist("rel"))
+    rels = set(request.GET.getlist("rel"))
+    if rels:
+        jrd = {**jrd, "links": [link for link in jrd["links"] if link["rel"] in rels]}
+    body = jrd
     response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type=JRD_CONTENT_TYPE)
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -50,9 +50,7 @@ class CountingHasher(MD5PasswordHasher):
         return super().encode(password, salt)
 
 
-def test_it_answers_429_to_an_address_that_keeps_sending_wrong_credentials(
-    client, alice, settings
-):
+def test_it_answers_429_to_an_address_that_keeps_sending_wrong_credentials(client, alice, settings):
     settings.BASIC_AUTH_FAILURES_PER_IP = "5/10min"
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
     CountingHasher.hashed = 0
@@ -65,9 +63,7 @@ def test_it_answers_429_to_an_address_that_keeps_sending_wrong_credentials(
         for n in range(8)
     ]
     hashed_by_failures = CountingHasher.hashed
-    refused = client.get(
-        "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **attacker
-    )
+    refused = client.get("/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **attacker)
     other = client.get(
         "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), REMOTE_ADDR="198.51.100.7"
     )

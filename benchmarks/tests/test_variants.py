@@ -15,6 +15,7 @@ READ = (
     "import json; from django.conf import settings; print(json.dumps({"
     "'throttles': settings.REST_FRAMEWORK['DEFAULT_THROTTLE_CLASSES'],"
     "'health': settings.DATABASES['default'].get('CONN_HEALTH_CHECKS'),"
+    "'answers': settings.ANSWER_CACHE,"
     "'rates': settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']}))"
 )
 
@@ -36,11 +37,12 @@ def _settings(variants: str, tmp_path, module="benchmarks.variant_settings"):
 def test_it_changes_only_what_the_variant_names(tmp_path):
     deployed = json.loads(_settings("", tmp_path, module="directory.settings").stdout)
     unchanged = json.loads(_settings("", tmp_path).stdout)
-    scoped = json.loads(_settings("one-throttle,no-health-checks", tmp_path).stdout)
+    scoped = json.loads(_settings("no-answer-cache,no-health-checks", tmp_path).stdout)
     bare = json.loads(_settings("no-throttles", tmp_path).stdout)
 
     assert unchanged == deployed
-    assert scoped["throttles"] == ["accounts.throttling.ClientRateThrottle"]
+    assert scoped["throttles"] == deployed["throttles"]
+    assert scoped["answers"] is False and deployed["answers"] is True
     assert scoped["health"] is False and deployed["health"] is True
     assert scoped["rates"] == deployed["rates"]
     assert bare["throttles"] == [] and bare["health"] is True

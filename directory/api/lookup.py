@@ -20,6 +20,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.oauth import LOOKUP
+from directory.answers import entry_answer, resolve_answer
 from directory.api.schema import ENTRY_HANDLE, RETRY_AFTER, problem_responses
 from directory.api.serializers import EndpointSerializer, EntrySerializer, HandleSerializer
 from directory.display import handles_for
@@ -50,6 +51,15 @@ def errors_on(field: str, *kinds: type[WorldbookError]):
         if not exc.errors:
             exc.errors = {field: [exc.detail]}
         raise
+
+
+def _plain_query(value: str | None) -> str | None:
+    """``value`` stripped, when :class:`ResolveApi.InputSerializer` would take it as it
+    is (a non-blank string within the length limit, no NUL); else ``None``."""
+    if value is None or "\x00" in value:
+        return None
+    value = value.strip()
+    return value if 0 < len(value) <= HANDLE_QUERY_MAX else None
 
 
 def entry_card(entry: Entry, caller) -> dict:
@@ -168,10 +178,16 @@ class ResolveApi(APIView):
         ],
     )
     def get(self, request: Request, version: str) -> Response:
-        query = ResolveApi.InputSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        handle = _plain_query(request.query_params.get("handle"))
+        if handle is None:  # missing or unusual: the serializer says what is wrong
+            query = ResolveApi.InputSerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            handle = query.validated_data["handle"]
         with errors_on("handle"):
-            entry, matched = entry_resolve(query.validated_data["handle"], caller=request.user)
+            answer = resolve_answer(handle, request.user)
+            if answer is not None:
+                return Response(answer)
+            entry, matched = entry_resolve(handle, caller=request.user)
         card = {**entry_card(entry, request.user), "matched": matched}
         return Response(ResolveApi.OutputSerializer(card).data)
 
@@ -198,6 +214,9 @@ class EntryDetailApi(APIView):
         ],
     )
     def get(self, request: Request, version: str, handle: str) -> Response:
+        answer = entry_answer(handle, request.user)
+        if answer is not None:
+            return Response(answer)
         entry = entry_get_by_handle(handle, caller=request.user)
         return Response(EntryCardSerializer(entry_card(entry, request.user)).data)
 

@@ -19,7 +19,7 @@ _PROBLEMS = {
     401: (
         "Sign-in required (Basic or session authentication, or an OAuth2 bearer token "
         "acting for the person), or the bearer token is unknown, expired or revoked "
-        "(`WWW-Authenticate: Bearer error=\"invalid_token\"`, RFC 6750 §3.1).",
+        '(`WWW-Authenticate: Bearer error="invalid_token"`, RFC 6750 §3.1).',
         "unauthenticated",
         "Authentication required",
         "Authentication credentials were not provided.",

@@ -16,10 +16,10 @@ from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.oauth import ENTRY_WRITE, LOOKUP, is_bearer_request
+from accounts.throttling import RequestRateThrottle
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, RETRY_AFTER, problem_responses
 from directory.exceptions import NormalizationError, NotFound
@@ -208,7 +208,9 @@ class NumbersApi(APIView):
         """The general rates for every method; the ``number_send`` rates for POST only."""
         throttles = super().get_throttles()
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
-            return [t for t in throttles if not isinstance(t, ScopedRateThrottle)]
+            for throttle in throttles:
+                if isinstance(throttle, RequestRateThrottle):
+                    throttle.scoped = False
         return throttles
 
     class SendSerializer(serializers.Serializer):

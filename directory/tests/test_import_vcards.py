@@ -179,7 +179,10 @@ def test_it_skips_outlooks_business_phone_and_keeps_the_rest():
     assert f"{path}:10: TEL skipped: 'BusinessPhone' holds letters" in err
     john = entry_for("John Doe III")
     assert not john.endpoints.filter(scheme="tel").exists()
-    assert handles(john) == {("email", "jdoe@hotmail.com"), ("web", "https://web-page-address.com/")}
+    assert handles(john) == {
+        ("email", "jdoe@hotmail.com"),
+        ("web", "https://web-page-address.com/"),
+    }
 
 
 def test_it_reads_the_iphone_national_number_in_the_region_given():
@@ -396,7 +399,7 @@ def test_it_reads_apple_impp_service_types(tmp_path):
 
 def test_it_decodes_rfc6868_carets_in_parameters():
     data = card(
-        'ADR;TYPE=home;LABEL="12 Rue de la Paix^n75002 Paris^n^\'Le Marais^\'":'
+        "ADR;TYPE=home;LABEL=\"12 Rue de la Paix^n75002 Paris^n^'Le Marais^'\":"
         ";;12 Rue de la Paix;Paris;;75002;France\nFN:Camille",
         version="4.0",
     ).encode()

@@ -126,8 +126,10 @@ class VerificationQueueAdmin(admin.ModelAdmin):
     change_form_template = "admin/verification/verificationqueueitem/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(
-            newest_result=_newest_check("result"), newest_reason=_newest_check("reason")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(newest_result=_newest_check("result"), newest_reason=_newest_check("reason"))
         )
 
     def has_add_permission(self, request) -> bool:
@@ -162,9 +164,7 @@ class VerificationQueueAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "can_check": self.has_check_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(
-        description="Check now (re-check the selected handles)", permissions=["check"]
-    )
+    @admin.action(description="Check now (re-check the selected handles)", permissions=["check"])
     def check_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         selected = queryset.count()
         if selected > MAX_BULK_CHECKS:
@@ -181,8 +181,7 @@ class VerificationQueueAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} handle(s) have no proof to look for (never started, or an email "
-                "code).",
+                f"{skipped} handle(s) have no proof to look for (never started, or an email code).",
                 messages.WARNING,
             )
 

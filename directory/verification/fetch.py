@@ -106,8 +106,10 @@ def check_address(address: IPAddress) -> None:
         return
     inner: IPAddress | None = None
     if isinstance(address, ipaddress.IPv6Address):
-        inner = address.ipv4_mapped or address.sixtofour or (
-            address.teredo[1] if address.teredo else None
+        inner = (
+            address.ipv4_mapped
+            or address.sixtofour
+            or (address.teredo[1] if address.teredo else None)
         )
         if inner is None and address in _NAT64:
             inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
@@ -231,9 +233,7 @@ def fetch(
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     redirects.append(current)
                     if len(redirects) > MAX_REDIRECTS:
-                        raise ProofRefused(
-                            f"{url} redirected more than {MAX_REDIRECTS} times"
-                        )
+                        raise ProofRefused(f"{url} redirected more than {MAX_REDIRECTS} times")
                     current = urljoin(current, response.headers["location"])
                     continue
                 spent = (

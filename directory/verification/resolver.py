@@ -73,9 +73,7 @@ def txt_records(name: str, *, fresh: bool) -> list[str]:
     answer = _query(name, "TXT", fresh=fresh)
     if answer is None:
         return []
-    return [
-        b"".join(record.strings).decode("utf-8", errors="replace") for record in answer
-    ]
+    return [b"".join(record.strings).decode("utf-8", errors="replace") for record in answer]
 
 
 def addresses(host: str, *, fresh: bool) -> list[IPAddress]:

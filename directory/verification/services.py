@@ -110,9 +110,7 @@ def verification_start(*, handle: Handle, proof_url: str = "") -> VerificationCh
     """
     method = METHOD_FOR_KIND.get(handle.kind)
     if method is None:
-        raise VerificationUnavailable(
-            f"Worldbook cannot prove a {handle.get_kind_display()} yet."
-        )
+        raise VerificationUnavailable(f"Worldbook cannot prove a {handle.get_kind_display()} yet.")
     if method == Method.REL_ME and not handle.canonical.startswith("https://"):
         raise VerificationUnavailable(
             f"{handle.canonical} is not an https address: Worldbook reads proofs over https "
@@ -303,11 +301,15 @@ def _apply(
 
 def _proof_age(handle: Handle, now) -> timedelta:
     last = (
-        VerificationCheck.objects.filter(handle=handle, result=Result.VERIFIED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    ) or handle.verified_at or now
+        (
+            VerificationCheck.objects.filter(handle=handle, result=Result.VERIFIED)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        or handle.verified_at
+        or now
+    )
     return now - last
 
 
@@ -348,9 +350,12 @@ def _proved(handle: Handle, check: VerificationCheck, now) -> None:
     # The constraint keeps the claimant from being verified here; it waits as pending.
     _set_status(handle, Status.PENDING, when=now)
     check.save()
-    if holder is not None and not ContestedClaim.objects.filter(
-        handle=handle, status=ContestedClaim.Status.OPEN
-    ).exists():
+    if (
+        holder is not None
+        and not ContestedClaim.objects.filter(
+            handle=handle, status=ContestedClaim.Status.OPEN
+        ).exists()
+    ):
         ContestedClaim.objects.create(handle=handle, held_by=holder, check_record=check)
         _audit(AuditEvent.Action.CLAIM_CONTESTED, handle,
                held_by_entry=holder.entry.handle_canonical)  # fmt: skip
@@ -521,9 +526,11 @@ def contested_claim_resolve(
     (``claim_resolved``, and ``handle_revoked`` for the holder). Output: the claim. Raises
     :class:`ConflictError` when the claim is resolved already.
     """
-    claim = ContestedClaim.objects.select_for_update().select_related(
-        "handle__entry", "held_by__entry"
-    ).get(pk=claim.pk)
+    claim = (
+        ContestedClaim.objects.select_for_update()
+        .select_related("handle__entry", "held_by__entry")
+        .get(pk=claim.pk)
+    )
     if claim.status != ContestedClaim.Status.OPEN:
         raise ConflictError("This claim is resolved already.")
     if revoke_holder:

@@ -71,9 +71,7 @@ class Command(BaseCommand):
             )
 
         try:
-            run = VCardImport(
-                region=region, on_problem=write_problem, on_property=write_property
-            )
+            run = VCardImport(region=region, on_problem=write_problem, on_property=write_property)
         except NormalizationError as exc:
             raise CommandError(f"--region: {exc.detail}") from None
         for path in files:
@@ -83,6 +81,4 @@ class Command(BaseCommand):
             for line in report.summary_lines():
                 self.stdout.write(line)
         if report.cards_read == 0:
-            raise CommandError(
-                "No card could be read from the files given; nothing was imported."
-            )
+            raise CommandError("No card could be read from the files given; nothing was imported.")

@@ -49,9 +49,7 @@ def entries_departing(entry_ids: Iterable[int], *, erased: bool = False) -> None
     for entry in suspended:
         _reserve(entry, now)
     if suspended:
-        Appeal.objects.filter(
-            action__entry__in=suspended, status=Appeal.Status.OPEN
-        ).update(
+        Appeal.objects.filter(action__entry__in=suspended, status=Appeal.Status.OPEN).update(
             status=Appeal.Status.WITHDRAWN, decided_at=now, decision_reason=APPEAL_CLOSED_REASON
         )
     suspended_ids = {entry.pk for entry in suspended}

@@ -1,0 +1,636 @@
+"""The answer cache: resolve, entry reads and WebFinger answered from the shared cache.
+
+What is cached is the part of an answer that is the same for every caller who is not the
+entry's owner (a *card*): the entry, the handles anyone may see, and every endpoint with
+its audience. Each request then keeps the endpoints its caller may use (anonymous, signed
+in, verified, contact) from the card, with the caller's own facts (verified? whose contact?)
+cached per account beside it. A caller who owns an entry the lookup reached is answered
+from the database, as is a signed-in caller looking up a phone number (the forward of a
+retiring number depends on the hour and counts against a daily quota).
+
+**Freshness.** Every record names the *dependencies* it was computed from, and the cache
+holds a random token per dependency: ``d:<canonical>`` (a directory handle),
+``h:<kind>:<key>`` (an external handle key), ``u:<user id>`` (an account's facts as a
+caller) and one epoch for everything. A record is used only when the tokens it was stored
+with are still the current ones. Writes replace the tokens of what they touched in an
+on-commit hook (:func:`invalidate_on_commit`): model signals on entries, handles,
+endpoints, contacts and linked numbers do it for every write of the services, the admin
+and the importers (:mod:`directory.answer_signals`). A change to an entry, its handles or
+its endpoints replaces the tokens of *every* key that reaches the entry (its directory
+handle and all its handles), so the one round trip that reads a record also reads every
+token that can make it stale. Tokens are read before the database, so an answer computed
+while a write commits is stored under the old token and never served after the hook ran.
+Nothing is read from or stored in the cache inside a transaction (it may see its own
+uncommitted writes), and an evicted token is replaced by a new random one, which no old
+record carries.
+
+**Failures.** Any error from the cache (Redis down) is logged and the answer is computed
+from the database; the caller never sees it. A token that could not be replaced because
+the cache was down is bounded by ``ANSWER_CACHE_SECONDS``, the records' lifetime.
+
+Settings: ``ANSWER_CACHE`` (on by default), ``ANSWER_CACHE_SECONDS`` (records' lifetime),
+``ANSWER_CACHE_STATS`` (count hits and misses in the cache, for the benchmark).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "answers:"
+EPOCH_KEY = PREFIX + "epoch"
+STATS_KEYS = {"hit": PREFIX + "stats:hits", "miss": PREFIX + "stats:misses"}
+# Per process, the counts are added to the cache in batches of this many.
+_STATS_BATCH = 200
+
+# The endpoint audiences (directory.models.Endpoint.Audience values).
+_EVERYONE, _SIGNED_IN, _VERIFIED, _CONTACTS = "everyone", "signed_in", "verified", "contacts"
+
+
+# ----------------------------------------------------------------------- dependencies
+
+
+def directory_dep(canonical: str) -> str:
+    """The dependency of answers that looked up the directory handle ``canonical``."""
+    return f"d:{canonical}"
+
+
+def handle_dep(kind: str, key: str) -> str:
+    """The dependency of answers that looked up the external handle ``kind``/``key``."""
+    return f"h:{kind}:{key}"
+
+
+def caller_dep(user_id: int) -> str:
+    """The dependency of an account's facts as a caller (verified, whose contact)."""
+    return f"u:{user_id}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _token_key(dep: str) -> str:
+    return PREFIX + "t:" + _digest(dep)
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def invalidate(deps: Iterable[str]) -> None:
+    """Replace the tokens of ``deps`` now: every record computed from them is stale.
+
+    Input: dependency names (:func:`directory_dep`, :func:`handle_dep`,
+    :func:`caller_dep`). Errors from the cache are logged, not raised.
+    """
+    tokens = {_token_key(dep): _new_token() for dep in set(deps)}
+    if not tokens:
+        return
+    try:
+        cache.set_many(tokens, timeout=None)
+    except Exception:
+        logger.exception("answer cache: could not replace %d token(s)", len(tokens))
+
+
+class Invalidation:
+    """An on-commit callback that replaces the tokens of ``deps`` (an iterable, or a
+    function giving one, called after commit). A class, so that a test counting a
+    transaction's on-commit callbacks can tell the answer cache's apart."""
+
+    def __init__(self, deps) -> None:
+        self.deps = deps
+
+    def __call__(self) -> None:
+        invalidate(self.deps() if callable(self.deps) else self.deps)
+
+
+def invalidate_on_commit(deps: Iterable[str]) -> None:
+    """Replace the tokens of ``deps`` once the current transaction commits (at once in
+    autocommit); nothing happens when it rolls back."""
+    frozen = frozenset(deps)
+    if frozen:
+        transaction.on_commit(Invalidation(frozen))
+
+
+def drop_all() -> None:
+    """Make every cached answer stale (a new epoch): after writes that bypass the models'
+    signals, such as a bulk load with COPY or a restore."""
+    try:
+        cache.set(EPOCH_KEY, _new_token(), timeout=None)
+    except Exception:
+        logger.exception("answer cache: could not start a new epoch")
+
+
+# ---------------------------------------------------------------------- the mechanism
+
+
+class _Stats(threading.local):
+    def __init__(self) -> None:
+        self.counts = {"hit": 0, "miss": 0}
+
+
+_stats = _Stats()
+
+
+def _count(kind: str) -> None:
+    if not settings.ANSWER_CACHE_STATS:
+        return
+    counts = _stats.counts
+    counts[kind] += 1
+    if counts["hit"] + counts["miss"] >= _STATS_BATCH:
+        flush_stats()
+
+
+def flush_stats() -> None:
+    """Add this thread's hit and miss counts to the cache's totals (``ANSWER_CACHE_STATS``)."""
+    counts = _stats.counts
+    try:
+        for kind, number in counts.items():
+            if number:
+                cache.add(STATS_KEYS[kind], 0, timeout=None)
+                cache.incr(STATS_KEYS[kind], number)
+    except Exception:
+        logger.exception("answer cache: could not record statistics")
+    _stats.counts = {"hit": 0, "miss": 0}
+
+
+def read_stats() -> dict[str, int]:
+    """The hit and miss totals counted so far (``ANSWER_CACHE_STATS``)."""
+    got = cache.get_many(list(STATS_KEYS.values()))
+    return {kind: int(got.get(key) or 0) for kind, key in STATS_KEYS.items()}
+
+
+def _usable() -> bool:
+    return settings.ANSWER_CACHE and not connection.in_atomic_block
+
+
+Item = tuple[str, list[str], Callable[[], Any]]
+
+
+MISSING = object()
+
+
+def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
+    """The values of ``items``, each ``(record key, dependencies, compute)``, from the
+    cache when fresh, else from ``compute()`` (then stored).
+
+    One cache round trip reads every record and every token when all are fresh. Outside
+    the cache's reach (``ANSWER_CACHE`` off, inside a transaction, cache errors) every
+    value is computed. Exceptions from ``compute`` propagate. With ``only_cached``,
+    :data:`MISSING` stands for a value that is not in the cache, and nothing is computed.
+    """
+    if not _usable():
+        if only_cached:
+            return [MISSING for _item in items]
+        return [compute() for _key, _deps, compute in items]
+    keyed = [
+        (PREFIX + "r:" + key, [EPOCH_KEY, *(_token_key(dep) for dep in deps)], compute)
+        for key, deps, compute in items
+    ]
+    wanted: list[str] = []
+    for record_key, token_keys, _compute in keyed:
+        wanted.append(record_key)
+        wanted.extend(token_keys)
+    try:
+        got = cache.get_many(list(dict.fromkeys(wanted)))
+    except Exception:
+        logger.exception("answer cache: read failed; answering from the database")
+        if only_cached:
+            return [MISSING for _item in items]
+        return [compute() for _key, _deps, compute in items]
+    values = []
+    for record_key, token_keys, compute in keyed:
+        tokens = [got.get(key) for key in token_keys]
+        record = got.get(record_key)
+        if record is not None and record[0] == tokens and None not in tokens:
+            _count("hit")
+            values.append(record[1])
+            continue
+        if only_cached:
+            values.append(MISSING)
+            continue
+        _count("miss")
+        values.append(_compute_and_store(record_key, token_keys, tokens, compute))
+    return values
+
+
+def pipelined_read(pipe, items: list[tuple[str, list[str]]], *, site: bool = True):
+    """Queue on a redis-py pipeline ``pipe`` the read :func:`cached_many` makes for
+    ``items`` (``(record key, dependencies)``), for a caller that sends other commands in
+    the same round trip. Output: a function that takes the MGET's reply and returns the
+    fresh values, :data:`MISSING` for each that is not. Redis caches only."""
+    suffix = f"|{_digest(_site())}" if site else ""
+    keyed = [
+        (cache.make_key(f"{PREFIX}r:{key}{suffix}"), [cache.make_key(EPOCH_KEY)])
+        for key, _deps in items
+    ]
+    for (_record_key, token_keys), (_key, deps) in zip(keyed, items, strict=True):
+        token_keys.extend(cache.make_key(_token_key(dep)) for dep in deps)
+    wanted = [key for record_key, token_keys in keyed for key in (record_key, *token_keys)]
+    pipe.mget(wanted)
+    loads = cache._cache._serializer.loads
+
+    def values(reply) -> list[Any]:
+        got = {
+            key: (None if raw is None else loads(raw))
+            for key, raw in zip(wanted, reply, strict=True)
+        }
+        out = []
+        for record_key, token_keys in keyed:
+            tokens = [got.get(key) for key in token_keys]
+            record = got.get(record_key)
+            if record is not None and record[0] == tokens and None not in tokens:
+                _count("hit")
+                out.append(record[1])
+            else:
+                out.append(MISSING)
+        return out
+
+    return values
+
+
+def token_dep(checksum: str) -> str:
+    """The dependency of what is cached about an OAuth2 access token (its checksum)."""
+    return f"tok:{checksum}"
+
+
+def bearer_record(checksum: str) -> dict | None:
+    """What the resolve fast path needs to know of the access token whose SHA-256 is
+    ``checksum``, computed from the database and stored: ``user_id`` (``None`` for client
+    credentials), ``app_id``, ``scopes``, ``expires`` (epoch seconds), ``active`` (the
+    account may sign in) and the tokens of ``tok:<checksum>`` and ``u:<user id>`` it was
+    read under, each read before the rows it guards. ``None`` for an unknown token or
+    outside the cache's reach."""
+    from oauth2_provider.models import AccessToken
+
+    if not _usable():
+        return None
+    tok_key = _token_key(token_dep(checksum))
+    cache.add(tok_key, _new_token(), timeout=None)
+    tok = cache.get(tok_key)
+    token = (
+        AccessToken.objects.filter(token_checksum=checksum)
+        .values_list("user_id", "application_id", "scope", "expires")
+        .first()
+    )
+    if token is None or tok is None:
+        return None
+    user_id, app_id, scope, expires = token
+    record = {
+        "user_id": user_id,
+        "app_id": app_id,
+        "scopes": frozenset((scope or "").split()),
+        "expires": expires.timestamp() if expires else 0.0,
+        "active": True,
+        "tok": tok,
+        "u": None,
+    }
+    if user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        u_key = _token_key(caller_dep(user_id))
+        cache.add(u_key, _new_token(), timeout=None)
+        record["u"] = cache.get(u_key)
+        record["active"] = bool(
+            get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+        )
+        if record["u"] is None:
+            return None
+    cache.set(PREFIX + "r:bearer:" + checksum, record, timeout=settings.ANSWER_CACHE_SECONDS)
+    return record
+
+
+def pipelined_bearer(pipe, checksum: str):
+    """Queue the read of the token record of ``checksum`` and its ``tok:`` token; the
+    returned function takes the MGET reply and gives the record, or ``None`` when it is
+    missing or stale (its ``u:`` token is checked by :func:`pipelined_caller`)."""
+    keys = [
+        cache.make_key(PREFIX + "r:bearer:" + checksum),
+        cache.make_key(_token_key(token_dep(checksum))),
+    ]
+    pipe.mget(keys)
+    loads = cache._cache._serializer.loads
+
+    def record(reply):
+        raw_record, raw_tok = reply
+        if raw_record is None or raw_tok is None:
+            return None
+        value = loads(raw_record)
+        return value if value["tok"] == loads(raw_tok) else None
+
+    return record
+
+
+def pipelined_caller(pipe, user_id: int):
+    """Queue the read of an account's caller facts record and its ``u:`` token; the
+    returned function takes the MGET reply and gives ``(facts or MISSING, u token)``."""
+    items = [(f"caller:{user_id}", [caller_dep(user_id)])]
+    keyed_reader = pipelined_read(pipe, items, site=False)
+    loads = cache._cache._serializer.loads
+
+    def facts(reply):
+        values = keyed_reader(reply)
+        # The u: token is the last key read (record, epoch, then the dependency).
+        raw = reply[-1]
+        return values[0], (None if raw is None else loads(raw))
+
+    return facts
+
+
+def signed_in_view(card: dict, facts, user_id: int, parsed) -> dict | None:
+    """The resolve answer a signed-in caller who does not own a reached entry gets from
+    ``card`` and their ``facts``; ``None`` when Django must answer (an owner, a phone
+    number, a 404)."""
+    if user_id in card["owners"] or _phone_candidates(parsed) or card["entry"] is None:
+        return None
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, facts),
+        "matched": card["matched"],
+    }
+
+
+def resolve_key(parsed) -> tuple[str, list[str]]:
+    """The record key and dependencies of the resolve answer for a parsed lookup."""
+    deps = [handle_dep(c.kind, c.key) for c in parsed.candidates]
+    if parsed.directory_handle is not None:
+        deps.append(directory_dep(parsed.directory_handle.canonical))
+    return "resolve:" + _digest("\n".join(deps)), deps
+
+
+def anonymous_view(card: dict) -> dict | None:
+    """The resolve answer an anonymous caller gets from ``card``; ``None`` for a 404."""
+    if card["entry"] is None:
+        return None
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, None),
+        "matched": card["matched"],
+    }
+
+
+def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, compute) -> Any:
+    try:
+        missing = [key for key, token in zip(token_keys, tokens, strict=True) if token is None]
+        if missing:
+            for key in missing:
+                cache.add(key, _new_token(), timeout=None)
+            current = cache.get_many(missing)
+            tokens = [
+                current.get(key, token) for key, token in zip(token_keys, tokens, strict=True)
+            ]
+    except Exception:
+        logger.exception("answer cache: token read failed; answering from the database")
+        return compute()
+    value = compute()
+    if None not in tokens:
+        try:
+            cache.set(record_key, (tokens, value), timeout=settings.ANSWER_CACHE_SECONDS)
+        except Exception:
+            logger.exception("answer cache: could not store an answer")
+    return value
+
+
+# ------------------------------------------------------------------------------ cards
+
+
+def _plain(data):
+    """DRF's ReturnDict/ReturnList/OrderedDict as plain dicts and lists (for pickling)."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_plain(value) for value in data]
+    return data
+
+
+def _card(entry) -> dict:
+    """What every caller but the owner may be shown of ``entry``: serialized entry,
+    handles as a non-owner sees them, all endpoints in preference order with their
+    audience (handles and endpoints prefetched)."""
+    from directory.api.serializers import EndpointSerializer, EntrySerializer, HandleSerializer
+    from directory.display import handles_for
+
+    endpoints = sorted(entry.endpoints.all(), key=lambda e: (e.preference, e.pk))
+    handles = [view.handle for view in handles_for(entry, None)]
+    return {
+        "entry_id": entry.pk,
+        "entry": _plain(EntrySerializer(entry).data),
+        "handles": _plain(HandleSerializer(handles, many=True).data),
+        "endpoints": [(e.audience, _plain(EndpointSerializer(e).data)) for e in endpoints],
+    }
+
+
+def _endpoints_for(card: dict, facts: tuple[bool, frozenset] | None) -> list[dict]:
+    """The card's endpoints a non-owner caller may use (:func:`directory.policy.
+    endpoint_visible_to`): ``facts`` is ``None`` for an anonymous caller, else
+    ``(verified, ids of the entries the caller is a contact of)``."""
+    shown = []
+    for audience, endpoint in card["endpoints"]:
+        if audience == _EVERYONE:
+            shown.append(endpoint)
+        elif facts is None:
+            continue
+        elif (
+            audience == _SIGNED_IN
+            or (audience == _VERIFIED and facts[0])
+            or (audience == _CONTACTS and card["entry_id"] in facts[1])
+        ):
+            shown.append(endpoint)
+    return shown
+
+
+def _caller_facts(user) -> tuple[bool, frozenset]:
+    from directory.policy import caller_contact_of, caller_is_verified
+
+    return caller_is_verified(user), frozenset(caller_contact_of(user))
+
+
+def _site() -> str:
+    # Cards carry absolute URLs and acct: URIs made from these settings.
+    return f"{settings.SITE_URL}|{settings.WORLDBOOK_DOMAIN}"
+
+
+def _answer(
+    key: str, deps: list[str], compute, caller, only_cached: bool = False
+) -> tuple[dict, tuple | None] | None:
+    """The card under ``key`` and the caller's facts, or ``None`` when the caller must be
+    answered from the database (they own an entry the lookup reached) or, with
+    ``only_cached``, when the card is not in the cache."""
+    signed_in = bool(caller is not None and caller.is_authenticated)
+    items: list[Item] = [(f"{key}|{_digest(_site())}", deps, compute)]
+    if signed_in:
+        items.append(
+            (f"caller:{caller.pk}", [caller_dep(caller.pk)], lambda: _caller_facts(caller))
+        )
+    values = cached_many(items, only_cached=only_cached)
+    if MISSING in values:
+        return None
+    card = values[0]
+    if signed_in and caller.pk in card["owners"]:
+        return None
+    return card, (values[1] if signed_in else None)
+
+
+def _phone_candidates(parsed) -> bool:
+    from directory.policy import PHONE_HANDLE_KINDS
+
+    return any(c.kind in PHONE_HANDLE_KINDS and c.key[:1] == "+" for c in parsed.candidates)
+
+
+def resolve_answer(query: str, caller) -> dict | None:
+    """The resolve answer (``entry``, ``handles``, ``endpoints``, ``matched``: the API's
+    JSON) for ``query`` and ``caller``, from the cache where it may be.
+
+    Output: the answer's data, or ``None`` when this caller is to be answered by
+    :func:`directory.selectors.entry_resolve` (the owner of an entry the lookup reached,
+    a signed-in caller looking up a phone number). Raises what ``entry_resolve`` raises:
+    :class:`NotFound` (same message for missing and hidden), :class:`NormalizationError`.
+    """
+    from directory.normalization import parse_lookup
+
+    parsed = parse_lookup(query, local_domain=settings.WORLDBOOK_DOMAIN)
+    return resolve_answer_parsed(parsed, caller)
+
+
+def resolve_answer_parsed(parsed, caller, *, only_cached: bool = False) -> dict | None:
+    """:func:`resolve_answer` for a query already read by ``parse_lookup``. With
+    ``only_cached`` (the hot path, :mod:`directory.fastpath`): the answer only when it is
+    in the cache and says 200, else ``None``; nothing is computed and nothing raised."""
+    from directory.exceptions import NotFound
+
+    if caller is not None and caller.is_authenticated and _phone_candidates(parsed):
+        return None
+    key, deps = resolve_key(parsed)
+    found = _answer(
+        key,
+        deps,
+        lambda: _resolve_card(parsed),
+        caller,
+        only_cached,
+    )
+    if found is None:
+        return None
+    card, facts = found
+    if card["entry"] is None:
+        if only_cached:
+            return None
+        raise NotFound("No entry answers to that handle.")
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, facts),
+        "matched": card["matched"],
+    }
+
+
+def _resolve_card(parsed) -> dict:
+    from django.db.models import Q
+
+    from directory.exceptions import NotFound
+    from directory.models import Entry, Handle
+    from directory.selectors import resolve_parsed
+
+    # The owners of every entry the lookup can reach (each may be answered differently).
+    owners: set[int | None] = set()
+    if parsed.candidates:
+        keys = Q(pk__in=[])
+        for c in parsed.candidates:
+            keys |= Q(kind=c.kind, key=c.key)
+        owners.update(
+            Handle.objects.filter(keys, status=Handle.Status.VERIFIED).values_list(
+                "entry__owner_id", flat=True
+            )
+        )
+    if parsed.directory_handle is not None:
+        owners.update(
+            Entry.objects.filter(handle_canonical=parsed.directory_handle.canonical).values_list(
+                "owner_id", flat=True
+            )
+        )
+    owners.discard(None)
+    owners = frozenset(owners)
+    try:
+        entry, matched = resolve_parsed(parsed, AnonymousUser())
+    except NotFound:
+        return {"entry": None, "owners": owners}
+    return {**_card(entry), "matched": matched, "owners": owners}
+
+
+def _entry_by_canonical(canonical: str):
+    from directory.selectors import entry_with_related
+
+    return entry_with_related(canonical)
+
+
+def entry_answer(handle: str, caller) -> dict | None:
+    """The entry read's answer (``entry``, ``handles``, ``endpoints``) for the directory
+    handle ``handle`` and ``caller``, from the cache where it may be; ``None`` when the
+    caller owns the entry (answer from :func:`directory.selectors.entry_get_by_handle`).
+    Raises :class:`NotFound` for a missing or hidden entry alike."""
+    from directory.exceptions import NotFound
+    from directory.normalization import normalize_directory_handle
+
+    try:
+        canonical = normalize_directory_handle(handle).canonical
+    except ValueError:
+        raise NotFound("No entry answers to that handle.") from None
+
+    def compute() -> dict:
+        entry = _entry_by_canonical(canonical)
+        if entry is None:
+            return {"entry": None, "owners": frozenset()}
+        owners = frozenset([entry.owner_id] if entry.owner_id else [])
+        if entry.status != entry.Status.ACTIVE:
+            return {"entry": None, "owners": owners}
+        return {**_card(entry), "owners": owners}
+
+    found = _answer("entry:" + _digest(canonical), [directory_dep(canonical)], compute, caller)
+    if found is None:
+        return None
+    card, facts = found
+    if card["entry"] is None:
+        raise NotFound("No entry answers to that handle.")
+    return {
+        "entry": card["entry"],
+        "handles": card["handles"],
+        "endpoints": _endpoints_for(card, facts),
+    }
+
+
+def webfinger_answer(handle: str) -> dict:
+    """The JRD (:func:`directory.webfinger.entry_jrd`, every link) of the entry with
+    directory handle ``handle``, from the cache where it may be. The JRD is the same for
+    every caller. Raises :class:`NotFound` for a missing or hidden entry alike."""
+    from directory.exceptions import NotFound
+    from directory.normalization import normalize_directory_handle
+    from directory.webfinger import entry_jrd
+
+    try:
+        canonical = normalize_directory_handle(handle).canonical
+    except ValueError:
+        raise NotFound("No entry answers to that handle.") from None
+
+    def compute() -> dict | None:
+        entry = _entry_by_canonical(canonical)
+        if entry is None or entry.status != entry.Status.ACTIVE:
+            return None
+        return entry_jrd(entry)
+
+    key = f"webfinger:{_digest(canonical)}|{_digest(_site())}"
+    jrd = cached_many([(key, [directory_dep(canonical)], compute)])[0]
+    if jrd is None:
+        raise NotFound("No entry answers to that handle.")
+    return jrd

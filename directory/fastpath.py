@@ -1,0 +1,315 @@
+"""The resolve hot path: an anonymous resolve answered from the answer cache without the
+Django request cycle.
+
+A calling app resolves a handle before every call, most often anonymously, and most
+answers are in the answer cache (:mod:`directory.answers`). For such a request Django's
+handler, its middleware, DRF's dispatch, authentication and content negotiation produce
+nothing the answer depends on, yet cost most of its time. :class:`ResolveFastPath` wraps
+the WSGI application and answers ``GET /api/v1/resolve?handle=…`` itself when all of these
+hold:
+
+- no ``Authorization`` header and no session cookie (the caller is anonymous; anyone else
+  goes through Django, as do requests whose ``Accept`` header could choose another
+  renderer than JSON);
+- the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
+  plain ``handle=…`` and nothing else, and ``SECURE_SSL_REDIRECT`` is off;
+- the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
+  keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
+- the answer is in the cache and says 200.
+
+The body is rendered by DRF's JSON renderer from the same data the view returns, and the
+headers are those Django sent for the last such answer (captured from the first one it
+served), so a fast answer is byte for byte the answer Django would give. Anything else —
+a miss, a 404, a refused throttle, an error of any kind — goes to Django unchanged (a
+refused throttle is not counted twice: the throttle reads the fast path's verdict).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+RESOLVE_PATH = "/api/v1/resolve"
+# What the throttle finds in request.META when the fast path already counted the request.
+THROTTLE_WAIT_KEY = "worldbook.throttle_wait"
+_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+# What Django says, in its problem document, for a lookup that finds nothing (or nothing
+# this caller may see); the fast path repeats Django's answer once it has seen it.
+NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
+MISSING_ANSWER = object()  # _answer's value for "answer with Django's 404"
+
+
+class _Meta:
+    """The bit of a request DRF's ``BaseThrottle.get_ident`` reads."""
+
+    def __init__(self, environ) -> None:
+        self.META = environ
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
+
+
+def _template_key(environ) -> tuple[str, str]:
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    if authorization is None:
+        kind = "anonymous"
+    elif authorization[:7].lower() == "bearer ":
+        kind = "bearer"
+    else:
+        kind = "other"
+    return environ["wsgi.url_scheme"], kind
+
+
+def connection_in_transaction() -> bool:
+    from django.db import connection
+
+    return connection.in_atomic_block
+
+
+@lru_cache(maxsize=65536)
+def _parse(query: str, domain: str, region):
+    from directory.normalization import parse_lookup
+
+    return parse_lookup(query, local_domain=domain)
+
+
+class ResolveFastPath:
+    """WSGI middleware: anonymous resolve hits answered without Django's request cycle."""
+
+    def __init__(self, application) -> None:
+        from django.conf import settings
+        from rest_framework.renderers import JSONRenderer
+        from rest_framework.throttling import BaseThrottle
+
+        self.application = application
+        self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
+        self.settings = settings
+        self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
+        self.renderer = JSONRenderer()
+        self.ident = BaseThrottle().get_ident
+        self.hosts: set[str] = set()  # Host headers Django accepted on this path
+        # Django's headers per URL scheme and caller kind (an anonymous answer varies on
+        # Cookie, since the session was looked at; a bearer caller's does not).
+        self.headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # Django's whole 404 answer ("No entry answers to that handle."), the same way.
+        self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
+
+    def __call__(self, environ, start_response):
+        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
+            try:
+                body = self._answer(environ)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                logger.warning(
+                    "resolve fast path: Redis failed (%s); answering through Django", exc
+                )
+                body = None
+            except Exception:
+                logger.exception("resolve fast path failed; answering through Django")
+                body = None
+            if body is MISSING_ANSWER:
+                status, headers, body = self.missing[_template_key(environ)]
+                start_response(status, [*headers, ("Content-Length", str(len(body)))])
+                return [body]
+            if body is not None and _template_key(environ) in self.headers:
+                headers = [*self.headers[_template_key(environ)]]
+                headers.append(("Content-Length", str(len(body))))
+                start_response("200 OK", headers)
+                return [body]
+            return self._through_django(environ, start_response)
+        return self.application(environ, start_response)
+
+    def _eligible(self, environ) -> str | None:
+        """The ``handle`` parameter when the request may take the fast path."""
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
+            or environ.get("HTTP_HOST") not in self.hosts
+        ):
+            return None
+        cookie = environ.get("HTTP_COOKIE")
+        if cookie and self.session_cookie.decode() in cookie:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        if len(query) > 4096:
+            return None
+        pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
+        if len(pairs) != 1 or pairs[0][0] != "handle":
+            return None
+        handle = pairs[0][1]
+        if "\x00" in handle:
+            return None
+        handle = handle.strip()
+        return handle if 0 < len(handle) <= 2048 else None
+
+    def _answer(self, environ):
+        """The body of the answer, :data:`MISSING_ANSWER` for Django's 404, or ``None``
+        to let Django answer."""
+        from django.conf import settings
+
+        handle = self._eligible(environ)
+        if handle is None:
+            return None
+        try:
+            parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
+        except ValueError:
+            parsed = None
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        if authorization is None:
+            return self._anonymous(environ, parsed)
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return self._bearer(environ, parsed, token.strip())
+
+    def _anonymous(self, environ, parsed) -> bytes | None:
+        """An anonymous hit. One Redis round trip: the throttles' script and the answer
+        cache's read, pipelined."""
+        from accounts.throttling import script_call, take, waits_from
+        from directory import answers
+        from directory.cache import redis_client
+
+        address = self.ident(_Meta(environ))
+        counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
+        client = redis_client()
+        if parsed is None or client is None or connection_in_transaction():
+            environ[THROTTLE_WAIT_KEY] = take(counts)
+            return None
+        call = script_call(counts)
+        pipe = client.pipeline(transaction=False)
+        if call is not None:
+            sha, keys, args = call
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        read = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            # A Redis that lost the script or failed: count and answer the slow way.
+            environ[THROTTLE_WAIT_KEY] = take(counts)
+            return None
+        wait = waits_from(replies[0]) if call is not None else None
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
+            return None
+        card = read(replies[-1])[0]
+        if card is answers.MISSING:
+            return None
+        data = answers.anonymous_view(card)
+        if data is None:
+            return MISSING_ANSWER if _template_key(environ) in self.missing else None
+        return self.renderer.render(data)
+
+    def _bearer(self, environ, parsed, token: str) -> bytes | None:
+        """A hit for a calling app's access token (scope ``lookup``). Two Redis round
+        trips: the token's record with the answer, then the throttles' script with the
+        caller's facts. The token must be known, unexpired and hold ``lookup``, its
+        account active; anything else (and any miss) goes to Django, which refuses or
+        answers as it always does. Throttles are counted here only for an answer given
+        here."""
+        import hashlib
+        import time
+
+        from accounts.throttling import script_call, waits_from
+        from directory import answers
+        from directory.cache import redis_client
+
+        client = redis_client()
+        if parsed is None or client is None or connection_in_transaction():
+            return None
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        pipe = client.pipeline(transaction=False)
+        read_token = answers.pipelined_bearer(pipe, checksum)
+        read_card = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            return None
+        record = read_token(replies[0])
+        if record is None:
+            answers.bearer_record(checksum)  # for the next request; Django answers this one
+            return None
+        card = read_card(replies[1])[0]
+        if (
+            card is answers.MISSING
+            or not record["active"]
+            or record["expires"] <= time.time()
+            or "lookup" not in record["scopes"]
+        ):
+            return None
+        address = self.ident(_Meta(environ))
+        client_key = f"app-{record['app_id']}"
+        call = script_call([("user", client_key), ("resolve", client_key), ("resolve_ip", address)])
+        user_id = record["user_id"]
+        pipe = client.pipeline(transaction=False)
+        if call is not None:
+            sha, keys, args = call
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        read_facts = answers.pipelined_caller(pipe, user_id) if user_id is not None else None
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, Exception) for reply in replies):
+            return None
+        wait = waits_from(replies[0]) if call is not None else None
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
+            return None
+        if user_id is None:  # client credentials: anonymous to the contact policy
+            data = answers.anonymous_view(card)
+        else:
+            facts, u_token = read_facts(replies[-1])
+            if facts is answers.MISSING or u_token != record["u"]:
+                return None
+            data = answers.signed_in_view(card, facts, user_id, parsed)
+        return None if data is None else self.renderer.render(data)
+
+    def _through_django(self, environ, start_response):
+        """Django's answer; the first 200 teaches the fast path its headers and host."""
+        kind = _template_key(environ)
+        host = environ.get("HTTP_HOST")
+
+        def learn(status, headers, exc_info=None):
+            if (
+                status.startswith("200 ")
+                and environ.get("REQUEST_METHOD") == "GET"
+                and not environ.get("HTTP_COOKIE")
+                and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS
+                and kind[1] != "other"
+                and not any(name.lower() == "set-cookie" for name, _ in headers)
+            ):
+                self.headers.setdefault(
+                    kind, [(n, v) for n, v in headers if n.lower() != "content-length"]
+                )
+                if host:
+                    self.hosts.add(host)
+            return start_response(status, headers, exc_info)
+
+        if not (
+            environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("HTTP_AUTHORIZATION") is None
+            and _template_key(environ) not in self.missing
+        ):
+            return self.application(environ, learn)
+        # An anonymous request while the 404 is not known yet: keep Django's answer if it
+        # is the lookup's 404, to repeat it.
+        seen = {}
+
+        def keep(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return learn(status, headers, exc_info)
+
+        response = self.application(environ, keep)
+        if not seen.get("status", "").startswith("404 ") or environ.get("HTTP_COOKIE"):
+            return response
+        try:
+            body = b"".join(response)
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+        if NOT_FOUND_DETAIL in body and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS:
+            headers = [(n, v) for n, v in seen["headers"] if n.lower() != "content-length"]
+            if not any(n.lower() == "set-cookie" for n, _ in headers):
+                self.missing[_template_key(environ)] = (seen["status"], headers, body)
+                if environ.get("HTTP_HOST"):
+                    self.hosts.add(environ["HTTP_HOST"])
+        return [body]

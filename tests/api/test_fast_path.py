@@ -1,0 +1,209 @@
+"""The resolve fast path (directory.fastpath) answers exactly as Django would, only faster.
+
+Each test calls the WSGI application the way gunicorn does: the fast path in front of
+Django's handler, against Django's handler alone.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_started
+from django.test import RequestFactory
+
+from directory import services
+from directory.fastpath import ResolveFastPath
+from tests.api.conftest import UserFactory, claim, reach
+from tests.sites import DOMAIN, SITE_URL
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def redis_site(settings):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.SITE_URL = SITE_URL
+    settings.WORLDBOOK_DOMAIN = DOMAIN
+    settings.ALLOWED_HOSTS = ["testserver", DOMAIN]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "directory.cache.RedisCache",
+            "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "KEY_PREFIX": f"fast-path-test-{uuid.uuid4().hex}",
+        }
+    }
+    rates = SimpleRateThrottle.THROTTLE_RATES
+    saved = dict(rates)
+    rates.update({scope: "1000000/s" for scope in rates})
+    yield rates
+    rates.clear()
+    rates.update(saved)
+
+
+def call(app, handle: str | None = "@alice", **headers) -> tuple[str, list, bytes]:
+    data = {} if handle is None else {"handle": handle}
+    environ = RequestFactory().get("/api/v1/resolve", data, HTTP_HOST=DOMAIN, **headers).environ
+    seen = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, sorted(response_headers)
+
+    body = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.fixture
+def alice(redis_site):
+    entry = services.entry_create(nickname="Alice", handle="alice", owner=UserFactory())
+    claim(entry, "fediverse", "@alice@social.example")
+    reach(entry, "sip:alice@sip.example.org")
+    reach(entry, "xmpp:alice@xmpp.example", audience="signed_in")
+    return entry
+
+
+@pytest.fixture
+def started():
+    """How many requests went through Django's request cycle."""
+    count = []
+
+    def receiver(**kwargs):
+        count.append(1)
+
+    request_started.connect(receiver)
+    yield count
+    request_started.disconnect(receiver)
+
+
+def test_a_hit_is_answered_without_django_and_byte_for_byte(alice, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    for handle in ("@alice", "alice@social.example", "@alice@social.example"):
+        call(fast, handle)  # Django answers and fills the cache
+        before = len(started)
+        answer = call(fast, handle)
+        assert len(started) == before, "a hit went through Django"
+        assert answer == call(django, handle)
+        assert answer[0] == "200 OK"
+
+
+def test_misses_and_the_rest_go_through_django_unchanged(alice, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    call(fast)
+    cases = [
+        {"handle": "@nobody"},
+        {"handle": "not a handle !"},
+        {"handle": None},
+        {"HTTP_ACCEPT": "application/json; indent=4"},
+        {"HTTP_AUTHORIZATION": "Bearer nonsense"},
+    ]
+    for case in cases:
+        handle = case.pop("handle", "@alice")
+        before = len(started)
+        assert call(fast, handle, **case) == call(django, handle, **case)
+        assert len(started) > before
+    # The browsable API (a fresh CSRF token each time): Django answers it.
+    before = len(started)
+    assert call(fast, HTTP_ACCEPT="text/html")[0] == "200 OK"
+    assert len(started) > before
+
+
+def test_a_write_is_seen_at_once(alice):
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    assert b'"Alice"' in call(fast)[2]
+    services.entry_update(entry=alice, nickname="Alice Liddell")
+    assert b'"Alice Liddell"' in call(fast)[2]
+    services.entry_set_status(entry=alice, status="suspended")
+    assert call(fast)[0].startswith("404")
+
+
+def test_the_throttle_refuses_at_the_configured_rate(alice, redis_site):
+    fast = ResolveFastPath(WSGIHandler())
+    redis_site["resolve"] = "3/min"
+    assert call(fast)[0] == "200 OK"  # through Django, which teaches the fast path
+    assert call(fast)[0] == "200 OK"
+    assert call(fast)[0] == "200 OK"
+    status, headers, _body = call(fast)
+    assert status.startswith("429")
+    assert 0 < int(dict(headers)["Retry-After"]) <= 60
+
+
+@pytest.fixture
+def bearer(alice):
+    """A calling app's token (scope lookup) acting for a verified account."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, get_application_model
+
+    user = UserFactory()
+    entry = services.entry_create(nickname="Vic", handle="vic", owner=user)
+    claim(entry, "github", "vic-verified")
+    app = get_application_model().objects.create(
+        name="caller",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://app.example/callback",
+    )
+    raw = uuid.uuid4().hex
+    token = AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=raw,
+        expires=timezone.now() + timedelta(hours=1),
+        scope="lookup",
+    )
+    return raw, token
+
+
+def test_a_bearer_hit_is_answered_without_django_and_byte_for_byte(alice, bearer, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    call(fast, **headers)  # Django answers; the token, card and facts are cached
+    call(fast, **headers)
+    before = len(started)
+    answer = call(fast, **headers)
+    assert len(started) == before, "a bearer hit went through Django"
+    assert answer == call(django, **headers)
+    assert b"xmpp:alice@xmpp.example" in answer[2]  # a signed-in caller's endpoint
+    assert b"xmpp:alice@xmpp.example" not in call(fast)[2]  # not an anonymous one's
+
+
+def test_a_revoked_token_is_refused_at_once(alice, bearer):
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    for _ in range(3):
+        assert call(fast, **headers)[0] == "200 OK"
+    bearer[1].revoke()
+    assert call(fast, **headers)[0].startswith("401")
+
+
+def test_a_closed_account_is_refused_at_once(alice, bearer):
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    for _ in range(3):
+        assert call(fast, **headers)[0] == "200 OK"
+    user = bearer[1].user
+    user.is_active = False
+    user.save()
+    assert call(fast, **headers)[0].startswith("401")
+
+
+def test_a_lookup_that_finds_nothing_answers_djangos_404_once_seen(alice, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    call(fast, "@nobody")  # Django answers; the 404 is learned, the miss cached
+    services.entry_set_status(entry=alice, status="suspended")
+    call(fast, "@alice")  # the hidden entry's card, cached by Django's answer
+    for handle in ("@nobody", "@alice"):
+        before = len(started)
+        answer = call(fast, handle)
+        assert len(started) == before, "a cached 404 went through Django"
+        assert answer == call(django, handle)
+        assert answer[0] == "404 Not Found"
