@@ -140,6 +140,9 @@ def test_a_suspended_entry_is_shown_to_its_owner_and_hidden_from_others(as_alice
     assertContains(own, "Suspended")
     assert reverse("owner:entry-edit", args=["alice"]) not in own.content.decode()
     assert reverse("owner:endpoint-add", args=["alice"]) not in own.content.decode()
+    # The owner cannot delete it either (409 from the service): no button leads there.
+    assert reverse("owner:entry-delete", args=["alice"]) not in own.content.decode()
+    assertContains(own, "neither change nor delete it")
     assert hidden.status_code == 404
 
 
