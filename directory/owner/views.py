@@ -2,10 +2,10 @@
 
 Every page starts from :func:`directory.selectors.entry_get_for_owner`, as the owner API
 does: a missing entry, and a suspended one the person does not own, answer 404 alike;
-someone else's visible entry answers 403. A suspended entry can be read by its
-owner, not changed (403, saying so) nor deleted (409). Every write is one of :mod:`directory.services`
-(the API's own); a service error is shown beside the field it concerns, with the bound
-form and the error's status, and nothing is half-saved.
+someone else's visible entry answers 403. A suspended entry can be read by its owner,
+not changed (403, saying so) nor deleted (409). Every write is one of
+:mod:`directory.services` (the API's own); a service error is shown beside the field it
+concerns, with the bound form and the error's status, and nothing is half-saved.
 """
 
 from __future__ import annotations
