@@ -32,13 +32,13 @@ from directory.models import Endpoint, Entry
 from directory.selectors import entry_get_for_owner
 
 
-def _error_page(request: HttpRequest, exc: WorldbookError, title: str) -> HttpResponse:
-    return render(
-        request,
-        "directory/error.html",
-        {"title": title, "message": exc.detail},
-        status=exc.status,
-    )
+def _error_page(
+    request: HttpRequest, exc: WorldbookError, title: str, action: tuple[str, str] | None = None
+) -> HttpResponse:
+    context = {"title": title, "message": exc.detail}
+    if action:
+        context["action_url"], context["action_label"] = action
+    return render(request, "directory/error.html", context, status=exc.status)
 
 
 def _owned_entries(user) -> list[Entry]:
@@ -63,7 +63,11 @@ def contacts_page(request: HttpRequest) -> HttpResponse:
     try:
         owner = acting_entry(user=request.user, handle=request.GET.get("as"))
     except WorldbookError as exc:
-        return _error_page(request, exc, _("No address book"))
+        # Someone with no entry yet (the header's Contacts link) is led to making one.
+        action = None
+        if not Entry.objects.filter(owner=request.user).exists():
+            action = (reverse("owner:entry-create"), _("Create your entry"))
+        return _error_page(request, exc, _("No address book"), action)
     return render(request, "accounts/contacts.html", _contacts_context(request, owner))
 
 

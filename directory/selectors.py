@@ -137,5 +137,5 @@ def entry_get_for_owner(handle: str, *, user, require_active: bool = True) -> En
     if not caller_is_owner(entry, user):
         raise Forbidden("Only the owner of this entry may manage it.")
     if require_active and entry.status != Entry.Status.ACTIVE:
-        raise Forbidden("This entry is suspended: it can be read and deleted, not changed.")
+        raise Forbidden("This entry is suspended: it can be read, not changed or deleted.")
     return entry

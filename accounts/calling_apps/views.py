@@ -35,7 +35,8 @@ def app_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 def app_register_page(request: HttpRequest) -> HttpResponse:
     """Register an app. The answer shows the client secret once: only its hash is kept,
-    so the page is not cached and the secret never goes into a URL or the session."""
+    so the page is not cached and the secret never goes into a URL or the session. A
+    refused form comes back with its errors and status 400."""
     form = AppRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,7 +58,9 @@ def app_register_page(request: HttpRequest) -> HttpResponse:
                 {"app": registration.app, "client_secret": registration.client_secret},
                 status=201,
             )
-    return render(request, "accounts/apps/register.html", {"form": form})
+    # A refused registration answers 400, as every other form of the site does.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/apps/register.html", {"form": form}, status=status)
 
 
 @login_required

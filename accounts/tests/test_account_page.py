@@ -68,3 +68,13 @@ def test_it_links_every_page_a_person_manages(client, alice):
         reverse("data_rights:page"),
     ):
         assert f'href="{url}"' in html
+
+
+def test_an_event_without_an_address_says_so_instead_of_an_empty_from(client, alice):
+    audit_record(action=AuditEvent.Action.PASSWORD_CHANGED, user=alice)
+    client.force_login(alice)
+
+    html = client.get(HOME).content.decode()
+
+    row = html.split("Password changed", 1)[1].split("</tr>", 1)[0]
+    assert "not recorded" in row

@@ -2,10 +2,10 @@
 
 Every page starts from :func:`directory.selectors.entry_get_for_owner`, as the owner API
 does: a missing entry, and a suspended one the person does not own, answer 404 alike;
-someone else's visible entry answers 403. A suspended entry can be read and deleted by
-its owner, not changed (403, saying so). Every write is one of :mod:`directory.services`
-(the API's own); a service error is shown beside the field it concerns, with the bound
-form and the error's status, and nothing is half-saved.
+someone else's visible entry answers 403. A suspended entry can be read by its owner,
+not changed (403, saying so) nor deleted (409). Every write is one of
+:mod:`directory.services` (the API's own); a service error is shown beside the field it
+concerns, with the bound form and the error's status, and nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from directory.exceptions import (
     WorldbookError,
 )
 from directory.models import Endpoint, Entry, Handle
-from directory.normalization import normalize_directory_handle
+from directory.normalization import normalize_directory_handle, normalize_endpoint_uri
 from directory.owner.forms import (
     PREFERENCE_MAX,
     EndpointAddForm,
@@ -291,6 +291,13 @@ def endpoint_add_page(request: HttpRequest, entry: Entry) -> HttpResponse:
             fields = dict(form.cleaned_data)
             fields["capabilities"] = fields["capabilities"] or None
             try:
+                # endpoint_add updates an endpoint with the same URI (the API's upsert);
+                # on this page that would silently change its audience and label.
+                normal = normalize_endpoint_uri(fields["uri"], region=fields["region"])
+                if entry.endpoints.filter(uri=normal.uri).exists():
+                    raise ConflictError(
+                        _("You already list this address. Use Edit beside it to change it.")
+                    )
                 endpoint_add(entry=entry, **fields)
             except (NormalizationError, ConflictError) as exc:
                 add_service_error(form, exc, "uri")

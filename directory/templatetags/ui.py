@@ -25,3 +25,13 @@ def at(items: Sequence, index: int):
 def is_mapping(value) -> bool:
     """``value|is_mapping``: whether a table cell is a dict (text with a link or code)."""
     return isinstance(value, dict)
+
+
+@register.filter
+def handle_display(handle) -> str:
+    """``handle|handle_display``: an external handle as people write it, hosts as
+    Unicode U-labels (``@alice@bücher.example``), never its A-label canonical form
+    (:func:`directory.display.handle_display`)."""
+    from directory.display import handle_display as display
+
+    return display(handle)

@@ -226,7 +226,7 @@ def verification_page(request: HttpRequest, handle: str) -> HttpResponse:
             status = 404
         elif entry.status != Entry.Status.ACTIVE:
             messages.error(
-                request, _("This entry is suspended: it can be read and deleted, not changed.")
+                request, _("This entry is suspended: it can be read, not changed or deleted.")
             )
             status = 403
         else:

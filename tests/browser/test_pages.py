@@ -207,6 +207,22 @@ def _build_site() -> tuple[Site, str]:
     endpoint_add(entry=theirs, uri="tel:+1-555-555-0100;ext=12", preference=30, label="mobile")
     contact_save(owner=entry, saved=theirs, note="Met at the conference")
 
+    # Long words that cannot break at a space: the pages must wrap them, not scroll.
+    long_word = "Bartholomew" * 6
+    endpoint_add(entry=entry, uri=f"sip:{long_word.lower()}@sip.example.org", label="Ω" * 40)
+    handle_add(entry=entry, kind="web", raw=f"https://olive.example.org/{'p' * 120}")
+    handle_add(entry=entry, kind="domain", raw=f"{'a' * 60}.example")
+    endpoint_add(entry=theirs, uri="sip:otto@sip.example.org", preference=40, label="Ω" * 40)
+    long_user = User.objects.create_user("petra", "petra@example.org", PASSWORD)
+    entry_create(nickname=f"Petra {long_word} Quillfeather", handle="petra", owner=long_user)
+    app_register(
+        developer=owner,
+        name="Quillfeather " + "Ü" * 60,
+        client_type="public",
+        grant_types={"authorization-code"},
+        redirect_uris=[REDIRECT_URI + "/" + "y" * 100],
+    )
+
     app = app_register(
         developer=owner,
         name="Quillfeather Dialer",

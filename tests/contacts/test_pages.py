@@ -89,6 +89,7 @@ def test_the_contacts_page_tells_a_person_without_entry_to_make_one(users):
 
     assert response.status_code == 403
     assert b"Create an entry first" in response.content
+    assert b'href="/account/entries/new">Create your entry</a>' in response.content
 
 
 def _upload(client, data: bytes, **fields):

@@ -83,7 +83,7 @@ def test_it_refuses_client_credentials_for_a_public_client(client, dave):
 
     response = register_page(client, client_type="public")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Only a confidential client" in response.content.decode()
     assert not CallingApp.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.APP_REGISTERED).exists()
@@ -94,7 +94,7 @@ def test_it_needs_a_redirect_uri_for_the_authorization_code(client, dave):
 
     response = register_page(client, grant_types=["authorization-code"], redirect_uris="")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "needs a redirect URI" in response.content.decode()
     assert not CallingApp.objects.exists()
 
@@ -104,7 +104,7 @@ def test_it_refuses_a_redirect_uri_that_is_not_a_url(client, dave):
 
     response = register_page(client, redirect_uris="not a url")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not CallingApp.objects.exists()
 
 

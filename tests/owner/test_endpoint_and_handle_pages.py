@@ -9,7 +9,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts.models import AuditEvent
 from directory.models import Endpoint, Handle
-from directory.services import endpoint_add, entry_create
+from directory.services import endpoint_add, endpoint_update, entry_create
 
 from .test_entry_pages import field_error, manage_url
 
@@ -44,6 +44,22 @@ def test_it_adds_an_endpoint_after_the_others_with_the_schemes_capabilities(as_a
     assert (added.label, added.audience, added.preference) == ("Video room", "everyone", 30)
     assert added.capabilities  # what the scheme offers
     assert uris(alice)[-1] == added.uri
+
+
+def test_it_refuses_an_address_the_entry_already_lists_and_leaves_it_as_it_was(as_alice, alice):
+    sip = alice.endpoints.get(uri="sip:alice@example.org")
+    endpoint_update(endpoint=sip, audience="nobody")
+
+    response = as_alice.post(
+        reverse("owner:endpoint-add", args=["alice"]),
+        {"uri": "SIP:alice@EXAMPLE.org", "label": "", "audience": "everyone", "preference": "90"},
+    )  # fmt: skip
+
+    assert response.status_code == 409
+    assert "already list this address" in field_error(response, "uri")
+    sip.refresh_from_db()
+    assert (sip.audience, sip.label, sip.preference) == ("nobody", "work", 10)
+    assert alice.endpoints.count() == 2
 
 
 def test_it_refuses_an_invalid_address_beside_the_field(as_alice, alice):

@@ -88,6 +88,14 @@ def test_it_refuses_an_invalid_handle_and_an_empty_nickname(as_charlie):
     assert not Entry.objects.exists()
 
 
+def test_the_error_summary_names_the_field_of_each_error(as_charlie):
+    response = as_charlie.post(CREATE, {"nickname": "", "handle": ""})
+
+    summary = response.content.decode().split('class="error-summary"', 1)[1].split("</div>")[0]
+    assert 'href="#id_nickname">Nickname: This field is required.</a>' in summary
+    assert 'href="#id_handle">Handle: This field is required.</a>' in summary
+
+
 def test_my_entry_leads_to_creating_one_then_to_it_then_to_the_list(as_charlie, charlie_user):
     mine = reverse("owner:mine")
     assert as_charlie.get(mine)["Location"] == CREATE
@@ -140,6 +148,9 @@ def test_a_suspended_entry_is_shown_to_its_owner_and_hidden_from_others(as_alice
     assertContains(own, "Suspended")
     assert reverse("owner:entry-edit", args=["alice"]) not in own.content.decode()
     assert reverse("owner:endpoint-add", args=["alice"]) not in own.content.decode()
+    # The owner cannot delete it either (409 from the service): no button leads there.
+    assert reverse("owner:entry-delete", args=["alice"]) not in own.content.decode()
+    assertContains(own, "neither change nor delete it")
     assert hidden.status_code == 404
 
 

@@ -293,6 +293,15 @@ def test_the_overview_lists_each_handle_with_its_state_and_proof_page(web, signe
     assertContains(page, "Not verified yet.", count=2)
 
 
+def test_the_pages_name_a_handle_as_people_write_it_not_its_a_label(signed_in, alice):
+    claim = handle_add(entry=alice, kind="fediverse", raw="@alice@bücher.test")
+    assert claim.canonical == "alice@xn--bcher-kva.test"
+
+    for page in (signed_in.get(proof(claim)), signed_in.get(PAGE)):
+        assertContains(page, "@alice@bücher.test")
+        assertNotContains(page, "xn--bcher-kva")
+
+
 def test_the_overview_still_takes_the_old_actions(web, signed_in, alice):
     site = handle_add(entry=alice, kind="web", raw="https://alice.test/")
     started = signed_in.post(PAGE, {"handle_id": site.pk, "action": "start"})
