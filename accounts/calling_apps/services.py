@@ -5,7 +5,9 @@ Each write is atomic and leaves an audit event (``APP_REGISTERED``, ``TOKEN_REVO
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +29,22 @@ class Registration:
 
     app: CallingApp
     client_secret: str
+
+
+def _redirect_uri_protected(uri: str) -> bool:
+    """Whether ``uri`` may receive authorization codes: any scheme but ``http``, or ``http``
+    to a loopback host only (RFC 8252 §7.3; RFC 9700 §2.1 forbids plain http elsewhere).
+    Whether the scheme itself is allowed is django-oauth-toolkit's check."""
+    parts = urlsplit(uri)
+    if parts.scheme.lower() != "http":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def app_register(
@@ -60,6 +78,19 @@ def app_register(
                         "Only a confidential client, which can keep a secret, may use "
                         "client credentials."
                     )
+                ]
+            }
+        )
+    plain = [uri for uri in redirect_uris if not _redirect_uri_protected(uri)]
+    if plain:
+        raise ValidationError(
+            {
+                "redirect_uris": [
+                    _(
+                        "%(uri)s: a redirect URI must use https; plain http is allowed only "
+                        "for this device (127.0.0.1, [::1] or localhost)."
+                    )
+                    % {"uri": plain[0]}
                 ]
             }
         )

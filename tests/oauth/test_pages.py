@@ -99,6 +99,28 @@ def test_it_needs_a_redirect_uri_for_the_authorization_code(client, dave):
     assert not CallingApp.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("uri", "allowed"),
+    [
+        ("http://evil.example/cb", False),
+        ("http://10.0.0.5/cb", False),
+        ("http://127.0.0.1:8765/cb", True),
+        ("http://[::1]/cb", True),
+        ("http://localhost/cb", True),
+        ("https://dialer.example/cb", True),
+    ],
+)
+def test_it_allows_plain_http_redirects_only_to_this_device(client, dave, uri, allowed):
+    client.force_login(dave)
+
+    response = register_page(client, grant_types=["authorization-code"], redirect_uris=uri)
+
+    assert CallingApp.objects.exists() is allowed
+    if not allowed:
+        assert response.status_code == 400
+        assert "plain http is allowed only for this device" in response.content.decode()
+
+
 def test_it_refuses_a_redirect_uri_that_is_not_a_url(client, dave):
     client.force_login(dave)
 
