@@ -223,3 +223,29 @@ def test_the_consent_page_names_the_apps_developer_and_where_it_sends_the_person
     host = re.search(r'<strong class="consent-host">([^<]+)</strong>', text)
     assert host and host.group(1) == "app.example"
     assert f"<code>{REDIRECT_URI}</code>" in text
+
+
+def test_the_consent_page_names_a_developer_by_their_entry_not_their_email(
+    client, bob, dave, phone_app
+):
+    from directory.services import entry_create
+
+    entry_create(nickname="Dave Dialers", handle="dave-dialers", owner=dave)
+    client.force_login(bob)
+    _, challenge = pkce_pair()
+
+    page = client.get(
+        AUTHORIZE_URL,
+        {
+            "response_type": "code",
+            "client_id": phone_app.app.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "lookup",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+
+    owner = re.search(r'<dd class="consent-owner">([^<]+)</dd>', page.content.decode())
+    assert owner and owner.group(1) == "Dave Dialers (@dave-dialers)"
+    assert dave.email not in page.content.decode()

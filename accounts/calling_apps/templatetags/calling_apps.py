@@ -28,10 +28,19 @@ def url_host(uri: str) -> str:
 
 @register.filter
 def developer_name(user) -> str:
-    """How a consent page names an app's developer: their full name with their email
-    address when both are known, else whichever is known (the username at worst)."""
+    """How a consent page names an app's developer: the nickname and directory handle of
+    their first active entry, which anyone can look up; without one, their full name with
+    their email address when both are known, else whichever is known (the username at
+    worst)."""
     if user is None:
         return ""
+    entry = (
+        user.entries.filter(status="active").order_by("created_at", "id").first()
+        if hasattr(user, "entries")
+        else None
+    )
+    if entry is not None:
+        return f"{entry.nickname} (@{entry.handle})"
     name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
     email = (getattr(user, "email", "") or "").strip()
     if name and email:
