@@ -26,7 +26,7 @@ _PHONE_KINDS = {HandleKind.WHATSAPP, HandleKind.SIGNAL}
 # RFC 9554 §4.6 SERVICE-TYPE values: the names people know each network by.
 SERVICE_NAMES = {
     HandleKind.EMAIL: "Email",
-    HandleKind.DOMAIN: "Web",
+    HandleKind.DOMAIN: "Domain",
     HandleKind.FEDIVERSE: "Fediverse",
     HandleKind.ATPROTO: "Bluesky",
     HandleKind.MATRIX: "Matrix",
