@@ -3,10 +3,14 @@ person has allowed to act for them, which they can revoke."""
 
 from __future__ import annotations
 
+import secrets
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -31,13 +35,34 @@ def app_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Session key: the one-time keys of the registration forms already answered, with the
+# app each registered (never the secret).
+REGISTERED_KEY = "calling_apps_registered"
+
+
 @login_required
 @never_cache
 def app_register_page(request: HttpRequest) -> HttpResponse:
     """Register an app. The answer shows the client secret once: only its hash is kept,
-    so the page is not cached and the secret never goes into a URL or the session. A
+    so the page is not cached and the secret never goes into a URL or the session (only
+    the form's one-time key and the app it made do, so a form sent twice makes one app). A
     refused form comes back with its errors and status 400."""
     form = AppRegisterForm(request.POST or None)
+    # Each form carries a one-time key; a form sent again (a reload of the answer, a
+    # double click) finds its app instead of registering a second one.
+    once = request.POST.get("once", "") if request.method == "POST" else secrets.token_urlsafe(16)
+    done = request.session.get(REGISTERED_KEY, {})
+    if request.method == "POST" and once in done:
+        app = CallingApp.objects.filter(pk=done[once], user=request.user).first()
+        if app is not None:
+            messages.info(
+                request,
+                _(
+                    "This app is already registered; its client secret was shown once. "
+                    "If you did not keep it, delete the app and register it again."
+                ),
+            )
+            return redirect("calling_apps:detail", pk=app.pk)
     if request.method == "POST" and form.is_valid():
         try:
             registration = app_register(
@@ -49,9 +74,12 @@ def app_register_page(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
+            if once:
+                done[once] = registration.app.pk
+                request.session[REGISTERED_KEY] = dict(list(done.items())[-20:])
             return render(
                 request,
                 "accounts/apps/created.html",
@@ -60,7 +88,9 @@ def app_register_page(request: HttpRequest) -> HttpResponse:
             )
     # A refused registration answers 400, as every other form of the site does.
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/apps/register.html", {"form": form}, status=status)
+    return render(
+        request, "accounts/apps/register.html", {"form": form, "once": once}, status=status
+    )
 
 
 @login_required

@@ -249,3 +249,16 @@ def test_the_consent_page_names_a_developer_by_their_entry_not_their_email(
     owner = re.search(r'<dd class="consent-owner">([^<]+)</dd>', page.content.decode())
     assert owner and owner.group(1) == "Dave Dialers (@dave-dialers)"
     assert dave.email not in page.content.decode()
+
+
+def test_a_registration_sent_twice_registers_one_app(client, dave):
+    client.force_login(dave)
+    once = re.search(r'name="once" value="([^"]+)"', client.get(APPS + "new").content.decode())
+
+    first = register_page(client, once=once.group(1))
+    again = register_page(client, once=once.group(1))
+
+    assert first.status_code == 201
+    app = CallingApp.objects.get()
+    assert again.status_code == 302 and again["Location"] == f"{APPS}{app.pk}"
+    assert "already registered" in client.get(again["Location"]).content.decode()
