@@ -76,6 +76,17 @@ def caller_dep(user_id: int) -> str:
     return f"u:{user_id}"
 
 
+def _failed(exc: Exception, message: str, *args) -> None:
+    """Log a cache failure: a Redis outage once (:data:`directory.cache.outage`), any other
+    error with its traceback."""
+    from directory.cache import REDIS_ERRORS, outage
+
+    if isinstance(exc, REDIS_ERRORS):
+        outage.failed("answer cache: " + (message % args), exc)
+    else:
+        logger.exception("answer cache: " + message, *args)
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -99,8 +110,8 @@ def invalidate(deps: Iterable[str]) -> None:
         return
     try:
         cache.set_many(tokens, timeout=None)
-    except Exception:
-        logger.exception("answer cache: could not replace %d token(s)", len(tokens))
+    except Exception as exc:
+        _failed(exc, "could not replace %d token(s)", len(tokens))
 
 
 class Invalidation:
@@ -128,8 +139,8 @@ def drop_all() -> None:
     signals, such as a bulk load with COPY or a restore."""
     try:
         cache.set(EPOCH_KEY, _new_token(), timeout=None)
-    except Exception:
-        logger.exception("answer cache: could not start a new epoch")
+    except Exception as exc:
+        _failed(exc, "could not start a new epoch")
 
 
 # ---------------------------------------------------------------------- the mechanism
@@ -160,8 +171,8 @@ def flush_stats() -> None:
             if number:
                 cache.add(STATS_KEYS[kind], 0, timeout=None)
                 cache.incr(STATS_KEYS[kind], number)
-    except Exception:
-        logger.exception("answer cache: could not record statistics")
+    except Exception as exc:
+        _failed(exc, "could not record statistics")
     _stats.counts = {"hit": 0, "miss": 0}
 
 
@@ -204,8 +215,8 @@ def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
         wanted.extend(token_keys)
     try:
         got = cache.get_many(list(dict.fromkeys(wanted)))
-    except Exception:
-        logger.exception("answer cache: read failed; answering from the database")
+    except Exception as exc:
+        _failed(exc, "read failed; answering from the database")
         if only_cached:
             return [MISSING for _item in items]
         return [compute() for _key, _deps, compute in items]
@@ -392,15 +403,15 @@ def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, com
             tokens = [
                 current.get(key, token) for key, token in zip(token_keys, tokens, strict=True)
             ]
-    except Exception:
-        logger.exception("answer cache: token read failed; answering from the database")
+    except Exception as exc:
+        _failed(exc, "token read failed; answering from the database")
         return compute()
     value = compute()
     if None not in tokens:
         try:
             cache.set(record_key, (tokens, value), timeout=settings.ANSWER_CACHE_SECONDS)
-        except Exception:
-            logger.exception("answer cache: could not store an answer")
+        except Exception as exc:
+            _failed(exc, "could not store an answer")
     return value
 
 

@@ -104,9 +104,10 @@ class ResolveFastPath:
             try:
                 body = self._answer(environ)
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                logger.warning(
-                    "resolve fast path: Redis failed (%s); answering through Django", exc
-                )
+                # Logged once per outage; Django answers from the database meanwhile.
+                from directory.cache import outage
+
+                outage.failed("resolve fast path", exc)
                 body = None
             except Exception:
                 logger.exception("resolve fast path failed; answering through Django")
