@@ -208,7 +208,6 @@ def service_unavailable(request):
     from django.contrib.auth.models import AnonymousUser
     from django.http import HttpResponse, JsonResponse
     from django.template import loader
-    from django.utils.translation import gettext as _
 
     retry_after = settings.DATABASE_RETRY_AFTER
     if request.path_info.startswith(API_PREFIX):
@@ -224,7 +223,6 @@ def service_unavailable(request):
             {"retry_after": retry_after, "user": AnonymousUser(), "messages": []}, request
         )
         response = HttpResponse(page, status=503)
-        response.reason_phrase = _("Service Unavailable")
     response["Retry-After"] = str(retry_after)
     return response
 
