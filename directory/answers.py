@@ -26,7 +26,8 @@ record carries.
 
 **Failures.** Any error from the cache (Redis down) is logged and the answer is computed
 from the database; the caller never sees it. A token that could not be replaced because
-the cache was down is bounded by ``ANSWER_CACHE_SECONDS``, the records' lifetime.
+the cache was down makes that process start a new epoch (every record stale) as soon as
+the cache answers again, before it uses any cached answer (:func:`invalidations_lost`).
 
 Settings: ``ANSWER_CACHE`` (on by default), ``ANSWER_CACHE_SECONDS`` (records' lifetime),
 ``ANSWER_CACHE_STATS`` (count hits and misses in the cache, for the benchmark).
@@ -111,6 +112,7 @@ def invalidate(deps: Iterable[str]) -> None:
     try:
         cache.set_many(tokens, timeout=None)
     except Exception as exc:
+        _lost.set()
         _failed(exc, "could not replace %d token(s)", len(tokens))
 
 
@@ -140,7 +142,21 @@ def drop_all() -> None:
     try:
         cache.set(EPOCH_KEY, _new_token(), timeout=None)
     except Exception as exc:
+        _lost.set()
         _failed(exc, "could not start a new epoch")
+    else:
+        _lost.clear()
+
+
+# Set when this process could not replace a token (the cache was down): until a new epoch
+# is stored, no cached answer is used here, so no write made during the outage is hidden
+# by an answer cached before it once the cache answers again.
+_lost = threading.Event()
+
+
+def invalidations_lost() -> bool:
+    """Whether this process lost an invalidation and has not yet started a new epoch."""
+    return _lost.is_set()
 
 
 # ---------------------------------------------------------------------- the mechanism
@@ -183,7 +199,11 @@ def read_stats() -> dict[str, int]:
 
 
 def _usable() -> bool:
-    return settings.ANSWER_CACHE and not connection.in_atomic_block
+    if not settings.ANSWER_CACHE or connection.in_atomic_block:
+        return False
+    if _lost.is_set():
+        drop_all()  # clears the mark once the cache takes the new epoch
+    return not _lost.is_set()
 
 
 Item = tuple[str, list[str], Callable[[], Any]]

@@ -152,8 +152,11 @@ class ResolveFastPath:
         to let Django answer."""
         from django.conf import settings
 
+        from directory import answers
+
         handle = self._eligible(environ)
-        if handle is None:
+        if handle is None or answers.invalidations_lost():
+            # Django's path starts a new epoch first (directory.answers._usable).
             return None
         try:
             parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)

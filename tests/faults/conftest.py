@@ -61,6 +61,14 @@ class RedisServer:
 
 
 @pytest.fixture
+def closed_port():
+    """A loopback port bound by no listener: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
 def redis_server():
     server = RedisServer()
     server.start()
@@ -72,6 +80,7 @@ def redis_server():
 def redis_cache(settings, redis_server):
     """The site's cache on the throwaway Redis, the answer cache on, and the per-process
     fallback state as a fresh process has it."""
+    from directory import answers
     from directory import cache as shared
 
     settings.CACHES = {
@@ -85,6 +94,8 @@ def redis_cache(settings, redis_server):
     settings.ANSWER_CACHE = True
     shared._local.clear()
     shared.outage.since = None
+    answers._lost.clear()
     yield redis_server
     shared._local.clear()
     shared.outage.since = None
+    answers._lost.clear()

@@ -41,7 +41,7 @@ def connecting_with(**changes):
 
 
 @pytest.fixture
-def closed_port():
+def refused_port():
     """A loopback port bound by no listener: connecting to it is refused at once."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,7 +64,7 @@ def refused_role(django_db_blocker):
                 cursor.execute(f"DROP ROLE {name}")
 
 
-@pytest.fixture(params=["closed_port", "refused_role"])
+@pytest.fixture(params=["refused_port", "refused_role"])
 def refusal(request, settings, django_db_blocker):
     settings.ALLOWED_HOSTS = ["testserver", DOMAIN]
     settings.DATABASE_RETRY_AFTER = 7

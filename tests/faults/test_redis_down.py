@@ -130,6 +130,28 @@ def test_writes_succeed_with_redis_stopped(alice, redis_cache):
     assert [hit["handle"] for hit in found.json()["results"]] == ["@bea"]
 
 
+def test_a_write_redis_missed_is_seen_once_it_answers_again(settings, alice, closed_port):
+    """Redis keeps the answers cached before this process lost it; the write made
+    meanwhile could not replace their tokens, so the process starts a new epoch before it
+    uses the cache again."""
+    client = Client(raise_request_exception=False)
+    fast = ResolveFastPath(WSGIHandler())
+    for _ in range(2):
+        assert b'"Alice"' in call(fast)[2]  # cached, then a hit
+    reachable = settings.CACHES
+    # The same cache, seen from a process that cannot reach Redis (a closed port).
+    settings.CACHES = {
+        "default": {**reachable["default"], "LOCATION": f"redis://127.0.0.1:{closed_port}/0"}
+    }
+    services.entry_update(entry=Entry.objects.get(pk=alice.pk), nickname="Alicia")
+    settings.CACHES = reachable
+    assert b'"Alicia"' in call(fast)[2]
+    assert client.get("/api/v1/resolve", {"handle": "@alice"}).json()["entry"]["nickname"] == (
+        "Alicia"
+    )
+    assert b'"Alicia"' in call(fast)[2]
+
+
 def test_the_fast_path_answers_through_django_with_redis_stopped(alice, redis_cache):
     fast = ResolveFastPath(WSGIHandler())
     assert call(fast)[0] == "200 OK"
