@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django_otp import user_has_device
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import get_usage as _get_usage
 from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
+
+from directory.cache import with_local_fallback
+
+# Counted per process while Redis is down (directory.cache.with_local_fallback).
+get_usage = with_local_fallback(_get_usage)
 
 # django-ratelimit group of the failed-password counters, one per client address.
 FAILURES_GROUP = "accounts.basic-auth-failures"

@@ -103,13 +103,13 @@ def take(counts: list[tuple[str, str]]) -> float | None:
 
     Output: ``None`` when every rate allows it, else the seconds to wait (the longest
     wait among the rates that refuse, DRF's :meth:`SimpleRateThrottle.wait` for each).
-    On Redis, one round trip; when Redis fails the request is let through (logged): the
-    rates are for fairness, and an answer is better than a 500.
+    On Redis, one round trip; when Redis cannot be reached the rates are counted by a
+    per-process limiter (:func:`take_locally`) and the outage is logged once.
     """
     wanted = _wanted(counts)
     if not wanted:
         return None
-    from directory.cache import redis_client
+    from directory.cache import REDIS_ERRORS, outage, redis_client
 
     client = redis_client()
     if client is None:
@@ -122,10 +122,24 @@ def take(counts: list[tuple[str, str]]) -> float | None:
         args += [limit, period]
     try:
         answers = script(keys=[cache.make_key(key) for key, _l, _p in wanted], args=args)
+    except REDIS_ERRORS as exc:
+        outage.failed("throttles", exc)
+        return take_locally(wanted)
     except Exception:
         logger.exception("throttles: Redis failed; the request is let through")
         return None
+    outage.recovered()
     return waits_from(answers)
+
+
+def take_locally(wanted: list[tuple[str, int, int]]) -> float | None:
+    """The per-process limiter used while Redis is down: :func:`_take_in_cache` on this
+    process's local-memory cache (:func:`directory.cache.local_cache`). Each process then
+    allows the full rate, so the limits hold per process until Redis is back."""
+    from directory.cache import local_cache
+
+    with local_cache():
+        return _take_in_cache(wanted)
 
 
 def _take_in_cache(wanted: list[tuple[str, int, int]]) -> float | None:

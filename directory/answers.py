@@ -26,7 +26,8 @@ record carries.
 
 **Failures.** Any error from the cache (Redis down) is logged and the answer is computed
 from the database; the caller never sees it. A token that could not be replaced because
-the cache was down is bounded by ``ANSWER_CACHE_SECONDS``, the records' lifetime.
+the cache was down makes that process start a new epoch (every record stale) as soon as
+the cache answers again, before it uses any cached answer (:func:`invalidations_lost`).
 
 Settings: ``ANSWER_CACHE`` (on by default), ``ANSWER_CACHE_SECONDS`` (records' lifetime),
 ``ANSWER_CACHE_STATS`` (count hits and misses in the cache, for the benchmark).
@@ -76,6 +77,17 @@ def caller_dep(user_id: int) -> str:
     return f"u:{user_id}"
 
 
+def _failed(exc: Exception, message: str, *args) -> None:
+    """Log a cache failure: a Redis outage once (:data:`directory.cache.outage`), any other
+    error with its traceback."""
+    from directory.cache import REDIS_ERRORS, outage
+
+    if isinstance(exc, REDIS_ERRORS):
+        outage.failed("answer cache: " + (message % args), exc)
+    else:
+        logger.exception("answer cache: " + message, *args)
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -99,8 +111,9 @@ def invalidate(deps: Iterable[str]) -> None:
         return
     try:
         cache.set_many(tokens, timeout=None)
-    except Exception:
-        logger.exception("answer cache: could not replace %d token(s)", len(tokens))
+    except Exception as exc:
+        _lost.set()
+        _failed(exc, "could not replace %d token(s)", len(tokens))
 
 
 class Invalidation:
@@ -128,8 +141,22 @@ def drop_all() -> None:
     signals, such as a bulk load with COPY or a restore."""
     try:
         cache.set(EPOCH_KEY, _new_token(), timeout=None)
-    except Exception:
-        logger.exception("answer cache: could not start a new epoch")
+    except Exception as exc:
+        _lost.set()
+        _failed(exc, "could not start a new epoch")
+    else:
+        _lost.clear()
+
+
+# Set when this process could not replace a token (the cache was down): until a new epoch
+# is stored, no cached answer is used here, so no write made during the outage is hidden
+# by an answer cached before it once the cache answers again.
+_lost = threading.Event()
+
+
+def invalidations_lost() -> bool:
+    """Whether this process lost an invalidation and has not yet started a new epoch."""
+    return _lost.is_set()
 
 
 # ---------------------------------------------------------------------- the mechanism
@@ -160,8 +187,8 @@ def flush_stats() -> None:
             if number:
                 cache.add(STATS_KEYS[kind], 0, timeout=None)
                 cache.incr(STATS_KEYS[kind], number)
-    except Exception:
-        logger.exception("answer cache: could not record statistics")
+    except Exception as exc:
+        _failed(exc, "could not record statistics")
     _stats.counts = {"hit": 0, "miss": 0}
 
 
@@ -172,7 +199,11 @@ def read_stats() -> dict[str, int]:
 
 
 def _usable() -> bool:
-    return settings.ANSWER_CACHE and not connection.in_atomic_block
+    if not settings.ANSWER_CACHE or connection.in_atomic_block:
+        return False
+    if _lost.is_set():
+        drop_all()  # clears the mark once the cache takes the new epoch
+    return not _lost.is_set()
 
 
 Item = tuple[str, list[str], Callable[[], Any]]
@@ -204,8 +235,8 @@ def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
         wanted.extend(token_keys)
     try:
         got = cache.get_many(list(dict.fromkeys(wanted)))
-    except Exception:
-        logger.exception("answer cache: read failed; answering from the database")
+    except Exception as exc:
+        _failed(exc, "read failed; answering from the database")
         if only_cached:
             return [MISSING for _item in items]
         return [compute() for _key, _deps, compute in items]
@@ -392,15 +423,15 @@ def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, com
             tokens = [
                 current.get(key, token) for key, token in zip(token_keys, tokens, strict=True)
             ]
-    except Exception:
-        logger.exception("answer cache: token read failed; answering from the database")
+    except Exception as exc:
+        _failed(exc, "token read failed; answering from the database")
         return compute()
     value = compute()
     if None not in tokens:
         try:
             cache.set(record_key, (tokens, value), timeout=settings.ANSWER_CACHE_SECONDS)
-        except Exception:
-            logger.exception("answer cache: could not store an answer")
+        except Exception as exc:
+            _failed(exc, "could not store an answer")
     return value
 
 

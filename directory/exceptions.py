@@ -176,13 +176,69 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 API_PREFIX = "/api/"
 
 
+# SQLSTATE classes of a database that refuses or drops connections (PostgreSQL appendix A):
+# 08 connection exception, 53 insufficient resources (53300 too many connections),
+# 57P01–57P03 admin shutdown, crash shutdown, cannot connect now.
+_REFUSAL_STATES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+def database_refused(exc: BaseException | None) -> bool:
+    """Whether ``exc`` means the database cannot take the request now (refused or lost
+    connection, too many clients, shutting down, a locked SQLite file), as opposed to a
+    fault in the query. Errors with no SQLSTATE from PostgreSQL's driver are failures to
+    connect."""
+    from django.db import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    cause = exc.__cause__
+    module = type(cause).__module__ if cause is not None else ""
+    if module.startswith("psycopg"):
+        state = getattr(cause, "sqlstate", None)
+        return state is None or state.startswith(_REFUSAL_STATES)
+    if module.startswith("sqlite3"):
+        return "locked" in str(cause) or "unable to open" in str(cause)
+    return isinstance(exc, InterfaceError)
+
+
+def service_unavailable(request):
+    """The 503 answer (RFC 9110 §15.6.4) with ``Retry-After: DATABASE_RETRY_AFTER``: an RFC
+    9457 problem document under ``/api/``, the styled page elsewhere. It reads nothing from
+    the database (the page is shown as to a signed-out visitor)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse, JsonResponse
+    from django.template import loader
+
+    retry_after = settings.DATABASE_RETRY_AFTER
+    if request.path_info.startswith(API_PREFIX):
+        body = problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            f"The directory cannot answer right now; try again in {retry_after} seconds.",
+            "service-unavailable",
+        )
+        response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+    else:
+        page = loader.get_template("503.html").render(
+            {"retry_after": retry_after, "user": AnonymousUser(), "messages": []}, request
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def server_error(request, *args: Any, **kwargs: Any):
-    """``handler500``: an unhandled exception under ``/api/`` answers a 500 RFC 9457
-    problem document (JSON clients never get the HTML error page); other paths get
-    Django's own 500 page. Django has logged the exception before this runs."""
+    """``handler500``: when the database refused the request (:func:`database_refused`),
+    :func:`service_unavailable`'s 503 with ``Retry-After``; otherwise, under ``/api/``, a
+    500 RFC 9457 problem document (JSON clients never get the HTML error page), and on
+    other paths Django's own 500 page. Django has logged the exception before this runs."""
+    import sys
+
     from django.http import JsonResponse
     from django.views.defaults import server_error as html_server_error
 
+    if database_refused(sys.exc_info()[1]):
+        return service_unavailable(request)
     if request.path_info.startswith(API_PREFIX):
         body = problem(
             status.HTTP_500_INTERNAL_SERVER_ERROR,

@@ -104,9 +104,10 @@ class ResolveFastPath:
             try:
                 body = self._answer(environ)
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                logger.warning(
-                    "resolve fast path: Redis failed (%s); answering through Django", exc
-                )
+                # Logged once per outage; Django answers from the database meanwhile.
+                from directory.cache import outage
+
+                outage.failed("resolve fast path", exc)
                 body = None
             except Exception:
                 logger.exception("resolve fast path failed; answering through Django")
@@ -151,8 +152,11 @@ class ResolveFastPath:
         to let Django answer."""
         from django.conf import settings
 
+        from directory import answers
+
         handle = self._eligible(environ)
-        if handle is None:
+        if handle is None or answers.invalidations_lost():
+            # Django's path starts a new epoch first (directory.answers._usable).
             return None
         try:
             parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)

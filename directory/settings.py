@@ -149,6 +149,9 @@ else:
     _db.setdefault("OPTIONS", {})
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+# Seconds a client is asked to wait (Retry-After) when the database refuses connections
+# (too many clients, restarting): the answer is then 503, never 500.
+DATABASE_RETRY_AFTER = envint("DATABASE_RETRY_AFTER", 5, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache and rate limits in production; also the Celery broker when
@@ -205,6 +208,23 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("broker", "broker-control"):
         (VAR_DIR / _folder).mkdir(exist_ok=True)
+else:
+    # Seconds a message taken by a worker stays invisible to the others before the broker
+    # hands it out again (Redis): a worker killed with `kill -9` loses no task, its tasks
+    # return after this long instead of kombu's default hour. A task still waiting for its
+    # countdown or ETA when the time is up is delivered twice, which every task that retries
+    # with a countdown tolerates (they are idempotent or claim their work first).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 300, minimum=30),
+    }
+# Acknowledged after they ran (acks_late) only where running twice is harmless: the search
+# index updates and the purge of retiring numbers name it on their task (the periodic ones
+# run again on the next beat anyway). Others are acknowledged as they start. Such a task
+# whose worker process died under it (a child killed, out of memory) goes back to the queue
+# at once instead of being marked failed; a whole worker killed returns its tasks after
+# the visibility timeout.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 # The queue tasks go to and workers read; a distinct name lets several deployments (or test
 # runs) share one broker without taking each other's messages.

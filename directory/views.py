@@ -19,10 +19,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import get_usage as _get_usage
 
 from accounts.models import Contact
 from directory.answers import webfinger_answer
+from directory.cache import with_local_fallback
 from directory.display import (
     endpoint_display,
     entry_api_url,
@@ -43,6 +44,9 @@ from directory.webfinger import (
     endpoint_rel,
     resource_handle,
 )
+
+# Counted per process while Redis is down (directory.cache.with_local_fallback).
+get_usage = with_local_fallback(_get_usage)
 
 View = Callable[..., HttpResponse]
 

@@ -176,3 +176,48 @@ def test_demo_data_is_off_unless_switched_on(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_killed_worker_s_tasks_return_within_minutes(tmp_path):
+    """A Redis broker hands out again, after CELERY_VISIBILITY_TIMEOUT seconds (300, not
+    kombu's hour), the tasks a killed worker took; only idempotent tasks ack late."""
+    code = (
+        "import django; django.setup(); from directory.celery import app; "
+        "app.loader.import_default_modules(); "
+        "print(app.conf.broker_transport_options.get('visibility_timeout'), "
+        "app.conf.task_acks_late, app.conf.task_reject_on_worker_lost, "
+        "','.join(sorted(n for n, t in app.tasks.items() if t.acks_late)))"
+    )
+
+    def run(**env):
+        clean = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
+        clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")
+        clean.update(CELERY_BROKER_URL="redis://127.0.0.1:9/0", **env)
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert run() == [
+        "300",
+        "False",
+        "True",
+        "numbers.advance,search.remove_entries,search.sync_entry",
+    ]
+    assert run(CELERY_VISIBILITY_TIMEOUT="60")[0] == "60"
+    assert "CELERY_VISIBILITY_TIMEOUT" in "".join(
+        subprocess.run(
+            [sys.executable, "-c", "import django; django.setup()"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "WORLDBOOK_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "directory.settings",
+                "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
+                "CELERY_VISIBILITY_TIMEOUT": "5",
+            },
+            capture_output=True,
+            text=True,
+        ).stderr
+    )

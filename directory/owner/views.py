@@ -22,9 +22,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import get_usage as _get_usage
 
 from accounts.contact_policy import policy_update
+from directory.cache import with_local_fallback
 from directory.display import endpoint_display, handle_display, handles_for, service_name
 from directory.exceptions import (
     ConflictError,
@@ -62,6 +63,9 @@ from directory.services import (
     handle_remove,
 )
 from directory.verification.selectors import verification_state
+
+# Counted per process while Redis is down (directory.cache.with_local_fallback).
+get_usage = with_local_fallback(_get_usage)
 
 OwnerView = Callable[..., HttpResponse]
 

@@ -38,6 +38,7 @@ from meilisearch.errors import (
 )
 from meilisearch.models.task import TaskInfo
 
+from directory.cache import with_local_fallback
 from directory.models import Entry
 from directory.normalization import clean_display
 from search import metrics
@@ -88,7 +89,8 @@ class Breaker:
     :meth:`open` stores the time it closes again, with that many seconds as the cache
     timeout, so it closes by itself when the cool-down ends; a marker without timeout
     remembers that it was opened, so the first search Meilisearch answers afterwards can
-    log that it closed (:meth:`close`).
+    log that it closed (:meth:`close`). While Redis is down each process keeps its own
+    breaker (:func:`directory.cache.with_local_fallback`).
     """
 
     def __init__(self, url: str, cooldown: int) -> None:
@@ -97,6 +99,7 @@ class Breaker:
         self.opened_key = f"{self.key}:opened"
         self.cooldown = cooldown
 
+    @with_local_fallback
     def seconds_left(self) -> int:
         """Seconds until the breaker closes; 0 when it is closed (Meilisearch is asked)."""
         until = cache.get(self.key)
@@ -104,6 +107,7 @@ class Breaker:
             return 0
         return max(1, round(float(until) - time.time()))
 
+    @with_local_fallback
     def open(self, reason: str) -> None:
         """Open the breaker for the cool-down, logging it unless it was already open."""
         if cache.add(self.key, time.time() + self.cooldown, timeout=self.cooldown):
@@ -115,6 +119,7 @@ class Breaker:
                 self.cooldown,
             )
 
+    @with_local_fallback
     def close(self) -> None:
         """Note that Meilisearch answered: logs that the breaker closed if it had opened."""
         if cache.get(self.opened_key) is not None and cache.delete(self.opened_key):
