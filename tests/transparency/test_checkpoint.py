@@ -100,3 +100,13 @@ def test_witness_cosignatures_are_kept_when_the_log_signs_again(log_key):
     signed = sign_checkpoint(checkpoint, signer, keep=witnessed)
     _, opened = open_checkpoint(signed, verifier, others=[Verifier.from_key(witness_vkey)])
     assert [s.name for s in opened.signatures] == ["witness.example", "example.com/log"]
+
+
+def test_a_log_may_name_its_key_apart_from_its_origin():
+    skey, vkey = note.generate_key("signing-key-1")
+    checkpoint = Checkpoint("example.com/log", 1, tlog.leaf_hash(b"x"))
+    signed = sign_checkpoint(checkpoint, Signer.from_key(skey))
+    with pytest.raises(CheckpointError, match="origin"):
+        open_checkpoint(signed, Verifier.from_key(vkey))
+    opened, _ = open_checkpoint(signed, Verifier.from_key(vkey), origin="example.com/log")
+    assert opened == checkpoint

@@ -167,3 +167,19 @@ def test_a_malformed_signing_key_stops_the_server_from_starting(tmp_path):
     result = load_settings(tmp_path, TRANSPARENCY_SIGNING_KEY=skey[:-4] + "AAAA")
     assert result.returncode != 0
     assert "TRANSPARENCY_SIGNING_KEY" in result.stderr
+
+
+def test_keygen_prints_a_key_pair_that_matches():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("transparency_keygen", ORIGIN, stdout=out)
+    lines = out.getvalue().splitlines()
+    skey = lines[0].removeprefix("TRANSPARENCY_SIGNING_KEY=")
+    vkey = lines[1].removeprefix("verifier key: ")
+    assert note.Signer.from_key(skey).verifier == Verifier.from_key(vkey)
+    assert Verifier.from_key(vkey).name == ORIGIN
+    with pytest.raises(CommandError):
+        call_command("transparency_keygen", "two words", stdout=StringIO())

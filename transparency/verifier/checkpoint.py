@@ -89,20 +89,26 @@ def sign_checkpoint(
 
 
 def open_checkpoint(
-    message: str | bytes, log_key: Verifier, *, others: Iterable[Verifier] = ()
+    message: str | bytes,
+    log_key: Verifier,
+    *,
+    origin: str | None = None,
+    others: Iterable[Verifier] = (),
 ) -> tuple[Checkpoint, Note]:
     """Verify a signed checkpoint by the log's key and parse it.
 
-    The checkpoint must carry a valid signature by ``log_key``, whose name must be the origin
-    line (c2sp.org/tlog-checkpoint). ``others`` are further keys (witnesses) whose
-    signatures are checked too when present. Returns the checkpoint and the opened note.
-    Raises NoteError (from :func:`open_note`) when the note is malformed or a signature is
-    invalid, and CheckpointError when the log did not sign it or the body is malformed.
+    The checkpoint must carry a valid signature by ``log_key`` and name the expected
+    ``origin`` (by default the log key's name, as Worldbook's log names its key).
+    ``others`` are further keys (witnesses) whose signatures are checked too when present.
+    Returns the checkpoint and the opened note. Raises NoteError (from :func:`open_note`)
+    when the note is malformed or a signature is invalid, and CheckpointError when the log
+    did not sign it, it names another origin, or its body is malformed.
+    Standards: c2sp.org/tlog-checkpoint, c2sp.org/signed-note.
     """
     note = open_note(message, [log_key, *others])
     if not any(s.name == log_key.name and s.key_id == log_key.key_id for s in note.signatures):
         raise CheckpointError("the checkpoint is not signed by the log's key")
     checkpoint = Checkpoint.parse(note.text)
-    if checkpoint.origin != log_key.name:
-        raise CheckpointError("the checkpoint's origin is not the log's key name")
+    if checkpoint.origin != (log_key.name if origin is None else origin):
+        raise CheckpointError("the checkpoint names another log (origin)")
     return checkpoint, note
