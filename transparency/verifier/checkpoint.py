@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .note import Note, NoteError, Signature, Signer, Verifier, _b64decode, open_note, sign
+from .note import Note, NoteError, Signature, Signer, Verifier, decode_base64, open_note, sign
 from .tlog import HASH_SIZE
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
@@ -67,7 +67,7 @@ class Checkpoint:
         if not _SIZE.fullmatch(size_text) or int(size_text) > _MAX_SIZE:
             raise CheckpointError("the tree size is not a decimal number")
         try:
-            root = _b64decode(root_text)
+            root = decode_base64(root_text)
         except NoteError as exc:
             raise CheckpointError("the root hash is not base64") from exc
         if len(root) != HASH_SIZE:

@@ -66,8 +66,8 @@ def key_id(name: str, key: bytes) -> int:
     return int.from_bytes(hashlib.sha256(name.encode() + b"\n" + key).digest()[:4], "big")
 
 
-def _b64decode(text: str) -> bytes:
-    """Strict standard base64 with padding; anything not canonical is refused."""
+def decode_base64(text: str) -> bytes:
+    """Decode strict standard base64 (RFC 4648 §4, padded, canonical). Raises NoteError."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -84,7 +84,7 @@ def _parse_key_parts(name: str, hex_id: str, data: str, what: str) -> tuple[int,
     if not is_valid_name(name) or not _HEX8.fullmatch(hex_id):
         raise NoteError(f"malformed {what}")
     try:
-        raw = _b64decode(data)
+        raw = decode_base64(data)
     except NoteError as exc:
         raise NoteError(f"malformed {what}") from exc
     if not raw:
@@ -238,7 +238,7 @@ def sign(text: str, *signers: Signer, keep: Iterable[Signature] = ()) -> str:
             raise NoteError("malformed note")
         if (sig.name, sig.key_id) in replaced:
             continue
-        raw = _b64decode(sig.b64)
+        raw = decode_base64(sig.b64)
         if len(raw) < 5 or int.from_bytes(raw[:4], "big") != sig.key_id:
             raise NoteError("malformed note")
         lines.append(sig.line)
@@ -284,7 +284,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
             raise NoteError("malformed note")
         name, _, b64 = line[len(_SIG_PREFIX) :].partition(" ")
         try:
-            raw = _b64decode(b64)
+            raw = decode_base64(b64)
         except NoteError as exc:
             raise NoteError("malformed note") from exc
         if not is_valid_name(name) or len(raw) < 5:
