@@ -568,3 +568,21 @@ MODERATION_REPORTS_PER_DAY = envint("MODERATION_REPORTS_PER_DAY", 20, minimum=1)
 # Admin lists count their rows exactly up to this many, then say "more than".
 ADMIN_COUNT_LIMIT = envint("ADMIN_COUNT_LIMIT", 10000, minimum=100)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["report"] = envrate("THROTTLE_REPORT", "30/hour")
+# --- Transparency log (transparency) ------------------------------------------------------
+INSTALLED_APPS.append("transparency")
+# The log's signed-note private key, "PRIVATE+KEY+<name>+<key ID>+<base64>" as
+# golang.org/x/mod/sumdb/note GenerateKey writes it; its name is the log's origin. A secret,
+# so only from the environment. Left empty, the log signs nothing and /log/ answers 503.
+TRANSPARENCY_SIGNING_KEY = envstr("TRANSPARENCY_SIGNING_KEY")
+if TRANSPARENCY_SIGNING_KEY:
+    from transparency.verifier.note import NoteError, Signer  # noqa: E402
+
+    try:
+        Signer.from_key(TRANSPARENCY_SIGNING_KEY)
+    except NoteError as _exc:
+        raise ImproperlyConfigured(
+            f"TRANSPARENCY_SIGNING_KEY is not a signed-note private key: {_exc}"
+        ) from None
+# Leaves integrated into the tree per transaction.
+TRANSPARENCY_BATCH_SIZE = envint("TRANSPARENCY_BATCH_SIZE", 1000, minimum=1)
+# --- end of transparency log -------------------------------------------------------------

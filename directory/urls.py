@@ -43,6 +43,8 @@ urlpatterns = [
     # The owner's pages for their own entries (directory.owner).
     path("account/", include("directory.owner.urls")),
     path("api/", include("directory.api.urls")),
+    # The transparency log: its key and signed checkpoints (transparency).
+    path("log/", include("transparency.urls")),
     # Sign-in and sign-out links of the browsable API.
     path("api-auth/", include("accounts.drf_urls")),
     path("account/", include("accounts.data_urls")),

@@ -1,0 +1,1 @@
+"""The transparency log: every change of what a handle answers, in a public Merkle log."""

@@ -1,0 +1,75 @@
+"""The transparency log's storage: leaves, the Merkle tree's stored hashes, checkpoints.
+
+Leaves are appended pending (no index) and integrated in order by
+:func:`transparency.services.log_integrate`, which holds the lock on the one
+:class:`LogTree` row; each integration stores, in one transaction, the leaves' indexes, the
+new hashes (at the positions of :func:`transparency.verifier.tlog.stored_hash_index`), the new
+tree size and root, and a signed checkpoint, so a crash leaves all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from transparency.verifier.tlog import EMPTY_ROOT
+
+
+class LogTree(models.Model):
+    """The log's size and root hash: one row (id 1), locked while leaves are integrated."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+    root_hash = models.BinaryField(max_length=32, default=EMPTY_ROOT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="transparency_one_tree"),
+            models.CheckConstraint(condition=models.Q(size__gte=0), name="transparency_size_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"log of {self.size} leaves"
+
+
+class LogLeaf(models.Model):
+    """One log entry: its bytes, and its index once integrated into the tree."""
+
+    data = models.BinaryField()
+    index = models.BigIntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    integrated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(index__isnull=True),
+                name="transparency_leaf_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}" if self.index is not None else f"pending leaf {self.pk}"
+
+
+class LogHash(models.Model):
+    """A stored Merkle tree hash, at its position in the sumdb/tlog layout."""
+
+    position = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"hash {self.position}"
+
+
+class LogCheckpoint(models.Model):
+    """A signed checkpoint (c2sp.org/tlog-checkpoint) the log published."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"checkpoint of {self.size} leaves"
