@@ -103,10 +103,19 @@ def _send(message: OutboxMessage) -> None:
             # Task modules are discovered lazily (a worker discovers them when it starts).
             app.loader.import_default_modules()
         app.tasks[message.task].apply_async(args=message.args, kwargs=message.kwargs)
-    else:
-        # No publish retries: a request must not wait for a broker that is down, and
-        # the row keeps the message for the relay.
-        app.send_task(message.task, args=message.args, kwargs=message.kwargs, retry=False)
+        return
+    # One connection attempt and no publish retries: a request must not wait for a broker
+    # that is down (kombu would retry for seconds), and the row keeps the message for the
+    # relay.
+    with app.pool.acquire(block=True) as connection:
+        connection.ensure_connection(max_retries=0)
+        app.send_task(
+            message.task,
+            args=message.args,
+            kwargs=message.kwargs,
+            retry=False,
+            connection=connection,
+        )
 
 
 def outbox_publish(row_id: int) -> bool:
