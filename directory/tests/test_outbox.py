@@ -128,3 +128,12 @@ def test_a_relay_sends_pending_rows_oldest_first(broker):
     syncs = [args for task, args in _queued(broker) if task == "search.sync_entry"]
     assert syncs == [[first.pk], [second.pk]]
     assert not OutboxMessage.objects.exists()
+
+
+def test_in_process_tasks_run_on_commit_and_leave_no_row():
+    """Without a broker fixture the tests run tasks in-process: the outbox runs them."""
+    from search.backends import get_backend
+
+    entry = services.entry_create(nickname="Ada Lovelace", handle="ada")
+    assert not OutboxMessage.objects.exists()
+    assert get_backend().search("Lovelace", limit=20, offset=0)[0] == [entry.pk]
