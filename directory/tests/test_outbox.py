@@ -137,3 +137,13 @@ def test_in_process_tasks_run_on_commit_and_leave_no_row():
     entry = services.entry_create(nickname="Ada Lovelace", handle="ada")
     assert not OutboxMessage.objects.exists()
     assert get_backend().search("Lovelace", limit=20, offset=0)[0] == [entry.pk]
+
+
+def test_operators_see_pending_rows_in_the_admin(broker, admin_user):
+    from directory.moderation.tests.fixtures import admin_client_for
+
+    broker.stop()
+    outbox_enqueue("search.remove_entries", args=[[41]])
+    page = admin_client_for(admin_user).get("/admin/directory/outboxmessage/")
+    assert page.status_code == 200
+    assert b"search.remove_entries" in page.content and b"Connection refused" in page.content
