@@ -92,7 +92,13 @@ def outbox_enqueue(
                 unique_fields=["dedupe_key"],
                 update_fields=["task", "args", "kwargs"],
             )
-    transaction.on_commit(_PublishAfterCommit(row.pk, dedupe_key))
+    from directory.celery import app
+
+    # Robust: the change is committed, so nothing after it may fail the request; a row
+    # whose publishing failed stays for the relay. Tasks run in-process keep their errors.
+    transaction.on_commit(
+        _PublishAfterCommit(row.pk, dedupe_key), robust=not app.conf.task_always_eager
+    )
 
 
 def _send(message: OutboxMessage) -> None:
