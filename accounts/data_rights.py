@@ -373,12 +373,8 @@ def _account_delete(*, user_id: int) -> int:
     # Cascades to OTP devices and to OAuth2 applications, tokens and grants.
     user.delete()
     audit_record(action=AuditEvent.Action.ACCOUNT_DELETED, entries=len(entry_ids))
-
-    def purge_index() -> None:
-        from search.tasks import remove_entries
-
-        remove_entries.delay(entry_ids)
-
     if entry_ids:
-        transaction.on_commit(purge_index)
+        from directory.outbox import outbox_enqueue
+
+        outbox_enqueue("search.remove_entries", args=[list(entry_ids)])
     return len(entry_ids)

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 
 from directory.exceptions import NormalizationError, WorldbookError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Entry, Handle, OutboxMessage
 from directory.normalization import (
     clean_display,
     normalize_directory_handle,
@@ -470,3 +470,21 @@ class EndpointAdmin(ServiceSavesMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset: QuerySet[Endpoint]) -> None:
         for endpoint in queryset:
             endpoint_remove(endpoint=endpoint)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Side effects not yet handed to the broker (read-only): rows pile up here while the
+    broker is down and are published and deleted by ``directory.outbox_relay``."""
+
+    list_display = ("task", "args", "created_at", "attempts", "last_error")
+    list_filter = ("task",)
+    ordering = ("created_at", "pk")
+    list_per_page = 100
+    show_full_result_count = False  # a count of a large backlog is a full scan
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

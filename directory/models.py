@@ -232,3 +232,28 @@ class Endpoint(models.Model):
     def href(self) -> str:
         """The link a browser opens (matrix: URIs become matrix.to links)."""
         return endpoint_href(self.uri)
+
+
+class OutboxMessage(models.Model):
+    """A side effect a write scheduled, waiting to be handed to the broker (the outbox).
+
+    Written in the same transaction as the change, so the effect is kept exactly when the
+    change is; published after commit and deleted once the broker has accepted it. A row
+    left behind (the broker was down) is published by ``directory.outbox_relay`` (Celery
+    beat). ``dedupe_key`` makes repeats of one effect a single pending row (a repeat
+    replaces its arguments). See :mod:`directory.outbox`.
+    """
+
+    task = models.CharField(max_length=200, help_text="The Celery task's registered name.")
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="directory_outbox_age")]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

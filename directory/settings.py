@@ -236,6 +236,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Side effects of writes wait in the outbox table while the broker is down; beat publishes
+# what is left this often (seconds). See directory/outbox.py.
+CELERY_BEAT_SCHEDULE["directory-outbox-relay"] = {
+    "task": "directory.outbox_relay",
+    "schedule": envint("OUTBOX_RELAY_INTERVAL", 30, minimum=1),
+}
 
 # Search: "database" (default) or "meilisearch".
 SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "meilisearch"))

@@ -11,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from directory.models import Entry, Handle
+from directory.outbox import outbox_enqueue
 
 NAME_FIELDS = frozenset({"nickname", "nickname_skeleton", "handle", "handle_skeleton"})
 
@@ -21,9 +22,11 @@ def entry_names_changed(sender, instance: Entry, created: bool, update_fields, *
     or its nickname or directory handle is saved."""
     if not created and update_fields is not None and not NAME_FIELDS & set(update_fields):
         return
-    from directory.moderation.tasks import impersonation_check
-
-    impersonation_check.delay_on_commit(instance.pk)
+    outbox_enqueue(
+        "moderation.impersonation_check",
+        args=[instance.pk],
+        dedupe_key=f"moderation.impersonation_check:{instance.pk}",
+    )
 
 
 @receiver(post_save, sender=Handle, dispatch_uid="moderation.handle_status_changed")
@@ -35,9 +38,7 @@ def handle_status_changed(sender, instance: Handle, created: bool, update_fields
         return
     if created and instance.status != Handle.Status.VERIFIED:
         return
-    from directory.moderation.tasks import protect_names
-
-    protect_names.delay_on_commit(instance.entry_id)
+    _protect_names(instance.entry_id)
 
 
 @receiver(post_delete, sender=Handle, dispatch_uid="moderation.handle_removed")
@@ -45,6 +46,12 @@ def handle_removed(sender, instance: Handle, **kwargs) -> None:
     """A removed verified handle may leave its entry unverified: re-protect after commit."""
     if instance.status != Handle.Status.VERIFIED:
         return
-    from directory.moderation.tasks import protect_names
+    _protect_names(instance.entry_id)
 
-    protect_names.delay_on_commit(instance.entry_id)
+
+def _protect_names(entry_id: int) -> None:
+    outbox_enqueue(
+        "moderation.protect_names",
+        args=[entry_id],
+        dedupe_key=f"moderation.protect_names:{entry_id}",
+    )

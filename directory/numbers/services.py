@@ -342,10 +342,9 @@ def number_retire_start(
             [NumberNotice(recipient_id=pk, moved=row.entry, created_at=now) for pk in recipients]
         )
         if recipients:
-            from directory.numbers.tasks import email_contacts
+            from directory.outbox import outbox_enqueue
 
-            entry_id = row.entry_id
-            transaction.on_commit(lambda: email_contacts.delay(entry_id, recipients))
+            outbox_enqueue("numbers.email_contacts", args=[row.entry_id, recipients])
     return row
 
 
@@ -447,10 +446,13 @@ def _purge(
         reason=reason,
     )
     if reason != LinkedNumber.EndReason.WINDOW_ENDED:
-        from directory.numbers.tasks import email_binding_ended
+        from directory.outbox import outbox_enqueue
 
-        linked_id = linked.pk
-        transaction.on_commit(lambda: email_binding_ended.delay(linked_id))
+        outbox_enqueue(
+            "numbers.email_binding_ended",
+            args=[linked.pk],
+            dedupe_key=f"numbers.email_binding_ended:{linked.pk}",
+        )
 
 
 def number_end_forwarding(

@@ -185,9 +185,14 @@ def verification_request_check(
     if proof_url:
         challenge.proof_url = _checked_proof_url(handle, proof_url)
         challenge.save(update_fields=["proof_url"])
-    from directory.verification.tasks import check_handle
+    from directory.outbox import outbox_enqueue
 
-    check_handle.delay_on_commit(handle.pk, trigger=trigger, fresh=True)
+    outbox_enqueue(
+        "verification.check_handle",
+        args=[handle.pk],
+        kwargs={"trigger": str(trigger), "fresh": True},
+        dedupe_key=f"verification.check_handle:{handle.pk}",
+    )
     return challenge
 
 

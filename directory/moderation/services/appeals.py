@@ -45,7 +45,7 @@ def notice_send(*, action: ModerationAction, recipient) -> OwnerNotice:
 def _notice(
     recipient, action: ModerationAction, subject: str, template: str, context
 ) -> OwnerNotice:
-    from directory.moderation.tasks import send_notice
+    from directory.outbox import outbox_enqueue
 
     context = {
         **context,
@@ -58,7 +58,9 @@ def _notice(
         subject=subject[:200],
         body=render_to_string(template, context),
     )
-    send_notice.delay_on_commit(notice.pk)
+    outbox_enqueue(
+        "moderation.send_notice", args=[notice.pk], dedupe_key=f"moderation.send_notice:{notice.pk}"
+    )
     return notice
 
 
