@@ -203,7 +203,7 @@ def test_a_killed_worker_s_tasks_return_within_minutes(tmp_path):
         "300",
         "False",
         "True",
-        "numbers.advance,search.remove_entries,search.sync_entry",
+        "numbers.advance,search.remove_entries,search.sync_entry,transparency.integrate",
     ]
     assert run(CELERY_VISIBILITY_TIMEOUT="60")[0] == "60"
     assert "CELERY_VISIBILITY_TIMEOUT" in "".join(
