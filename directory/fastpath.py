@@ -45,15 +45,6 @@ NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
 MISSING_ANSWER = object()  # _answer's value for "answer with Django's 404"
 
 
-class _Meta:
-    """The bit of a request DRF's ``BaseThrottle.get_ident`` reads."""
-
-    def __init__(self, environ) -> None:
-        self.META = environ
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
-        self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
-
-
 def _template_key(environ) -> tuple[str, str]:
     authorization = environ.get("HTTP_AUTHORIZATION")
     if authorization is None:
@@ -84,14 +75,15 @@ class ResolveFastPath:
     def __init__(self, application) -> None:
         from django.conf import settings
         from rest_framework.renderers import JSONRenderer
-        from rest_framework.throttling import BaseThrottle
+
+        from directory.client_address import client_address
 
         self.application = application
         self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
         self.settings = settings
         self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
         self.renderer = JSONRenderer()
-        self.ident = BaseThrottle().get_ident
+        self.ident = client_address
         self.hosts: set[str] = set()  # Host headers Django accepted on this path
         # Django's headers per URL scheme and caller kind (an anonymous answer varies on
         # Cookie, since the session was looked at; a bearer caller's does not).
@@ -173,7 +165,7 @@ class ResolveFastPath:
         from directory import answers
         from directory.cache import redis_client
 
-        address = self.ident(_Meta(environ))
+        address = self.ident(environ)
         counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
         client = redis_client()
         if parsed is None or client is None or connection_in_transaction():
@@ -238,7 +230,7 @@ class ResolveFastPath:
             or "lookup" not in record["scopes"]
         ):
             return None
-        address = self.ident(_Meta(environ))
+        address = self.ident(environ)
         client_key = f"app-{record['app_id']}"
         call = script_call([("user", client_key), ("resolve", client_key), ("resolve_ip", address)])
         user_id = record["user_id"]

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Over-long request lines and headers, control characters: refused first (directory.edge).
+    "directory.edge.EdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -314,6 +316,8 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["lookup"],
     "PKCE_REQUIRED": True,
+    # Only the S256 code challenge (RFC 7636 §4.2, RFC 9700 §2.1.1): "plain" is refused.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_ACCESS_TOKEN_SECONDS", 900),
     "REFRESH_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
@@ -369,6 +373,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
 # Successful sign-ins are audit events already (accounts.AuditEvent).
 AXES_DISABLE_ACCESS_LOG = True
+# The client address of sign-in locks, like every other per-address count (see below).
+AXES_CLIENT_IP_CALLABLE = "directory.client_address.request_client_address"
 # Second factors (django-otp): after each wrong code a device refuses every code, the
 # right one included, for FACTOR × 2^(failures − 1) seconds; the failure count is kept in
 # the device's row, so the delay survives restarts and holds across processes.
@@ -411,6 +417,32 @@ if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", BASIC_AUTH_FAILUR
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _site.scheme == "https")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Client addresses, HTTPS (directory.client_address) --------------------------------
+# Proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed: addresses or networks,
+# or * for any peer; the same list gunicorn reads. Empty by default: no forwarding header
+# is trusted, and every per-address count (throttles, rate limits, sign-in locks, audit
+# records) uses the connection's own address.
+TRUSTED_PROXIES = envlist("FORWARDED_ALLOW_IPS", [])
+for _value in TRUSTED_PROXIES:
+    if _value != "*":
+        try:
+            ipaddress.ip_network(_value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FORWARDED_ALLOW_IPS must list IP addresses or networks or *, not {_value!r}"
+            ) from None
+RATELIMIT_IP_META_KEY = "directory.client_address.request_client_address"
+# Behind a trusted proxy that terminates TLS, its X-Forwarded-Proto says the request was
+# HTTPS; without one the header is never read.
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Redirect http:// to https:// (off by default; the proxy usually does it) and HSTS
+# (RFC 6797): seconds browsers remember to use HTTPS only, 0 for none.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 
 LOGGING = {
     "version": 1,
