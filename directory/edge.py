@@ -27,7 +27,7 @@ import json
 import re
 from urllib.parse import parse_qsl
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
@@ -91,6 +91,13 @@ def control_character_in(request: HttpRequest) -> str | None:
     content_type = request.content_type or ""
     if request.method in ("GET", "HEAD", "OPTIONS") or not content_type:
         return None
+    if content_type == "multipart/form-data" and request.method == "POST":
+        # Django parses the fields (not the files) once; DRF and the forms read them
+        # from there. Too many fields or too large ones raise here, answered by the caller.
+        for name, values in request.POST.lists():
+            if CONTROL.search(name) or any(CONTROL_IN_TEXT.search(v) for v in values):
+                return "the body"
+        return None
     if content_type == "application/x-www-form-urlencoded" or content_type.endswith("json"):
         try:
             body = request.body
@@ -107,11 +114,11 @@ def control_character_in(request: HttpRequest) -> str | None:
             return None
         try:
             parsed = json.loads(text)
-        except ValueError:
-            return None
-        for string, is_key in _strings(parsed):
-            if (CONTROL if is_key else CONTROL_IN_TEXT).search(string):
-                return "the body"
+            for string, is_key in _strings(parsed):
+                if (CONTROL if is_key else CONTROL_IN_TEXT).search(string):
+                    return "the body"
+        except (ValueError, RecursionError):
+            return None  # the parser answers for bodies it cannot read
     return None
 
 
@@ -146,7 +153,24 @@ class EdgeMiddleware:
                 f"{MAX_HEADER_FIELD_SIZE} bytes each are read.",
                 "header-fields-too-large",
             )
-        where = control_character_in(request)
+        try:
+            where = control_character_in(request)
+        except RequestDataTooBig:
+            return _answer(
+                request,
+                413,
+                "Request too large",
+                "The request's fields are larger than the server reads.",
+                "request-too-large",
+            )
+        except TooManyFieldsSent:
+            return _answer(
+                request,
+                400,
+                "Bad request",
+                "The request has more fields than the server reads.",
+                "too-many-fields",
+            )
         if where is not None:
             return _answer(
                 request,
@@ -163,7 +187,7 @@ def bad_request(request: HttpRequest, exception=None, **kwargs):
     """``handler400``: a problem document under ``/api/`` (a ``Host`` not served, too many
     fields, any other ``SuspiciousOperation``), Django's 400 page elsewhere."""
     if request.path_info.startswith(API_PREFIX):
-        from django.core.exceptions import DisallowedHost, TooManyFieldsSent
+        from django.core.exceptions import DisallowedHost
 
         if isinstance(exception, DisallowedHost):
             detail = "This server does not answer for that Host header."
