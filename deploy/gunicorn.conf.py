@@ -56,8 +56,8 @@ logger_class = "directory.numbers.gunicorn.RedactingLogger"
 # the same variable (directory.client_address). Empty by default: no header is trusted.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
 # gunicorn's own refusals are HTML pages; its limits are raised to its maximum so that
-# Django refuses first, with a problem document under /api/ (directory.edge: a request line
-# over 4096 bytes answers 414, a header field over 8190 bytes or more than 100 of them 431).
+# Django refuses first, with a problem document under /api/ (directory.edge: a request target
+# over 8000 bytes answers 414, a header field over 8190 bytes or more than 100 of them 431).
 limit_request_line = 8190
 limit_request_field_size = 65536
 limit_request_fields = 1000

@@ -34,7 +34,9 @@ from django.views import defaults
 
 from directory.exceptions import API_PREFIX, PROBLEM_CONTENT_TYPE, problem
 
-MAX_REQUEST_TARGET = 4096
+# gunicorn reads request lines up to 8190 bytes (its maximum short of none): the method,
+# "HTTP/1.1" and the spaces fit in what is left above this.
+MAX_REQUEST_TARGET = 8000
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD_SIZE = 8190
 

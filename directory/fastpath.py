@@ -12,7 +12,9 @@ hold:
   goes through Django, as do requests whose ``Accept`` header could choose another
   renderer than JSON);
 - the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
-  plain ``handle=…`` and nothing else, and ``SECURE_SSL_REDIRECT`` is off;
+  plain ``handle=…`` and nothing else, and the request came over HTTPS or
+  ``SECURE_SSL_REDIRECT`` is off (gunicorn sets ``wsgi.url_scheme`` from a trusted proxy's
+  ``X-Forwarded-Proto``, as Django reads it);
 - the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
   keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
 - the answer is in the cache and says 200.
@@ -79,7 +81,8 @@ class ResolveFastPath:
         from directory.client_address import client_address
 
         self.application = application
-        self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
+        self.enabled = settings.ANSWER_CACHE
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.settings = settings
         self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
         self.renderer = JSONRenderer()
@@ -92,7 +95,12 @@ class ResolveFastPath:
         self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
 
     def __call__(self, environ, start_response):
-        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
+        if (
+            self.enabled
+            and environ.get("PATH_INFO") == RESOLVE_PATH
+            and self.settings.ANSWER_CACHE
+            and (not self.ssl_redirect or environ.get("wsgi.url_scheme") == "https")
+        ):
             try:
                 body = self._answer(environ)
             except (RedisConnectionError, RedisTimeoutError) as exc:

@@ -318,6 +318,16 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     # Only the S256 code challenge (RFC 7636 §4.2, RFC 9700 §2.1.1): "plain" is refused.
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    # The rest of RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, tokens
+    # only in the Authorization header, `iss` in authorization answers (RFC 9207), tokens
+    # kept hashed, a replayed refresh token revokes its family, https redirect URIs only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_ACCESS_TOKEN_SECONDS", 900),
     "REFRESH_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
