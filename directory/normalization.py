@@ -1020,7 +1020,9 @@ def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> Normalized
     and dropping it would join two pieces into a URI the person never wrote.
     """
     if re.search(r"[\x00-\x1f\x7f-\x9f]", raw.strip()):
-        raise NormalizationError(f"{raw!r} is not a URI: it holds a line break or control character.")
+        raise NormalizationError(
+            f"{raw!r} is not a URI: it holds a line break or another control character."
+        )
     text = clean_display(raw).strip()
     scheme, sep, rest = text.partition(":")
     scheme = scheme.lower()

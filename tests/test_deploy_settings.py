@@ -23,14 +23,24 @@ PRODUCTION = {
     "SECURE_HSTS_PRELOAD": "true",
 }
 CLEARED = {
-    "DEBUG", "SECRET_KEY", "DATABASE_URL", "SEARCH_BACKEND", "ALLOWED_HOSTS", "SITE_URL",
-    "CELERY_BROKER_URL", "REDIS_URL", "MEILISEARCH_URL", "FORWARDED_ALLOW_IPS",
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SEARCH_BACKEND",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "MEILISEARCH_URL",
+    "FORWARDED_ALLOW_IPS",
     "DJANGO_SETTINGS_MODULE",
 }
 
 
 def run(tmp_path, args: list[str], **env):
-    clean = {k: v for k, v in os.environ.items() if k not in CLEARED and not k.startswith("SECURE_")}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in CLEARED and not k.startswith("SECURE_")
+    }
     clean.update(WORLDBOOK_VAR_DIR=str(tmp_path), **env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
@@ -38,7 +48,9 @@ def run(tmp_path, args: list[str], **env):
 
 
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
-    result = run(tmp_path, ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+    result = run(
+        tmp_path, ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 
@@ -75,6 +87,9 @@ def test_the_forwarded_proto_header_counts_only_with_a_trusted_proxy(tmp_path):
     )
     assert trusted.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https') ['10.0.0.0/8']"
     bad = run(
-        tmp_path, ["-c", code], DJANGO_SETTINGS_MODULE="directory.settings", FORWARDED_ALLOW_IPS="proxy"
+        tmp_path,
+        ["-c", code],
+        DJANGO_SETTINGS_MODULE="directory.settings",
+        FORWARDED_ALLOW_IPS="proxy",
     )
     assert bad.returncode != 0 and "FORWARDED_ALLOW_IPS" in bad.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
 from directory.models import Entry
@@ -134,3 +135,26 @@ def test_it_records_the_grant_but_not_each_refresh(bob, phone_app, client):
 
     granted = AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_GRANTED)
     assert [(event.user, event.data["scope"]) for event in granted] == [(bob, "lookup")]
+
+
+def test_it_refuses_the_plain_code_challenge_method(bob, phone_app):
+    # RFC 7636 §4.2 allows "plain"; RFC 9700 §2.1.1 and Worldbook take S256 only.
+    browser = APIClient()
+    browser.force_login(bob)
+    verifier, _ = pkce_pair()
+    query = {
+        "response_type": "code",
+        "client_id": phone_app.app.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "lookup",
+        "state": "st4te",
+        "code_challenge": verifier,
+        "code_challenge_method": "plain",
+    }
+    browser.get(AUTHORIZE_URL, query)
+    approved = browser.post(AUTHORIZE_URL, {**query, "allow": "Authorize"})
+
+    assert approved.status_code == 302
+    assert approved["Location"].startswith(REDIRECT_URI)
+    assert "error=invalid_request" in approved["Location"]
+    assert "code=" not in approved["Location"]
