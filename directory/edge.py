@@ -45,10 +45,12 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _answer(request: HttpRequest, status: int, title: str, detail: str, slug: str):
+def _answer(request: HttpRequest, status: int, title: str, detail: str, slug: str, **extra):
     if request.path_info.startswith(API_PREFIX):
         return JsonResponse(
-            problem(status, title, detail, slug), status=status, content_type=PROBLEM_CONTENT_TYPE
+            problem(status, title, detail, slug, **extra),
+            status=status,
+            content_type=PROBLEM_CONTENT_TYPE,
         )
     body = loader.render_to_string("400.html", request=request)
     return HttpResponse(body, status=status)
@@ -78,18 +80,20 @@ def _basic_username(header: str) -> str | None:
     return decoded.partition(":")[0]
 
 
-def control_character_in(request: HttpRequest) -> str | None:
-    """Where ``request`` carries a control character ("the path", "the query", "the
-    body", "the username"), or ``None``. Reads the body only when it is URL-encoded or
-    JSON and within ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (larger ones get their own 413)."""
+def control_character_in(request: HttpRequest) -> tuple[str, str | None] | None:
+    """Where ``request`` carries a control character, or ``None``: ``(place, field)`` with
+    place "the path", "the query", "the body" or "the username" and field the query
+    parameter or top-level body field holding it (``None`` for the path and username).
+    Reads the body only when it is URL-encoded, JSON or multipart and within
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (larger ones get their own 413)."""
     if CONTROL.search(request.path):
-        return "the path"
+        return "the path", None
     for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
         if CONTROL.search(name) or CONTROL.search(value):
-            return "the query"
+            return "the query", name
     username = _basic_username(request.META.get("HTTP_AUTHORIZATION", ""))
     if username is not None and CONTROL.search(username):
-        return "the username"
+        return "the username", None
     content_type = request.content_type or ""
     if request.method in ("GET", "HEAD", "OPTIONS") or not content_type:
         return None
@@ -98,7 +102,7 @@ def control_character_in(request: HttpRequest) -> str | None:
         # from there. Too many fields or too large ones raise here, answered by the caller.
         for name, values in request.POST.lists():
             if CONTROL.search(name) or any(CONTROL_IN_TEXT.search(v) for v in values):
-                return "the body"
+                return "the body", name
         return None
     if content_type == "application/x-www-form-urlencoded" or content_type.endswith("json"):
         try:
@@ -110,15 +114,19 @@ def control_character_in(request: HttpRequest) -> str | None:
         except (UnicodeDecodeError, LookupError):
             return None  # the parser answers for bodies it cannot decode
         if content_type == "application/x-www-form-urlencoded":
-            pairs = parse_qsl(text, keep_blank_values=True)
-            if any(CONTROL.search(k) or CONTROL_IN_TEXT.search(v) for k, v in pairs):
-                return "the body"
+            for name, value in parse_qsl(text, keep_blank_values=True):
+                if CONTROL.search(name) or CONTROL_IN_TEXT.search(value):
+                    return "the body", name
             return None
         try:
             parsed = json.loads(text)
-            for string, is_key in _strings(parsed):
-                if (CONTROL if is_key else CONTROL_IN_TEXT).search(string):
-                    return "the body"
+            fields = parsed.items() if isinstance(parsed, dict) else [(None, parsed)]
+            for field, value in fields:
+                if field is not None and CONTROL.search(field):
+                    return "the body", field
+                for string, is_key in _strings(value):
+                    if (CONTROL if is_key else CONTROL_IN_TEXT).search(string):
+                        return "the body", field
         except (ValueError, RecursionError):
             return None  # the parser answers for bodies it cannot read
     return None
@@ -156,7 +164,7 @@ class EdgeMiddleware:
                 "header-fields-too-large",
             )
         try:
-            where = control_character_in(request)
+            found = control_character_in(request)
         except RequestDataTooBig:
             return _answer(
                 request,
@@ -173,14 +181,15 @@ class EdgeMiddleware:
                 "The request has more fields than the server reads.",
                 "too-many-fields",
             )
-        if where is not None:
-            return _answer(
-                request,
-                400,
-                "Control character",
+        if found is not None:
+            where, field = found
+            detail = (
                 f"{where.capitalize()} holds a control character (such as NUL), which no "
-                "name, identifier or address may contain.",
-                "control-character",
+                "name, identifier or address may contain."
+            )
+            errors = {field: [detail]} if field is not None else None
+            return _answer(
+                request, 400, "Control character", detail, "control-character", errors=errors
             )
         return self.get_response(request)
 

@@ -844,7 +844,8 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         except NormalizationError:
             host_a = None
         if host_a == local_domain.lower():
-            return LookupQuery(normalize_directory_handle(user), ())
+            # acct: URIs percent-encode a user part outside ASCII (RFC 7565 §7).
+            return LookupQuery(normalize_directory_handle(unquote(user)), ())
         if lowered.startswith("acct:") or text.startswith("@"):
             attempt(HandleKind.FEDIVERSE, bare)
             attempt(HandleKind.EMAIL, bare.lstrip("@"))

@@ -222,3 +222,23 @@ def test_audit_records_and_sign_in_locks_read_the_same_address(settings):
     settings.TRUSTED_PROXIES = ["192.0.2.1"]
     assert client_ip(request) == "6.6.6.6"
     assert get_client_ip_address(request) == "6.6.6.6"
+
+
+# --- URIs, not IRIs ------------------------------------------------------------------------
+
+
+def test_url_and_acct_are_uris_for_a_handle_and_a_domain_outside_ascii(anonymous, settings):
+    from directory import services
+
+    settings.SITE_URL = "https://bücher.example"
+    settings.WORLDBOOK_DOMAIN = "bücher.example"
+    settings.ALLOWED_HOSTS = ["testserver"]
+    services.entry_create(nickname="Élodie", handle="élodie", owner=None)
+
+    response = anonymous.get(RESOLVE, {"handle": "@élodie"})
+
+    assert response.status_code == 200, response.content
+    entry = response.json()["entry"]
+    assert entry["url"] == "https://xn--bcher-kva.example/@%C3%A9lodie"
+    assert entry["acct"] == "acct:%C3%A9lodie@xn--bcher-kva.example"
+    assert entry["url"].isascii() and entry["acct"].isascii()
