@@ -242,3 +242,45 @@ def test_url_and_acct_are_uris_for_a_handle_and_a_domain_outside_ascii(anonymous
     assert entry["url"] == "https://xn--bcher-kva.example/@%C3%A9lodie"
     assert entry["acct"] == "acct:%C3%A9lodie@xn--bcher-kva.example"
     assert entry["url"].isascii() and entry["acct"].isascii()
+
+
+# --- Hidden and missing take the same path ---------------------------------------------------
+
+
+def _queries(client, path, params):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, params)
+    # The SQL with its parameters left out: the same statements, whatever was looked for.
+    return response, [query["sql"].split(" WHERE ")[0] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize(
+    ("path", "hidden", "missing"),
+    [
+        (RESOLVE, {"handle": "@hidden"}, {"handle": "@nobody"}),
+        ("/api/v1/entries/hidden", {}, {}),
+    ],
+)
+def test_a_suspended_entry_is_refused_by_the_same_queries_as_a_missing_one(
+    anonymous, path, hidden, missing
+):
+    from directory import services
+
+    from .conftest import suspend
+
+    hidden_entry = services.entry_create(nickname="Hidden", handle="hidden", owner=None)
+    reach(hidden_entry, "sip:hidden@example.org")
+    suspend(hidden_entry)
+    missing_path = path.replace("hidden", "nobody")
+
+    # Warm what a first request loads once per process (content types, sessions).
+    anonymous.get(missing_path, missing)
+    hidden_answer, hidden_queries = _queries(anonymous, path, hidden)
+    missing_answer, missing_queries = _queries(anonymous, missing_path, missing)
+
+    assert hidden_answer.status_code == missing_answer.status_code == 404
+    assert hidden_answer.content == missing_answer.content
+    assert hidden_queries == missing_queries
