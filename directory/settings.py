@@ -419,10 +419,14 @@ HANDLE_CHECK_RATE_LIMIT = envrate("THROTTLE_HANDLE_CHECK", "60/min")
 # Wrong API Basic credentials per client address before its Basic requests get 429, whatever
 # the username: "<count>/<n><s|min|h|d>" (django-ratelimit's form, e.g. "20/10min").
 BASIC_AUTH_FAILURES_PER_IP = envstr("BASIC_AUTH_FAILURES_PER_IP", "20/10min")
-if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", BASIC_AUTH_FAILURES_PER_IP):
-    raise ImproperlyConfigured(
-        f"BASIC_AUTH_FAILURES_PER_IP must look like 20/10min, not {BASIC_AUTH_FAILURES_PER_IP!r}"
-    )
+# Every API Basic request per client address, checked before its password is hashed.
+BASIC_AUTH_PER_IP = envstr("BASIC_AUTH_PER_IP", "120/min")
+for _name, _value in (
+    ("BASIC_AUTH_FAILURES_PER_IP", BASIC_AUTH_FAILURES_PER_IP),
+    ("BASIC_AUTH_PER_IP", BASIC_AUTH_PER_IP),
+):
+    if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", _value):
+        raise ImproperlyConfigured(f"{_name} must look like 20/10min, not {_value!r}")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _site.scheme == "https")
