@@ -84,9 +84,7 @@ def test_it_limits_every_basic_request_per_address_before_hashing(client, alice,
     caller = {"REMOTE_ADDR": "203.0.113.20"}
 
     statuses = [
-        client.get(
-            "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **caller
-        ).status_code
+        client.get("/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **caller).status_code
         for _ in range(5)
     ]
     hashed = CountingHasher.hashed

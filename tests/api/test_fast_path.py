@@ -207,3 +207,15 @@ def test_a_lookup_that_finds_nothing_answers_djangos_404_once_seen(alice, starte
         assert len(started) == before, "a cached 404 went through Django"
         assert answer == call(django, handle)
         assert answer[0] == "404 Not Found"
+
+
+def test_a_rotated_x_forwarded_for_does_not_escape_the_fast_paths_throttle(
+    alice, redis_site, settings
+):
+    # No trusted proxy: the header is the client's own words, and the address counted is
+    # the connection's (directory.client_address), in the fast path as in Django.
+    settings.TRUSTED_PROXIES = []
+    fast = ResolveFastPath(WSGIHandler())
+    redis_site["resolve_ip"] = "3/min"
+    statuses = [call(fast, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")[0][:3] for n in range(5)]
+    assert statuses == ["200", "200", "200", "429", "429"]
