@@ -12,7 +12,9 @@
   line breaks (a multi-line note); names, paths, queries and usernames may not. The
   database refuses NUL, and no identifier holds a control character.
 
-Under ``/api/`` the answer is an RFC 9457 problem document; elsewhere the 400 page.
+Under ``/api/`` the answer is an RFC 9457 problem document; at the OAuth2 token,
+revocation and introspection endpoints an RFC 6749 §5.2 error (``invalid_request``);
+elsewhere the 400 page.
 :func:`bad_request`, :func:`permission_denied` and :func:`page_not_found` are Django's
 ``handler400``/``handler403``/``handler404``, which do the same for what Django itself
 refuses (a ``Host`` not in ``ALLOWED_HOSTS``, more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``
@@ -45,7 +47,15 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# OAuth2 endpoints a calling app's code (not a person) talks to: errors in RFC 6749 §5.2 form.
+OAUTH_MACHINE_PATHS = ("/o/token/", "/o/revoke_token/", "/o/introspect/")
+
+
 def _answer(request: HttpRequest, status: int, title: str, detail: str, slug: str, **extra):
+    if request.path_info in OAUTH_MACHINE_PATHS:
+        return JsonResponse(
+            {"error": "invalid_request", "error_description": detail}, status=status
+        )
     if request.path_info.startswith(API_PREFIX):
         return JsonResponse(
             problem(status, title, detail, slug, **extra),

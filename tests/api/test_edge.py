@@ -113,6 +113,8 @@ def test_it_refuses_a_nul_in_an_oauth_client_id(client):
     body = client.post("/o/token/", {"grant_type": "client_credentials", "client_id": "a\x00b"})
     authorize = client.get("/o/authorize/", {"client_id": "a\x00b", "response_type": "code"})
     assert [token.status_code, body.status_code, authorize.status_code] == [400, 400, 400]
+    # The token endpoint answers in OAuth's own error form (RFC 6749 §5.2).
+    assert token.json()["error"] == body.json()["error"] == "invalid_request"
 
 
 def test_it_keeps_line_breaks_in_free_text_values(as_alice):
