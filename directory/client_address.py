@@ -86,3 +86,24 @@ def request_client_address(request, *args) -> str:
     """:func:`client_address` of a Django request; the callable django-ratelimit
     (``RATELIMIT_IP_META_KEY``) and django-axes (``AXES_CLIENT_IP_CALLABLE``) are given."""
     return client_address(request.META)
+
+
+class UntrustedForwardingMiddleware:
+    """First middleware: drops ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from a request
+    no trusted proxy sent, so nothing after it (Django's ``SECURE_PROXY_SSL_HEADER``, which
+    cannot tell who wrote the header, or any library) believes a client's own claim to
+    have come over HTTPS or from another address."""
+
+    HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO")
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if any(name in meta for name in self.HEADERS) and not is_trusted_proxy(
+            meta.get("REMOTE_ADDR") or ""
+        ):
+            for name in self.HEADERS:
+                meta.pop(name, None)
+        return self.get_response(request)

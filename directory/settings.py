@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forwarding headers from anyone but a trusted proxy are dropped (directory.client_address).
+    "directory.client_address.UntrustedForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Over-long request lines and headers, control characters: refused first (directory.edge).
     "directory.edge.EdgeMiddleware",

@@ -30,3 +30,15 @@ def test_a_forwarded_proto_from_an_untrusted_peer_is_not_https(client, settings)
     settings.SECURE_SSL_REDIRECT = True
     response = client.get("/", HTTP_X_FORWARDED_PROTO="https")
     assert response.status_code == 301
+
+
+def test_a_forwarded_proto_counts_only_from_a_trusted_proxy(client, settings):
+    # With a trusted proxy configured, Django reads X-Forwarded-Proto; a client that is
+    # not that proxy cannot claim HTTPS with it.
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    from_client = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="192.0.2.9")
+    from_proxy = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.0.0.1")
+    assert from_client.status_code == 301
+    assert from_proxy.status_code == 200
