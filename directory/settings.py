@@ -320,6 +320,7 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     # Only the S256 code challenge (RFC 7636 §4.2, RFC 9700 §2.1.1): "plain" is refused.
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "OAUTH2_SERVER_CLASS": "accounts.calling_apps.server.S256OnlyServer",
     # The rest of RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, tokens
     # only in the Authorization header, `iss` in authorization answers (RFC 9207), tokens
     # kept hashed, a replayed refresh token revokes its family, https redirect URIs only.

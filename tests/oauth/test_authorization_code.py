@@ -137,7 +137,9 @@ def test_it_records_the_grant_but_not_each_refresh(bob, phone_app, client):
     assert [(event.user, event.data["scope"]) for event in granted] == [(bob, "lookup")]
 
 
-def test_it_refuses_the_plain_code_challenge_method(bob, phone_app):
+@pytest.mark.parametrize("method", ["plain", None])
+def test_it_refuses_the_plain_code_challenge_method(bob, phone_app, method):
+    # No method at all means plain (RFC 7636 §4.3), so it is refused too.
     # RFC 7636 §4.2 allows "plain"; RFC 9700 §2.1.1 and Worldbook take S256 only.
     browser = APIClient()
     browser.force_login(bob)
@@ -149,11 +151,16 @@ def test_it_refuses_the_plain_code_challenge_method(bob, phone_app):
         "scope": "lookup",
         "state": "st4te",
         "code_challenge": verifier,
-        "code_challenge_method": "plain",
+        "code_challenge_method": method,
     }
-    browser.get(AUTHORIZE_URL, query)
+    if method is None:
+        del query["code_challenge_method"]
+    page = browser.get(AUTHORIZE_URL, query)
     approved = browser.post(AUTHORIZE_URL, {**query, "allow": "Authorize"})
 
+    # Refused before the person is asked: no consent page, an error back to the app.
+    assert page.status_code == 302
+    assert "error=invalid_request" in page["Location"]
     assert approved.status_code == 302
     assert approved["Location"].startswith(REDIRECT_URI)
     assert "error=invalid_request" in approved["Location"]
