@@ -165,3 +165,21 @@ def test_it_refuses_the_plain_code_challenge_method(bob, phone_app, method):
     assert approved["Location"].startswith(REDIRECT_URI)
     assert "error=invalid_request" in approved["Location"]
     assert "code=" not in approved["Location"]
+
+
+def test_it_refuses_a_plain_http_redirect_uri(dave):
+    from django.core.exceptions import ValidationError
+
+    from accounts.calling_apps.models import CallingApp
+    from accounts.calling_apps.services import app_register
+
+    with pytest.raises(ValidationError) as refused:
+        app_register(
+            developer=dave,
+            name="Dialer",
+            client_type="public",
+            grant_types={"authorization-code"},
+            redirect_uris=["http://app.example/callback"],
+        )
+    assert "redirect_uris" in refused.value.message_dict
+    assert not CallingApp.objects.filter(name="Dialer").exists()
