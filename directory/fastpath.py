@@ -35,6 +35,8 @@ from urllib.parse import parse_qsl
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from directory.edge import CONTROL
+
 logger = logging.getLogger(__name__)
 
 RESOLVE_PATH = "/api/v1/resolve"
@@ -141,8 +143,8 @@ class ResolveFastPath:
         if len(pairs) != 1 or pairs[0][0] != "handle":
             return None
         handle = pairs[0][1]
-        if "\x00" in handle:
-            return None
+        if CONTROL.search(handle):
+            return None  # Django's edge middleware refuses it (directory.edge)
         handle = handle.strip()
         return handle if 0 < len(handle) <= 2048 else None
 
