@@ -14,12 +14,18 @@ from directory.cache import with_local_fallback
 # Counted per process while Redis is down (directory.cache.with_local_fallback).
 get_usage = with_local_fallback(_get_usage)
 
-# django-ratelimit group of the failed-password counters, one per client address.
+# django-ratelimit groups of the failed-password counters and of all password checks,
+# one of each per client address.
 FAILURES_GROUP = "accounts.basic-auth-failures"
+ATTEMPTS_GROUP = "accounts.basic-auth-attempts"
 
 
 def _failures_rate(group: str, request) -> str:
     return settings.BASIC_AUTH_FAILURES_PER_IP
+
+
+def _attempts_rate(group: str, request) -> str:
+    return settings.BASIC_AUTH_PER_IP
 
 
 class PasswordOnlyBasicAuthentication(BasicAuthentication):
@@ -30,17 +36,26 @@ class PasswordOnlyBasicAuthentication(BasicAuthentication):
     through a web session or an app they authorized with OAuth2. Raises
     ``AuthenticationFailed`` (401 problem document) for them.
 
-    Wrong credentials are counted per client address (``REMOTE_ADDR``; IPv6 per /64) in
-    the Django cache. Once an address has had ``settings.BASIC_AUTH_FAILURES_PER_IP``
-    failures ("20/10min") within the current window, its Basic requests are refused with
-    ``Throttled`` (429 problem document with ``Retry-After``, RFC 6585 §4) before any
-    password is hashed: the database-kept sign-in limits of django-axes hold per username
-    and address, so only this stops a caller who tries a new username each time, and
-    each try costs a password hash.
+    Per client address (:func:`directory.client_address.client_address`; IPv6 per /64),
+    in the Django cache, before any password is hashed: every Basic request counts
+    against ``settings.BASIC_AUTH_PER_IP`` ("120/min"), and wrong credentials against
+    ``settings.BASIC_AUTH_FAILURES_PER_IP`` ("20/10min"); past either, the address's
+    Basic requests are refused with ``Throttled`` (429 problem document with
+    ``Retry-After``, RFC 6585 §4). Each check costs a password hash, and the
+    database-kept sign-in limits of django-axes hold per username and address, so only
+    these stop a caller who floods one address or tries a new username each time.
     """
 
     def authenticate_credentials(self, userid, password, request=None):
         if request is not None:
+            attempts = get_usage(
+                request, group=ATTEMPTS_GROUP, key="ip", rate=_attempts_rate, increment=True
+            )
+            if attempts is not None and attempts["should_limit"]:
+                raise exceptions.Throttled(
+                    wait=max(attempts["time_left"], 1),
+                    detail="Too many password sign-ins from this address.",
+                )
             failures = get_usage(request, group=FAILURES_GROUP, key="ip", rate=_failures_rate)
             if failures is not None and failures["count"] >= failures["limit"]:
                 raise exceptions.Throttled(

@@ -36,10 +36,13 @@ def _email_taken() -> EmailTaken:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's IP address as Django sees it (``REMOTE_ADDR``), or ``None``."""
+    """The caller's IP address (:func:`directory.client_address.client_address`: the
+    connection's, or the one a trusted proxy forwarded), or ``None``."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from directory.client_address import client_address
+
+    return client_address(request.META) or None
 
 
 def audit_record(

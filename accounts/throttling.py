@@ -198,5 +198,12 @@ class RequestRateThrottle(BaseThrottle):
         self._wait = take(counts)
         return self._wait is None
 
+    def get_ident(self, request) -> str:
+        """The client address (:func:`directory.client_address.client_address`), never a
+        forwarding header no trusted proxy wrote."""
+        from directory.client_address import client_address
+
+        return client_address(request.META)
+
     def wait(self) -> float | None:
         return self._wait

@@ -52,8 +52,15 @@ loglevel = (os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(D)sus'
 # Phone numbers: number lookups carry the number in their path; the access log redacts it.
 logger_class = "directory.numbers.gunicorn.RedactingLogger"
-# Only a proxy on these addresses may set X-Forwarded-Proto / X-Forwarded-For.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
+# Only a proxy on these addresses may set X-Forwarded-Proto / X-Forwarded-For; Django reads
+# the same variable (directory.client_address). Empty by default: no header is trusted.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
+# gunicorn's own refusals are HTML pages; its limits are raised to its maximum so that
+# Django refuses first, with a problem document under /api/ (directory.edge: a request target
+# over 8000 bytes answers 414, a header field over 8190 bytes or more than 100 of them 431).
+limit_request_line = 8190
+limit_request_field_size = 65536
+limit_request_fields = 1000
 proc_name = "worldbook-web"
 # gunicorn's control socket (for gunicornc) defaults to one path per user account, which
 # every gunicorn of that account would share; each deployment keeps its own in its folder.

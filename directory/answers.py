@@ -603,7 +603,9 @@ def _resolve_card(parsed) -> dict:
 def _entry_by_canonical(canonical: str):
     from directory.selectors import entry_with_related
 
-    return entry_with_related(canonical)
+    # Handles and endpoints only for an active entry: a suspended one is refused after the
+    # same one query as a missing one, so the two take the same time.
+    return entry_with_related(canonical, active_only=True)
 
 
 def entry_answer(handle: str, caller) -> dict | None:

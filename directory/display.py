@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import phonenumbers
-from django.conf import settings
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Endpoint, Entry, Handle
 from directory.normalization import HandleKind, domain_for_display
 from directory.policy import caller_is_owner
+from directory.uris import acct_uri, site_uri
 
 # Handles of these kinds are phone numbers (or may be): they answer lookups, but the
 # number itself is never shown to anyone but the owner.
@@ -51,12 +52,12 @@ SERVICE_NAMES = {
 
 def entry_page_url(entry: Entry) -> str:
     """The absolute URL of the entry page (``{SITE_URL}/@{handle_canonical}``)."""
-    return settings.SITE_URL + reverse("entry", kwargs={"handle": entry.handle_canonical})
+    return site_uri() + reverse("entry", kwargs={"handle": entry.handle_canonical})
 
 
 def entry_vcard_url(entry: Entry) -> str:
     """The absolute URL of the entry's vCard (``{SITE_URL}/@{handle_canonical}.vcf``)."""
-    return settings.SITE_URL + reverse("entry-vcard", kwargs={"handle": entry.handle_canonical})
+    return site_uri() + reverse("entry-vcard", kwargs={"handle": entry.handle_canonical})
 
 
 def entry_api_url(entry: Entry) -> str:
@@ -65,7 +66,7 @@ def entry_api_url(entry: Entry) -> str:
     The path, ``/api/v1/entries/{handle_canonical}``, is part of the published API
     contract, so it is written here rather than looked up by a route name.
     """
-    return f"{settings.SITE_URL}/api/v1/entries/{quote(entry.handle_canonical, safe='')}"
+    return f"{site_uri()}/api/v1/entries/{quote(entry.handle_canonical, safe='')}"
 
 
 def service_name(service: str) -> str:
@@ -134,9 +135,13 @@ def handle_uri(handle: Handle) -> str | None:
     if template is None:
         return None
     value = handle.canonical
+    if handle.kind == HandleKind.FEDIVERSE:
+        user, _at, host = value.lstrip("@").rpartition("@")
+        return acct_uri(user, host)
     if handle.kind == HandleKind.MATRIX:
         value = quote(value, safe="@:")
-    return template.format(value)
+    # A URI, not an IRI: any letter outside ASCII percent-encoded as UTF-8 (RFC 3987 §3.1).
+    return iri_to_uri(template.format(value))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ hold:
   goes through Django, as do requests whose ``Accept`` header could choose another
   renderer than JSON);
 - the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
-  plain ``handle=…`` and nothing else, and ``SECURE_SSL_REDIRECT`` is off;
+  plain ``handle=…`` and nothing else, and the request came over HTTPS or
+  ``SECURE_SSL_REDIRECT`` is off (gunicorn sets ``wsgi.url_scheme`` from a trusted proxy's
+  ``X-Forwarded-Proto``, as Django reads it);
 - the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
   keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
 - the answer is in the cache and says 200.
@@ -33,6 +35,8 @@ from urllib.parse import parse_qsl
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from directory.edge import CONTROL
+
 logger = logging.getLogger(__name__)
 
 RESOLVE_PATH = "/api/v1/resolve"
@@ -43,15 +47,6 @@ _JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 # this caller may see); the fast path repeats Django's answer once it has seen it.
 NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
 MISSING_ANSWER = object()  # _answer's value for "answer with Django's 404"
-
-
-class _Meta:
-    """The bit of a request DRF's ``BaseThrottle.get_ident`` reads."""
-
-    def __init__(self, environ) -> None:
-        self.META = environ
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
-        self.headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
 
 
 def _template_key(environ) -> tuple[str, str]:
@@ -84,14 +79,16 @@ class ResolveFastPath:
     def __init__(self, application) -> None:
         from django.conf import settings
         from rest_framework.renderers import JSONRenderer
-        from rest_framework.throttling import BaseThrottle
+
+        from directory.client_address import client_address
 
         self.application = application
-        self.enabled = settings.ANSWER_CACHE and not settings.SECURE_SSL_REDIRECT
+        self.enabled = settings.ANSWER_CACHE
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.settings = settings
         self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
         self.renderer = JSONRenderer()
-        self.ident = BaseThrottle().get_ident
+        self.ident = client_address
         self.hosts: set[str] = set()  # Host headers Django accepted on this path
         # Django's headers per URL scheme and caller kind (an anonymous answer varies on
         # Cookie, since the session was looked at; a bearer caller's does not).
@@ -100,7 +97,12 @@ class ResolveFastPath:
         self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
 
     def __call__(self, environ, start_response):
-        if self.enabled and environ.get("PATH_INFO") == RESOLVE_PATH and self.settings.ANSWER_CACHE:
+        if (
+            self.enabled
+            and environ.get("PATH_INFO") == RESOLVE_PATH
+            and self.settings.ANSWER_CACHE
+            and (not self.ssl_redirect or environ.get("wsgi.url_scheme") == "https")
+        ):
             try:
                 body = self._answer(environ)
             except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -142,8 +144,8 @@ class ResolveFastPath:
         if len(pairs) != 1 or pairs[0][0] != "handle":
             return None
         handle = pairs[0][1]
-        if "\x00" in handle:
-            return None
+        if CONTROL.search(handle):
+            return None  # Django's edge middleware refuses it (directory.edge)
         handle = handle.strip()
         return handle if 0 < len(handle) <= 2048 else None
 
@@ -177,7 +179,7 @@ class ResolveFastPath:
         from directory import answers
         from directory.cache import redis_client
 
-        address = self.ident(_Meta(environ))
+        address = self.ident(environ)
         counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
         client = redis_client()
         if parsed is None or client is None or connection_in_transaction():
@@ -242,7 +244,7 @@ class ResolveFastPath:
             or "lookup" not in record["scopes"]
         ):
             return None
-        address = self.ident(_Meta(environ))
+        address = self.ident(environ)
         client_key = f"app-{record['app_id']}"
         call = script_call([("user", client_key), ("resolve", client_key), ("resolve_ip", address)])
         user_id = record["user_id"]

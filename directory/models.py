@@ -89,12 +89,20 @@ class Entry(models.Model):
 
     @property
     def acct_uri(self) -> str:
-        """The entry's acct: URI (RFC 7565), as WebFinger answers for it."""
-        return f"acct:{self.handle_canonical}@{settings.WORLDBOOK_DOMAIN}"
+        """The entry's acct: URI (RFC 7565), as WebFinger answers for it: a URI, the
+        handle percent-encoded and the domain in IDNA A-labels."""
+        from directory.uris import acct_uri
+
+        return acct_uri(self.handle_canonical, settings.WORLDBOOK_DOMAIN)
 
     @property
     def profile_url(self) -> str:
-        return f"{settings.SITE_URL}/@{self.handle_canonical}"
+        """The entry page's absolute URI (the handle percent-encoded, the host ASCII)."""
+        from urllib.parse import quote
+
+        from directory.uris import site_uri
+
+        return f"{site_uri()}/@{quote(self.handle_canonical, safe='')}"
 
 
 class EntryHandleSkeleton(models.Model):

@@ -844,7 +844,8 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         except NormalizationError:
             host_a = None
         if host_a == local_domain.lower():
-            return LookupQuery(normalize_directory_handle(user), ())
+            # acct: URIs percent-encode a user part outside ASCII (RFC 7565 §7).
+            return LookupQuery(normalize_directory_handle(unquote(user)), ())
         if lowered.startswith("acct:") or text.startswith("@"):
             attempt(HandleKind.FEDIVERSE, bare)
             attempt(HandleKind.EMAIL, bare.lstrip("@"))
@@ -1015,8 +1016,14 @@ def normalize_endpoint_uri(raw: str, *, region: str | None = None) -> Normalized
     every client opens); ``mailto:``; ``tel:`` in E.164 with ``;ext=`` kept (RFC 3966);
     ``facetime:``/``facetime-audio:``; ``https:`` call links (wa.me, signal.me, t.me,
     Jitsi, …). ``region`` reads national ``tel:`` numbers. Raises
-    :class:`NormalizationError` for an unsupported scheme or a malformed URI.
+    :class:`NormalizationError` for an unsupported scheme or a malformed URI, and for a
+    control character (CR, LF, tab, NUL, …) inside it: a URI never holds one (RFC 3986 §2),
+    and dropping it would join two pieces into a URI the person never wrote.
     """
+    if re.search(r"[\x00-\x1f\x7f-\x9f]", raw.strip()):
+        raise NormalizationError(
+            f"{raw!r} is not a URI: it holds a line break or another control character."
+        )
     text = clean_display(raw).strip()
     scheme, sep, rest = text.partition(":")
     scheme = scheme.lower()

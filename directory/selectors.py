@@ -26,23 +26,32 @@ def entry_get_by_handle(handle: str, *, caller=None) -> Entry:
     """Return the entry with directory handle ``handle`` (``alice`` or ``@alice``).
 
     Raises :class:`NotFound` when there is none *or* the caller may not see it; the two
-    cases raise the same error with the same message.
+    cases raise the same error with the same message, after the same one query: the
+    handles and endpoints are fetched only once the policy lets the caller see the
+    entry, so a hidden entry takes no longer to refuse than a missing one.
     """
     try:
         canonical = normalize_directory_handle(handle).canonical
     except ValueError:
         raise NotFound("No entry answers to that handle.") from None
-    entry = entry_with_related(canonical)
+    entry = Entry.objects.filter(handle_canonical=canonical).first()
     if not entry_visible_to(entry, caller):
         raise NotFound("No entry answers to that handle.")
+    prefetch_related_objects([entry], *_related())
     return entry
 
 
-def entry_with_related(canonical: str) -> Entry | None:
+def entry_with_related(canonical: str, *, active_only: bool = False) -> Entry | None:
     """The entry whose ``handle_canonical`` is ``canonical``, handles and endpoints
     prefetched, whatever its status; ``None`` when there is none. No policy check: the
-    caller decides who may see it."""
-    return _with_related(Entry.objects.filter(handle_canonical=canonical)).first()
+    caller decides who may see it. With ``active_only``, a suspended entry comes without
+    its handles and endpoints (one query, as for a missing entry)."""
+    if not active_only:
+        return _with_related(Entry.objects.filter(handle_canonical=canonical)).first()
+    entry = Entry.objects.filter(handle_canonical=canonical).first()
+    if entry is not None and entry.status == Entry.Status.ACTIVE:
+        prefetch_related_objects([entry], *_related())
+    return entry
 
 
 def entry_resolve(query: str, *, caller=None) -> tuple[Entry, str]:

@@ -71,7 +71,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forwarding headers from anyone but a trusted proxy are dropped (directory.client_address).
+    "directory.client_address.UntrustedForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Over-long request lines and headers, control characters: refused first (directory.edge).
+    "directory.edge.EdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -340,6 +344,19 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["lookup"],
     "PKCE_REQUIRED": True,
+    # Only the S256 code challenge (RFC 7636 §4.2, RFC 9700 §2.1.1): "plain" is refused.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "OAUTH2_SERVER_CLASS": "accounts.calling_apps.server.S256OnlyServer",
+    # The rest of RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, tokens
+    # only in the Authorization header, `iss` in authorization answers (RFC 9207), tokens
+    # kept hashed, a replayed refresh token revokes its family, https redirect URIs only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_ACCESS_TOKEN_SECONDS", 900),
     "REFRESH_TOKEN_EXPIRE_SECONDS": envint("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
@@ -395,6 +412,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
 # Successful sign-ins are audit events already (accounts.AuditEvent).
 AXES_DISABLE_ACCESS_LOG = True
+# The client address of sign-in locks, like every other per-address count (see below).
+AXES_CLIENT_IP_CALLABLE = "directory.client_address.request_client_address"
 # Second factors (django-otp): after each wrong code a device refuses every code, the
 # right one included, for FACTOR × 2^(failures − 1) seconds; the failure count is kept in
 # the device's row, so the delay survives restarts and holds across processes.
@@ -429,14 +448,44 @@ HANDLE_CHECK_RATE_LIMIT = envrate("THROTTLE_HANDLE_CHECK", "60/min")
 # Wrong API Basic credentials per client address before its Basic requests get 429, whatever
 # the username: "<count>/<n><s|min|h|d>" (django-ratelimit's form, e.g. "20/10min").
 BASIC_AUTH_FAILURES_PER_IP = envstr("BASIC_AUTH_FAILURES_PER_IP", "20/10min")
-if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", BASIC_AUTH_FAILURES_PER_IP):
-    raise ImproperlyConfigured(
-        f"BASIC_AUTH_FAILURES_PER_IP must look like 20/10min, not {BASIC_AUTH_FAILURES_PER_IP!r}"
-    )
+# Every API Basic request per client address, checked before its password is hashed.
+BASIC_AUTH_PER_IP = envstr("BASIC_AUTH_PER_IP", "120/min")
+for _name, _value in (
+    ("BASIC_AUTH_FAILURES_PER_IP", BASIC_AUTH_FAILURES_PER_IP),
+    ("BASIC_AUTH_PER_IP", BASIC_AUTH_PER_IP),
+):
+    if not re.fullmatch(r"[1-9]\d*/\d*(s|sec|m|min|h|hour|d|day)", _value):
+        raise ImproperlyConfigured(f"{_name} must look like 20/10min, not {_value!r}")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", _site.scheme == "https")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Client addresses, HTTPS (directory.client_address) --------------------------------
+# Proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed: addresses or networks,
+# or * for any peer; the same list gunicorn reads. Empty by default: no forwarding header
+# is trusted, and every per-address count (throttles, rate limits, sign-in locks, audit
+# records) uses the connection's own address.
+TRUSTED_PROXIES = envlist("FORWARDED_ALLOW_IPS", [])
+for _value in TRUSTED_PROXIES:
+    if _value != "*":
+        try:
+            ipaddress.ip_network(_value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FORWARDED_ALLOW_IPS must list IP addresses or networks or *, not {_value!r}"
+            ) from None
+RATELIMIT_IP_META_KEY = "directory.client_address.request_client_address"
+# Behind a trusted proxy that terminates TLS, its X-Forwarded-Proto says the request was
+# HTTPS; without one the header is never read.
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Redirect http:// to https:// (off by default; the proxy usually does it) and HSTS
+# (RFC 6797): seconds browsers remember to use HTTPS only, 0 for none.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,10 @@ from drf_spectacular.views import (
 
 # An unhandled exception under /api/ answers a problem document, elsewhere the 500 page.
 handler500 = "directory.exceptions.server_error"
+# So do a Host not served, too many fields, an unknown path and a refusal (directory.edge).
+handler400 = "directory.edge.bad_request"
+handler403 = "directory.edge.permission_denied"
+handler404 = "directory.edge.page_not_found"
 
 # The documentation pages are read-only; OPTIONS on them has no template to render.
 READ_ONLY = ["get", "head"]

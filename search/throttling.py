@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
 
 from accounts.throttling import take
+from directory.client_address import client_address
 
 SCOPE = "search"
 
@@ -26,7 +26,7 @@ def search_page_wait(request: HttpRequest) -> int | None:
 
     Output: ``None`` when both allow it, else the seconds to wait before the next try.
     """
-    address = BaseThrottle().get_ident(request)  # honours NUM_PROXIES like the API
+    address = client_address(request.META)
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     client = f"user-{user.pk}" if signed_in else f"ip-{address}"

@@ -75,3 +75,23 @@ def test_it_answers_429_to_an_address_that_keeps_sending_wrong_credentials(clien
     assert 1 <= int(refused["Retry-After"]) <= 600
     assert CountingHasher.hashed == hashed_by_failures + 1
     assert other.status_code == 200, other.content
+
+
+def test_it_limits_every_basic_request_per_address_before_hashing(client, alice, settings):
+    settings.BASIC_AUTH_PER_IP = "3/min"
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    CountingHasher.hashed = 0
+    caller = {"REMOTE_ADDR": "203.0.113.20"}
+
+    statuses = [
+        client.get("/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), **caller).status_code
+        for _ in range(5)
+    ]
+    hashed = CountingHasher.hashed
+    elsewhere = client.get(
+        "/api/v1/me/export", HTTP_AUTHORIZATION=basic(alice.email), REMOTE_ADDR="198.51.100.20"
+    )
+
+    assert statuses == [200, 200, 200, 429, 429]
+    assert hashed == 3  # the refused requests never reached a password hash
+    assert elsewhere.status_code == 200

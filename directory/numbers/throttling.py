@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
 
 from accounts.throttling import take
+from directory.client_address import client_address
 
 
 def page_throttle_wait(request: HttpRequest, scope: str) -> int | None:
@@ -23,6 +23,6 @@ def page_throttle_wait(request: HttpRequest, scope: str) -> int | None:
 
     Output: ``None`` when both allow it, else the seconds to wait before the next try.
     """
-    address = BaseThrottle().get_ident(request)
+    address = client_address(request.META)
     wait = take([(scope, f"user-{request.user.pk}"), (f"{scope}_ip", address)])
     return None if wait is None else max(1, math.ceil(wait or 1))

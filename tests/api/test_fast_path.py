@@ -207,3 +207,25 @@ def test_a_lookup_that_finds_nothing_answers_djangos_404_once_seen(alice, starte
         assert len(started) == before, "a cached 404 went through Django"
         assert answer == call(django, handle)
         assert answer[0] == "404 Not Found"
+
+
+def test_a_rotated_x_forwarded_for_does_not_escape_the_fast_paths_throttle(
+    alice, redis_site, settings
+):
+    # No trusted proxy: the header is the client's own words, and the address counted is
+    # the connection's (directory.client_address), in the fast path as in Django.
+    settings.TRUSTED_PROXIES = []
+    fast = ResolveFastPath(WSGIHandler())
+    redis_site["resolve_ip"] = "3/min"
+    statuses = [call(fast, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")[0][:3] for n in range(5)]
+    assert statuses == ["200", "200", "200", "429", "429"]
+
+
+def test_a_control_character_is_refused_as_django_refuses_it(alice, started):
+    fast = ResolveFastPath(WSGIHandler())
+    assert call(fast)[0] == "200 OK"  # through Django, which teaches the fast path
+    assert call(fast)[0] == "200 OK"
+    # The fast path would have read "@alice\t" as @alice; it leaves it to Django's edge.
+    status, headers, body = call(fast, "@alice\t")
+    assert status.startswith("400")
+    assert b"control-character" in body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
 from directory.models import Entry
@@ -134,3 +135,51 @@ def test_it_records_the_grant_but_not_each_refresh(bob, phone_app, client):
 
     granted = AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_GRANTED)
     assert [(event.user, event.data["scope"]) for event in granted] == [(bob, "lookup")]
+
+
+@pytest.mark.parametrize("method", ["plain", None])
+def test_it_refuses_the_plain_code_challenge_method(bob, phone_app, method):
+    # No method at all means plain (RFC 7636 §4.3), so it is refused too.
+    # RFC 7636 §4.2 allows "plain"; RFC 9700 §2.1.1 and Worldbook take S256 only.
+    browser = APIClient()
+    browser.force_login(bob)
+    verifier, _ = pkce_pair()
+    query = {
+        "response_type": "code",
+        "client_id": phone_app.app.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "lookup",
+        "state": "st4te",
+        "code_challenge": verifier,
+        "code_challenge_method": method,
+    }
+    if method is None:
+        del query["code_challenge_method"]
+    page = browser.get(AUTHORIZE_URL, query)
+    approved = browser.post(AUTHORIZE_URL, {**query, "allow": "Authorize"})
+
+    # Refused before the person is asked: no consent page, an error back to the app.
+    assert page.status_code == 302
+    assert "error=invalid_request" in page["Location"]
+    assert approved.status_code == 302
+    assert approved["Location"].startswith(REDIRECT_URI)
+    assert "error=invalid_request" in approved["Location"]
+    assert "code=" not in approved["Location"]
+
+
+def test_it_refuses_a_plain_http_redirect_uri(dave):
+    from django.core.exceptions import ValidationError
+
+    from accounts.calling_apps.models import CallingApp
+    from accounts.calling_apps.services import app_register
+
+    with pytest.raises(ValidationError) as refused:
+        app_register(
+            developer=dave,
+            name="Dialer",
+            client_type="public",
+            grant_types={"authorization-code"},
+            redirect_uris=["http://app.example/callback"],
+        )
+    assert "redirect_uris" in refused.value.message_dict
+    assert not CallingApp.objects.filter(name="Dialer").exists()

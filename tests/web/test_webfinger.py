@@ -102,7 +102,12 @@ def test_it_reads_a_percent_encoded_unicode_handle(client: Client, bob_user):
 
     jrd = _jrd(client.get(f"{URL}?resource=acct:%D0%90%D0%BB%D0%B8%D1%81%D0%B0%40{DOMAIN}"))
 
-    assert jrd["subject"] == f"acct:алиса@{DOMAIN}"
+    # A URI, not an IRI: the user part percent-encoded as UTF-8 (RFC 7565 §7).
+    assert jrd["subject"] == f"acct:%D0%B0%D0%BB%D0%B8%D1%81%D0%B0@{DOMAIN}"
+    assert jrd["aliases"] == [f"{SITE_URL}/@%D0%B0%D0%BB%D0%B8%D1%81%D0%B0"]
+    # The subject, asked for again, finds the same entry.
+    again = _jrd(client.get(URL, {"resource": jrd["subject"]}))
+    assert again["subject"] == jrd["subject"]
 
 
 @pytest.mark.parametrize(
