@@ -349,7 +349,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "accounts.calling_apps.server.S256OnlyServer",
     # The rest of RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, tokens
     # only in the Authorization header, `iss` in authorization answers (RFC 9207), tokens
-    # kept hashed, a replayed refresh token revokes its family, https redirect URIs only.
+    # kept hashed, a replayed refresh token revokes its family. Redirect URIs: https; an
+    # app whose plain-http redirect URIs all point at this device (RFC 8252 §7.3) may use
+    # those too (CallingApp.get_allowed_schemes).
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,

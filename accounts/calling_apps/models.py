@@ -1,7 +1,27 @@
 """The calling app: django-oauth-toolkit's application, able to hold two grant types."""
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.db import models
 from oauth2_provider.models import AbstractApplication
+
+
+def redirect_uri_protected(uri: str) -> bool:
+    """Whether ``uri`` may receive authorization codes: any scheme but ``http``, or ``http``
+    to a loopback host only (RFC 8252 §7.3; RFC 9700 §2.1 forbids plain http elsewhere).
+    Whether the scheme itself is allowed is django-oauth-toolkit's check."""
+    parts = urlsplit(uri)
+    if parts.scheme.lower() != "http":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 
 class CallingApp(AbstractApplication):
@@ -22,6 +42,17 @@ class CallingApp(AbstractApplication):
 
     def natural_key(self) -> tuple[str]:
         return (self.client_id,)
+
+    def get_allowed_schemes(self) -> list[str]:
+        """The redirect URI schemes this app may use (django-oauth-toolkit asks at
+        registration and at every authorization): the configured ones (https), and plain
+        http too when every http redirect URI of the app points at this device (RFC 8252
+        §7.3 loopback redirects of native apps; RFC 9700 §2.1 refuses http elsewhere)."""
+        allowed = list(super().get_allowed_schemes())
+        uris = self.redirect_uris.split()
+        if "http" not in allowed and uris and all(redirect_uri_protected(u) for u in uris):
+            allowed.append("http")
+        return allowed
 
     def allows_grant_type(self, *grant_types: str) -> bool:
         """Whether the app may use any of ``grant_types`` (django-oauth-toolkit values,

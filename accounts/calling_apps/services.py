@@ -5,9 +5,7 @@ Each write is atomic and leaves an audit event (``APP_REGISTERED``, ``TOKEN_REVO
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from accounts.calling_apps.models import CallingApp
+from accounts.calling_apps.models import CallingApp, redirect_uri_protected
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 
@@ -29,22 +27,6 @@ class Registration:
 
     app: CallingApp
     client_secret: str
-
-
-def _redirect_uri_protected(uri: str) -> bool:
-    """Whether ``uri`` may receive authorization codes: any scheme but ``http``, or ``http``
-    to a loopback host only (RFC 8252 §7.3; RFC 9700 §2.1 forbids plain http elsewhere).
-    Whether the scheme itself is allowed is django-oauth-toolkit's check."""
-    parts = urlsplit(uri)
-    if parts.scheme.lower() != "http":
-        return True
-    host = (parts.hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def app_register(
@@ -81,7 +63,7 @@ def app_register(
                 ]
             }
         )
-    plain = [uri for uri in redirect_uris if not _redirect_uri_protected(uri)]
+    plain = [uri for uri in redirect_uris if not redirect_uri_protected(uri)]
     if plain:
         raise ValidationError(
             {
