@@ -198,23 +198,27 @@ def test_the_client_secret_is_shown_with_a_copy_button(client, dave):
     assert "only time it is shown" in created
 
 
-def test_the_consent_page_names_the_apps_developer_and_where_it_sends_the_person(
-    client, bob, dave, phone_app
-):
-    client.force_login(bob)
+def consent_page(client, app):
+    """The consent page of an authorization-code request (PKCE S256) for ``app``."""
     _, challenge = pkce_pair()
-
-    page = client.get(
+    return client.get(
         AUTHORIZE_URL,
         {
             "response_type": "code",
-            "client_id": phone_app.app.client_id,
+            "client_id": app.client_id,
             "redirect_uri": REDIRECT_URI,
             "scope": "lookup",
             "code_challenge": challenge,
             "code_challenge_method": "S256",
         },
     )
+
+
+def test_the_consent_page_names_the_apps_developer_and_where_it_sends_the_person(
+    client, bob, dave, phone_app
+):
+    client.force_login(bob)
+    page = consent_page(client, phone_app.app)
 
     assert page.status_code == 200
     text = page.content.decode()
@@ -232,19 +236,7 @@ def test_the_consent_page_names_a_developer_by_their_entry_not_their_email(
 
     entry_create(nickname="Dave Dialers", handle="dave-dialers", owner=dave)
     client.force_login(bob)
-    _, challenge = pkce_pair()
-
-    page = client.get(
-        AUTHORIZE_URL,
-        {
-            "response_type": "code",
-            "client_id": phone_app.app.client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "lookup",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        },
-    )
+    page = consent_page(client, phone_app.app)
 
     owner = re.search(r'<dd class="consent-owner">([^<]+)</dd>', page.content.decode())
     assert owner and owner.group(1) == "Dave Dialers (@dave-dialers)"
