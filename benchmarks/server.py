@@ -96,12 +96,7 @@ def gunicorn(
         _wait_until_ready(process, server.base_url + ready_path, log, startup_timeout)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _wait_until_ready(process: subprocess.Popen, url: str, log: Path, timeout: float) -> None:
@@ -123,3 +118,13 @@ def _tail(log: Path, lines: int = 30) -> str:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server the benchmark started: SIGTERM, then SIGKILL after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.server import stop_process
+
 PACKAGES = ("matrix-sydent", "prometheus-client")
 SERVER_NAME = "sydent.bench.invalid"
 LOOKUP_PATH = "/_matrix/identity/api/v1/lookup?medium=email&address="
@@ -169,12 +171,7 @@ def running(folder: Path, port: int, replication_port: int, log: Path) -> Iterat
                 time.sleep(0.25)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def ensure_associations(

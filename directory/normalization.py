@@ -783,6 +783,14 @@ _PROFILE_HOSTS = {
 }
 
 
+def _directory_handle_or_none(text: str) -> DirectoryHandle | None:
+    """``text`` read as a directory handle too, when it can be one."""
+    try:
+        return normalize_directory_handle(text)
+    except NormalizationError:
+        return None
+
+
 def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
     """Read any handle form a caller may send to resolve.
 
@@ -831,11 +839,7 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         # a dotted directory handle, tried after the verified AT Protocol handle.
         attempt(HandleKind.ATPROTO, text)
         if candidates:
-            try:
-                directory_handle = normalize_directory_handle(text)
-            except NormalizationError:
-                directory_handle = None
-            return LookupQuery(directory_handle, tuple(candidates))
+            return LookupQuery(_directory_handle_or_none(text), tuple(candidates))
     if lowered.startswith("acct:") or ("@" in text.lstrip("@")):
         bare = text[5:] if lowered.startswith("acct:") else text
         user, _, host = bare.lstrip("@").rpartition("@")
@@ -863,11 +867,7 @@ def parse_lookup(raw: str, *, local_domain: str) -> LookupQuery:
         attempt(HandleKind.DOMAIN, text)
         attempt(HandleKind.ATPROTO, text)
         if candidates:
-            try:
-                directory_handle = normalize_directory_handle(text)
-            except NormalizationError:
-                directory_handle = None
-            return LookupQuery(directory_handle, tuple(candidates))
+            return LookupQuery(_directory_handle_or_none(text), tuple(candidates))
     return LookupQuery(normalize_directory_handle(text), ())
 
 
