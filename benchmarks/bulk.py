@@ -50,7 +50,7 @@ from benchmarks.synthetic import (
     LoadResult,
 )
 from directory.exceptions import NormalizationError
-from directory.models import Endpoint, Entry, Handle
+from directory.models import Endpoint, Entry, EntryHandleSkeleton, Handle
 from directory.normalization import (
     HandleKind,
     clean_display,
@@ -125,9 +125,11 @@ class BulkDirectory:
         suffix = n
         while True:
             wanted = normalize_directory_handle(f"{base}{suffix}")
-            if wanted.canonical not in self._canonicals and wanted.skeleton not in self._skeletons:
+            if wanted.canonical not in self._canonicals and not (
+                set(wanted.skeletons) & self._skeletons
+            ):
                 self._canonicals.add(wanted.canonical)
-                self._skeletons.add(wanted.skeleton)
+                self._skeletons.update(wanted.skeletons)
                 return wanted
             suffix = self.rng.randrange(10**9)
 
@@ -161,7 +163,7 @@ class BulkDirectory:
         return f"facetime:{slug}@icloud.com"
 
     def entry(self, entry_id: int, handle_ids, endpoint_ids):
-        """One entry's rows: ``(entry row, handle rows, endpoint rows)``."""
+        """One entry's rows: ``(entry row, handle rows, endpoint rows, skeleton rows)``."""
         rng, now = self.rng, self.now
         nickname, nickname_skeleton = rng.choice(self.names)
         wanted = self._directory_handle(rng.choice(self.users), entry_id)
@@ -191,7 +193,7 @@ class BulkDirectory:
                 status_, verified_at, checked_at = rng.choice(UNVERIFIED_STATUSES), None, None
             handles.append((
                 next(handle_ids), entry_id, kind, raw, canonical, key, skeleton(canonical),
-                status_, verified_at, checked_at, now, now,
+                status_, verified_at, checked_at, "", now, now,
             ))  # fmt: skip
         endpoints = []
         uris: set[str] = set()
@@ -207,7 +209,8 @@ class BulkDirectory:
                 "text" in normal.capabilities, (position + 1) * 10, rng.choice(LABELS),
                 audience[0], now, now,
             ))  # fmt: skip
-        return entry, handles, endpoints
+        skeletons = [(entry_id, key) for key in sorted(wanted.skeletons)]
+        return entry, handles, endpoints, skeletons
 
 
 ENTRY_COLUMNS = (
@@ -217,8 +220,9 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 HANDLE_COLUMNS = (
     "id", "entry_id", "kind", "raw", "canonical", "key", "skeleton", "status",
-    "verified_at", "checked_at", "created_at", "updated_at",
+    "verified_at", "checked_at", "verified_by", "created_at", "updated_at",
 )  # fmt: skip
+SKELETON_COLUMNS = ("entry_id", "skeleton")
 ENDPOINT_COLUMNS = (
     "id", "entry_id", "uri", "scheme", "service", "voice", "video", "text", "preference",
     "label", "audience", "created_at", "updated_at",
@@ -269,7 +273,7 @@ def ensure_bulk_loaded(
     handle_ids, endpoint_ids = _counter(), _counter()
     handles = endpoints = 0
     quote = connection.ops.quote_name
-    tables = [quote(m._meta.db_table) for m in (Endpoint, Handle, Entry)]
+    tables = [quote(m._meta.db_table) for m in (Endpoint, Handle, EntryHandleSkeleton, Entry)]
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -285,6 +289,7 @@ def ensure_bulk_loaded(
                         (Entry, ENTRY_COLUMNS, 0),
                         (Handle, HANDLE_COLUMNS, 1),
                         (Endpoint, ENDPOINT_COLUMNS, 2),
+                        (EntryHandleSkeleton, SKELETON_COLUMNS, 3),
                     ):
                         with raw.copy(_copy_statement(model, columns)) as copy:
                             for row in rows:
@@ -296,7 +301,7 @@ def ensure_bulk_loaded(
                     handles += sum(len(row[1]) for row in rows)
                     endpoints += sum(len(row[2]) for row in rows)
                     bar.update(len(rows))
-            for model in (Entry, Handle, Endpoint):
+            for model in (Entry, Handle, Endpoint, EntryHandleSkeleton):
                 table = model._meta.db_table
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence(%s, 'id'), "

@@ -18,6 +18,7 @@ best, whatever the concurrency.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import resource
 import sys
@@ -140,6 +141,29 @@ def main(argv: list[str] | None = None) -> int:
         card = {**entry_card(entry, anonymous), "matched": matched}
         renderer.render(ResolveApi.OutputSerializer(card).data)
 
+    from directory.wsgi import application
+
+    environs = []
+    for path in paths:
+        target, _, query = path.partition("?")
+        environs.append({
+            "REQUEST_METHOD": "GET", "PATH_INFO": target, "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
+            "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+            "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        })  # fmt: skip
+
+    def fast(n: int) -> None:
+        environ = dict(environs[n % len(environs)])
+        statuses = []
+        body = b"".join(
+            application(environ, lambda status, headers, exc=None: statuses.append(status))
+        )
+        if not statuses[0].startswith("200") or not body:
+            raise RuntimeError(f"{environ['QUERY_STRING']} answered {statuses[0]}")
+
     rows = [
         "| layer | CPU ms | wall ms | SQL queries | Redis commands |",
         "|---|--:|--:|--:|--:|",
@@ -152,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         ResolveApi.throttle_classes = throttles
     rows.append(measure("entry_resolve (selector + policy)", selector, args.requests, args.rounds))
+    rows.append(measure("fast path, cache hit (WSGI, no HTTP)", fast, args.requests, args.rounds))
     rows.append(measure("entry card + serializer + JSON", serialize, args.requests, args.rounds))
     print("\n".join(rows))
     return 0

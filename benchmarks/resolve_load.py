@@ -83,6 +83,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gunicorn workers (default cores + 1, as deploy/gunicorn.conf.py)",
     )
     parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="HTTP server: gunicorn (as deployed) or Granian (a Rust HTTP server)",
+    )
+    parser.add_argument(
         "--worker-class", default=DEFAULT_WORKER_CLASS, help="gunicorn worker class"
     )
     parser.add_argument(
@@ -412,16 +418,27 @@ def main(argv: list[str] | None = None) -> int:
     raws, anons, bearers, peers = [], [], [], []
     anon_stats, bearer_stats = [], []
     memory = None
-    with server.gunicorn(
-        env,
-        workers=args.workers,
-        worker_class=args.worker_class,
-        threads=args.threads,
-        config=args.gunicorn_config if args.gunicorn_config.exists() else None,
-        log=work / "gunicorn.log",
-        ready_path=RESOLVE_PATH + quote(first_found.query, safe="@:"),
-        extra=gunicorn_flags(args),
-    ) as running:
+    ready_path = RESOLVE_PATH + quote(first_found.query, safe="@:")
+    if args.server == "granian":
+        serving = server.granian(
+            env,
+            workers=args.workers,
+            threads=args.threads,
+            log=work / "granian.log",
+            ready_path=ready_path,
+        )
+    else:
+        serving = server.gunicorn(
+            env,
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
+            config=args.gunicorn_config if args.gunicorn_config.exists() else None,
+            log=work / "gunicorn.log",
+            ready_path=ready_path,
+            extra=gunicorn_flags(args),
+        )
+    with serving as running:
         check_answers(running.base_url, mix[:200])
         if tokens:
             check_answers(running.base_url, mix[:20], token=tokens[0])
@@ -471,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.entries:,} entries".replace(",", "\u202f")
         + f", {args.concurrency} clients, {args.duration} s"
         + (f" × {args.repeat}" if args.repeat > 1 else "")
+        + (", Granian" if args.server == "granian" else "")
         + "".join(f", {change}" for change in args.variant)
         + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
         + "".join(f", peer {name}" for name in args.peer)
@@ -750,9 +768,15 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
         f"handles, {args.missing_share:.0%} missing, the rest directory handles; the bearer "
         f"mix sends the same lookups, each with the token of one of {args.bearer_callers} "
         "accounts of one calling app (half of them verified callers).",
-        f"Server: gunicorn, {args.workers} {args.worker_class} workers × {args.threads} "
-        f"thread(s), config `{config_name(args.gunicorn_config)}`, DEBUG off, Redis "
-        "cache (answers, throttles), throttles raised out of the way; clients and server "
+        (
+            f"Server: Granian (WSGI), {args.workers} workers × {args.threads} blocking "
+            "thread(s), DEBUG off, Redis "
+            if args.server == "granian"
+            else f"Server: gunicorn, {args.workers} {args.worker_class} workers × "
+            f"{args.threads} thread(s), config `{config_name(args.gunicorn_config)}`, "
+            "DEBUG off, Redis "
+        )
+        + "cache (answers, throttles), throttles raised out of the way; clients and server "
         "share the machine."
         + (f" gunicorn flags: `{' '.join(gunicorn_flags(args))}`." if gunicorn_flags(args) else ""),
         *(f"Variant: **{name}**: {VARIANTS[name]}." for name in args.variant),
