@@ -110,14 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     from django.test import Client
     from rest_framework.renderers import JSONRenderer
 
-    from benchmarks.synthetic import lookup_mix
+    from benchmarks.bulk import sampled_mix
     from directory.api.lookup import ResolveApi, entry_card
     from directory.exceptions import NotFound
     from directory.selectors import entry_resolve
 
     if not connection.introspection.table_names():
         parser.error("the database is empty: run benchmarks/resolve_load.py first")
-    mix = [m for m in lookup_mix(2000, seed=args.seed) if m.found]
+    mix = [m for m in sampled_mix(2000, seed=args.seed) if m.found]
     paths = [RESOLVE_PATH + quote(m.query, safe="@:") for m in mix]
     client = Client(HTTP_HOST="127.0.0.1")
     anonymous = AnonymousUser()

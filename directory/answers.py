@@ -597,7 +597,30 @@ def _resolve_card(parsed) -> dict:
         entry, matched = resolve_parsed(parsed, AnonymousUser())
     except NotFound:
         return {"entry": None, "owners": owners}
-    return {**_card(entry), "matched": matched, "owners": owners}
+    card = {**_card(entry), "matched": matched, "owners": owners}
+    # The anonymous answer's JSON, rendered once here rather than on every hit of the
+    # resolve fast path (directory.fastpath), with the renderer the view answers with.
+    card[ANONYMOUS_JSON] = _json_renderer().render(anonymous_view(card))
+    return card
+
+
+ANONYMOUS_JSON = "anonymous_json"
+
+
+def _json_renderer():
+    from rest_framework.renderers import JSONRenderer
+
+    return JSONRenderer()
+
+
+def anonymous_json(card: dict) -> bytes | None:
+    """The body of the resolve answer an anonymous caller gets from ``card`` (DRF's JSON
+    renderer, as the view renders it); ``None`` for a 404."""
+    body = card.get(ANONYMOUS_JSON)
+    if body is None:
+        data = anonymous_view(card)
+        body = None if data is None else _json_renderer().render(data)
+    return body
 
 
 def _entry_by_canonical(canonical: str):

@@ -203,10 +203,10 @@ class ResolveFastPath:
         card = read(replies[-1])[0]
         if card is answers.MISSING:
             return None
-        data = answers.anonymous_view(card)
-        if data is None:
+        body = answers.anonymous_json(card)
+        if body is None:
             return MISSING_ANSWER if _template_key(environ) in self.missing else None
-        return self.renderer.render(data)
+        return body
 
     def _bearer(self, environ, parsed, token: str) -> bytes | None:
         """A hit for a calling app's access token (scope ``lookup``). Two Redis round

@@ -42,5 +42,8 @@ def test_loaded_entries_claim_their_skeletons_and_resolve():
         response = client.get("/api/v1/resolve", {"handle": lookup.query})
         assert response.status_code == (200 if lookup.found else 404), lookup
 
-    # A second call with the same size and seed reuses the load.
+    # A second call with the same size and seed reuses the load, also once the bearer-token
+    # callers (some owning entries of their own) were made beside it.
+    assert len(bulk.bearer_callers(4, seed=7)) == 4
+    assert Entry.objects.count() > 300
     assert bulk.ensure_bulk_loaded(300, seed=7, progress=False).reused
