@@ -28,7 +28,7 @@ import psycopg
 
 PROGRAMS = ("initdb", "pg_ctl", "pg_basebackup")
 # Faster, not safer: these clusters hold nothing that must survive a crash.
-_SERVER_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+_SERVER_OPTIONS = "-c fsync=off -c full_page_writes=off"
 
 
 def server_bin() -> Path | None:

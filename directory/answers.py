@@ -29,8 +29,10 @@ replica that has not yet replayed a write: the write commits on the primary, its
 replaces the tokens, a miss reads the new tokens, computes the answer on a replica still
 showing the old rows, and stores that old answer under the new tokens, where it would be
 served until the next write. So each token carries a WAL position (``<random>@<hex LSN>``):
-a token replaced by a write carries the primary's ``pg_current_wal_lsn()`` read in the
-on-commit hook, after the commit, so at or past the write's commit record; a token a fill
+a token replaced by a write carries the primary's ``pg_current_wal_insert_lsn()`` read in
+the on-commit hook, after the commit, so past the write's commit record (the insert
+position, not the written one: with ``synchronous_commit`` off a commit may return before
+its record is written out); a token a fill
 creates because there was none (never written, evicted, a new epoch by :func:`drop_all`)
 carries the primary's position when it is created, which is past any write whose token
 was lost. A fill reads a replica only when that replica's replay position, as the router

@@ -25,9 +25,11 @@ With ``DATABASE_REPLICA_URLS`` set, the settings name each replica ``replica1``,
   credential is taken as pinned.
 - **Health.** Each process reads each replica's state at most every
   ``DATABASE_REPLICA_CHECK_SECONDS`` (:class:`ReplicaHealth`): a replica is *usable* when
-  it is still in recovery and either has replayed past the primary's current WAL position
-  (read just before) or is behind by at most ``DATABASE_REPLICA_MAX_LAG`` seconds, measured
-  as ``now() - pg_last_xact_replay_timestamp()`` (the age of the newest commit it shows).
+  it is still in recovery and either has replayed past the primary's written WAL
+  position (``pg_current_wal_lsn()``, read just before) or is behind by at most
+  ``DATABASE_REPLICA_MAX_LAG`` seconds, measured as ``now() -
+  pg_last_xact_replay_timestamp()`` (the age of the newest commit it shows; the two
+  servers' clocks are assumed to agree, as NTP keeps them).
   A replica that cannot be reached, has been promoted or lags more is skipped: its reads
   go to another usable replica or to the primary. A replica that fails in the middle of a
   request (stopped after the last reading) is marked down and the view runs again on the
@@ -153,12 +155,20 @@ def request_replica() -> str | None:
 # -------------------------------------------------------------------------- positions
 
 
-def primary_lsn() -> int | None:
-    """The primary's current WAL write position (``pg_current_wal_lsn()``) in bytes from
-    ``0/0``, or ``None`` when the primary cannot say (an error, logged)."""
+def primary_lsn(*, written: bool = False) -> int | None:
+    """The primary's current WAL position in bytes from ``0/0``, or ``None`` when the
+    primary cannot say (an error, logged).
+
+    By default the *insert* position (``pg_current_wal_insert_lsn()``): it is past the end
+    of every record inserted so far, a commit record whose ``COMMIT`` returned included,
+    even with ``synchronous_commit`` off (where the commit may still sit in the WAL
+    buffers). With ``written``, the position written out (``pg_current_wal_lsn()``), the
+    most a standby can have received: what a replica is compared with to say it caught up.
+    """
+    function = "pg_current_wal_lsn" if written else "pg_current_wal_insert_lsn"
     try:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+            cursor.execute(f"SELECT {function}() - '0/0'::pg_lsn")
             return int(cursor.fetchone()[0])
     except DatabaseError:
         logger.warning("could not read the primary's WAL position", exc_info=True)
@@ -238,7 +248,7 @@ class ReplicaHealth:
             return reading
 
     def _measure(self, alias: str, now: float) -> _Reading:
-        primary = primary_lsn()
+        primary = primary_lsn(written=True)
         if primary is None:
             return _Reading(at=now, usable=False)
         try:

@@ -15,7 +15,8 @@ import pytest
 
 from tests.replicas.streaming import DATABASE, basic, replica_server
 
-pytestmark = [pytest.mark.postgres]
+# django_db: the test database is made (and migrated) so that its schema can be copied.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +187,7 @@ def wait_until_lag_exceeds(pair, seconds: float, timeout: float = 60) -> None:
 
 def test_a_stopped_replica_costs_no_error(streaming_pair, strict):
     pair = streaming_pair
-    names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
+    names = ["Alpha", "Bravo", "Charlie", "Delta"]
     for name in names:
         create_entry(strict, "bob", f"stop-{name.lower()}", f"Stopper {name}")
     pair.wait_caught_up()
@@ -195,12 +196,11 @@ def test_a_stopped_replica_costs_no_error(streaming_pair, strict):
         assert page_shows(strict, f"stop-{name.lower()}") == f"Stopper {name}"
     pair.standby.stop("fast")
     try:
-        for _round in range(2):
-            for name in names:
-                assert page_shows(strict, f"stop-{name.lower()}") == f"Stopper {name}"
-                missing = strict.get("/api/v1/resolve", params={"handle": f"@gone-{name}"})
-                assert missing.status_code == 404, missing.text
-                assert searched(strict, name) == [f"Stopper {name}"]
+        for name in names:
+            assert page_shows(strict, f"stop-{name.lower()}") == f"Stopper {name}"
+            missing = strict.get("/api/v1/resolve", params={"handle": f"@gone-{name}"})
+            assert missing.status_code == 404, missing.text
+            assert searched(strict, name) == [f"Stopper {name}"]
     finally:
         pair.standby.start()
         pair.wait_caught_up()
