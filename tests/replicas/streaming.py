@@ -133,9 +133,11 @@ def replica_server(pair: Pair, **settings: str):
     try:
         with server.gunicorn(
             env,
-            workers=2,
+            # One process is enough: pins and readings live in the shared cache and per
+            # process, so more workers would test nothing more and start slower.
+            workers=1,
             worker_class="gthread",
-            threads=2,
+            threads=4,
             log=var_dir / "gunicorn.log",
             # Kept-alive connections would hold a graceful stop for its full 30 s.
             extra=["--graceful-timeout", "2"],
