@@ -191,7 +191,7 @@ class BulkDirectory:
                 status_, verified_at, checked_at = rng.choice(UNVERIFIED_STATUSES), None, None
             handles.append((
                 next(handle_ids), entry_id, kind, raw, canonical, key, skeleton(canonical),
-                status_, verified_at, checked_at, now, now,
+                status_, verified_at, checked_at, "", now, now,
             ))  # fmt: skip
         endpoints = []
         uris: set[str] = set()
@@ -217,8 +217,10 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 HANDLE_COLUMNS = (
     "id", "entry_id", "kind", "raw", "canonical", "key", "skeleton", "status",
-    "verified_at", "checked_at", "created_at", "updated_at",
+    "verified_at", "checked_at", "verified_by", "created_at", "updated_at",
 )  # fmt: skip
+# verified_by is empty, as for a handle a moderator verified: the database has no default
+# for it, and synthetic handles went through no verification method.
 ENDPOINT_COLUMNS = (
     "id", "entry_id", "uri", "scheme", "service", "voice", "video", "text", "preference",
     "label", "audience", "created_at", "updated_at",

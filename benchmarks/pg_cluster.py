@@ -79,7 +79,7 @@ class Cluster:
         """Start the server and wait until it takes connections."""
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.pair.root} {_SERVER_OPTIONS}"
+            f"-c unix_socket_directories={self.pair.root} {_SERVER_OPTIONS} {self.pair.options}"
         )
         self.pair.run("pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start")
         deadline = time.monotonic() + timeout
@@ -103,11 +103,14 @@ class Pair:
     """A primary and a streaming standby of it, in a temporary directory.
 
     ``Pair()`` makes nothing yet: :meth:`start_primary`, then (after loading what the
-    standby should start with) :meth:`start_standby`. Raises ``RuntimeError`` when the
+    standby should start with) :meth:`start_standby`. ``base`` is the folder to make the
+    temporary directory in (the system's by default); ``options`` are more server options
+    for both clusters (``-c shared_buffers=1GB …``). Raises ``RuntimeError`` when the
     server programs are missing (:func:`server_bin`).
     """
 
-    def __init__(self, base: str | None = None) -> None:
+    def __init__(self, base: str | None = None, options: str = "") -> None:
+        self.options = options  # more server options (``-c name=value …``) for both
         self.bin = server_bin()
         if self.bin is None:
             raise RuntimeError("PostgreSQL server programs (initdb, pg_ctl) not found")

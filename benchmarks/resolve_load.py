@@ -121,6 +121,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Redis for the throttle cache (default %(default)s)",
     )
     parser.add_argument("--reload", action="store_true", help="load again even if a load matches")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="read from a streaming replica: make a dedicated primary (initdb, free port) "
+        "with the memory settings of --database-url's server, load it, make a standby of it "
+        "with pg_basebackup -R and serve with DATABASE_REPLICA_URLS on it; the raw "
+        "baseline queries the standby. Both clusters are removed afterwards",
+    )
+    parser.add_argument(
+        "--replica-dir",
+        type=Path,
+        default=None,
+        help="folder for --replica's clusters (default: the system's temporary folder; "
+        "a 1M-entry load needs about 10 GB for the two)",
+    )
     parser.add_argument("--seed", type=int, default=1977, help="seed of the data and the mix")
     parser.add_argument(
         "--bearer-callers",
@@ -261,12 +276,8 @@ def ensure_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = (
-        parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    )
-    with psycopg.connect(maintenance, autocommit=True) as conn:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -282,9 +293,63 @@ def libpq_dsn() -> str:
     return make_conninfo(**{k: str(v) for k, v in params.items() if k in keep and v})
 
 
+# Settings copied from the benchmark's PostgreSQL server to --replica's two clusters, so
+# that the replica run differs from a single-server run by the replica alone.
+REPLICA_COPIED_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "max_connections",
+    "random_page_cost",
+    "jit",
+)
+
+
+def start_replica_primary(args: argparse.Namespace):
+    """For ``--replica``: a dedicated primary (benchmarks/pg_cluster.py) with the settings
+    of :data:`REPLICA_COPIED_SETTINGS` read from ``--database-url``'s server (its defaults
+    when that server cannot be reached), started; ``args.database_url`` then names the
+    same database on it. Output: the :class:`~benchmarks.pg_cluster.Pair`."""
+    import psycopg
+
+    from benchmarks.pg_cluster import Pair
+
+    options = []
+    try:
+        with psycopg.connect(_maintenance_url(args.database_url), connect_timeout=5) as conn:
+            for name in REPLICA_COPIED_SETTINGS:
+                value = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]
+                options.append(f"-c {name}={value}")
+    except psycopg.Error as exc:
+        print(f"Replica: {exc}; the clusters keep PostgreSQL's defaults", file=sys.stderr)
+    pair = Pair(base=str(args.replica_dir) if args.replica_dir else None, options=" ".join(options))
+    print(f"Replica: a dedicated primary in {pair.root} …", file=sys.stderr)
+    pair.start_primary()
+    name = urlsplit(args.database_url).path.lstrip("/") or "worldbook_bench"
+    args.database_url = pair.primary.url(name)
+    return pair
+
+
+def _maintenance_url(url: str) -> str:
+    return (
+        urlsplit(url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    pair = start_replica_primary(args) if args.replica else None
+    try:
+        return run(args, argv, pair)
+    finally:
+        if pair is not None:
+            pair.close()
+
+
+def run(args: argparse.Namespace, argv: list[str], pair) -> int:
+    """One benchmark run (see the module's docstring); ``pair`` is ``--replica``'s
+    primary and standby, ``None`` without it."""
     env = server_environment(args)
     os.environ.update(env)
     ensure_database(args.database_url)
@@ -296,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     import psycopg
     from django.core.management import call_command
     from django.db import connection, connections
+    from psycopg.conninfo import make_conninfo
 
     from benchmarks import bulk, cpu, profiling, report, server
     from directory.models import Endpoint, Entry, Handle
@@ -340,6 +406,15 @@ def main(argv: list[str] | None = None) -> int:
     if "sydent" in args.peer:
         peer = prepare_sydent(args, work, say)
     connections.close_all()
+    primary_watcher = None
+    if pair is not None:
+        say("Replica: pg_basebackup -R of the primary into a streaming standby …")
+        pair.start_standby()
+        name = urlsplit(args.database_url).path.lstrip("/")
+        env["DATABASE_REPLICA_URLS"] = pair.standby.url(name)
+        # The raw baseline reads where resolve reads: the standby.
+        primary_watcher = psycopg.connect(dsn, autocommit=True)
+        dsn = make_conninfo(host="127.0.0.1", port=pair.standby.port, user="postgres", dbname=name)
 
     # Other work on the machine competes for the same cores. Optionally wait for it to
     # calm down (bounded); in any case account for the CPU time of every measured window.
@@ -351,7 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     # Sydent runs as a child of this process, so it counts as the benchmark's own.
     account = cpu.CpuAccount(
         cpu.own_processes(
-            lambda: database_backends(watcher), lambda: local_redis_pid(args.redis_url)
+            lambda: database_backends(watcher),
+            lambda: database_backends(primary_watcher) if primary_watcher else [],
+            lambda: local_redis_pid(args.redis_url),
         )
     )
 
@@ -452,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
                 drive(running.base_url, args.profile)
             found_profile = profiling.breakdown(collapsed)
     watcher.close()
+    if primary_watcher is not None:
+        primary_watcher.close()
 
     machine = report.Machine(
         cpus=len(os.sched_getaffinity(0)),
@@ -474,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         + "".join(f", {change}" for change in args.variant)
         + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
         + "".join(f", peer {name}" for name in args.peer)
+        + (", read from a streaming replica" if args.replica else "")
     )
     block = report.run_block(
         command=command_line(argv), machine=machine, when=report.now(), title=title, body=body
@@ -757,6 +837,15 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
         + (f" gunicorn flags: `{' '.join(gunicorn_flags(args))}`." if gunicorn_flags(args) else ""),
         *(f"Variant: **{name}**: {VARIANTS[name]}." for name in args.variant),
     ]
+    if args.replica:
+        lines.append(
+            "Replica: a dedicated primary (initdb, with the benchmark server's memory "
+            "settings) and a streaming standby of it (`pg_basebackup -R`), both on this "
+            "machine; the server reads resolve from the standby through the replica router "
+            "(`DATABASE_REPLICA_URLS`, directory/replicas.py) and the raw baseline queries "
+            "the standby. Both clusters run with fsync off; their backends count as the "
+            "benchmark's own."
+        )
     if runs.peer is not None:
         lines.append(
             f"Peer: Sydent {runs.peer['version']} (Twisted, SQLite, one process) on 127.0.0.1, "
