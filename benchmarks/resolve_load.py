@@ -325,8 +325,8 @@ def start_replica_primary(args: argparse.Namespace):
     pair = Pair(base=str(args.replica_dir) if args.replica_dir else None, options=" ".join(options))
     print(f"Replica: a dedicated primary in {pair.root} …", file=sys.stderr)
     pair.start_primary()
-    name = urlsplit(args.database_url).path.lstrip("/") or "worldbook_bench"
-    args.database_url = pair.primary.url(name)
+    pair.database = urlsplit(args.database_url).path.lstrip("/") or "worldbook_bench"
+    args.database_url = pair.primary.url(pair.database)
     return pair
 
 
@@ -413,7 +413,7 @@ def run(args: argparse.Namespace, argv: list[str], pair) -> int:
         name = urlsplit(args.database_url).path.lstrip("/")
         env["DATABASE_REPLICA_URLS"] = pair.standby.url(name)
         # The raw baseline reads where resolve reads: the standby.
-        primary_watcher = psycopg.connect(dsn, autocommit=True)
+        primary_watcher = psycopg.connect(dsn, autocommit=True, application_name=WATCHER)
         dsn = make_conninfo(host="127.0.0.1", port=pair.standby.port, user="postgres", dbname=name)
 
     # Other work on the machine competes for the same cores. Optionally wait for it to
@@ -422,7 +422,7 @@ def run(args: argparse.Namespace, argv: list[str], pair) -> int:
         if args.wait_quiet > 0:
             cpu.wait_until_quiet(threshold=args.quiet_below / 100, timeout=args.wait_quiet, say=say)
 
-    watcher = psycopg.connect(dsn, autocommit=True)
+    watcher = psycopg.connect(dsn, autocommit=True, application_name=WATCHER)
     # Sydent runs as a child of this process, so it counts as the benchmark's own.
     account = cpu.CpuAccount(
         cpu.own_processes(
@@ -489,6 +489,7 @@ def run(args: argparse.Namespace, argv: list[str], pair) -> int:
     raws, anons, bearers, peers = [], [], [], []
     anon_stats, bearer_stats = [], []
     memory = None
+    scans_before = table_scans(pair) if pair is not None else None
     with server.gunicorn(
         env,
         workers=args.workers,
@@ -529,6 +530,11 @@ def run(args: argparse.Namespace, argv: list[str], pair) -> int:
                 drive(running.base_url, args.profile)
             found_profile = profiling.breakdown(collapsed)
     watcher.close()
+    scans = None
+    if pair is not None:
+        # The server's backends have exited, and so have written out their counts.
+        after = table_scans(pair)
+        scans = {where: after[where] - scans_before[where] for where in after}
     if primary_watcher is not None:
         primary_watcher.close()
 
@@ -544,7 +550,7 @@ def run(args: argparse.Namespace, argv: list[str], pair) -> int:
         + (f", Sydent {peer['version']}" if peer is not None else ""),
         commit=report.git_commit(REPO_ROOT),
     )
-    runs = Runs(raws, anons, bearers, peers, anon_stats, bearer_stats, memory, peer)
+    runs = Runs(raws, anons, bearers, peers, anon_stats, bearer_stats, memory, peer, scans)
     body = render_body(args, load, runs, found_profile)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
@@ -579,6 +585,44 @@ class Runs:
     bearer_stats: list
     memory: dict | None
     peer: dict | None
+    scans: dict | None = None  # --replica: table scans on each cluster while serving
+
+
+SCANNED_TABLES = ("directory_entry", "directory_handle", "directory_endpoint")
+
+
+WATCHER = "resolve_load watcher"
+
+
+def table_scans(pair, timeout: float = 30.0) -> dict[str, int]:
+    """Index and sequential scans of the lookup's tables so far, on the primary and on the
+    standby of ``pair`` (PostgreSQL's cumulative statistics, kept by each server). A
+    backend writes its counts out as it exits, so this first waits (at most ``timeout``
+    seconds) until no client is connected but the benchmark's watchers."""
+    import time
+
+    counts = {}
+    for where, cluster in (("primary", pair.primary), ("standby", pair.standby)):
+        with cluster.connect(pair.database) as conn:
+            deadline = time.monotonic() + timeout
+            while (
+                time.monotonic() < deadline
+                and conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                    "AND application_name <> %s",
+                    (WATCHER,),
+                ).fetchone()[0]
+            ):
+                time.sleep(0.1)
+            counts[where] = int(
+                conn.execute(
+                    "SELECT COALESCE(sum(COALESCE(idx_scan, 0) + seq_scan), 0) "
+                    "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                    (list(SCANNED_TABLES),),
+                ).fetchone()[0]
+            )
+    return counts
 
 
 def prime(base_url: str, paths: list[str], *, clients: int) -> None:
@@ -846,6 +890,12 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
             "the standby. Both clusters run with fsync off; their backends count as the "
             "benchmark's own."
         )
+        if runs.scans is not None:
+            lines.append(
+                f"Scans of the entry, handle and endpoint tables while the server ran: "
+                f"{runs.scans['standby']} on the standby (the raw baseline's included), "
+                f"{runs.scans['primary']} on the primary."
+            )
     if runs.peer is not None:
         lines.append(
             f"Peer: Sydent {runs.peer['version']} (Twisted, SQLite, one process) on 127.0.0.1, "
