@@ -1,8 +1,8 @@
 """Reads on PostgreSQL streaming replicas, with read-your-writes.
 
 With ``DATABASE_REPLICA_URLS`` set, the settings name each replica ``replica1``,
-``replica2``, … beside ``default`` (the primary) and install :class:`ReplicaRouter` and
-:class:`ReplicaMiddleware`. The rules:
+``replica2``, … beside ``default`` (the primary) and install :class:`ReplicaRouter`,
+:class:`ReplicaMiddleware` (first) and :class:`ReplicaReadsMiddleware` (last). The rules:
 
 - **Writes** always go to the primary, and so does every read outside a request (Celery
   tasks, management commands), every read inside a transaction (it may need its own
@@ -33,7 +33,7 @@ With ``DATABASE_REPLICA_URLS`` set, the settings name each replica ``replica1``,
   A replica that cannot be reached, has been promoted or lags more is skipped: its reads
   go to another usable replica or to the primary. A replica that fails in the middle of a
   request (stopped after the last reading) is marked down and the view runs again on the
-  primary, so the caller never gets a 5xx for it (:meth:`ReplicaMiddleware.process_view`).
+  primary, so the caller never gets a 5xx for it (:meth:`ReplicaReadsMiddleware.process_view`).
   A replica found down is read again after ``max(5, CHECK_SECONDS)`` seconds.
 - **The answer cache** (:mod:`directory.answers`) fills a record from a replica only
   when that replica has replayed past the WAL position stamped on the record's
@@ -385,17 +385,15 @@ def _pin(request, response) -> None:
             cache.set_many(dict.fromkeys(keys, 1), timeout=seconds)
         except Exception:
             logger.warning("could not pin a writer to the primary", exc_info=True)
-    if settings.SESSION_COOKIE_NAME in request.COOKIES or (
-        settings.SESSION_COOKIE_NAME in response.cookies
-    ):
-        response.set_cookie(
-            PIN_COOKIE,
-            "1",
-            max_age=seconds,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+    # For browsers, whatever they presented (a sign-in opens a session only now).
+    response.set_cookie(
+        PIN_COOKIE,
+        "1",
+        max_age=seconds,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _replica_failure(exc: BaseException) -> bool:
@@ -409,9 +407,9 @@ def _replica_failure(exc: BaseException) -> bool:
 
 
 class ReplicaMiddleware:
-    """Sends a read path's reads to a replica unless its caller is pinned, pins a caller
-    after a write, and runs a read path again on the primary when its replica failed.
-    Listed last in ``MIDDLEWARE`` (its ``process_view`` calls the view)."""
+    """Gives each request its routing state and pins its caller to the primary if it
+    wrote. Listed first in ``MIDDLEWARE``, so that it sees the session middleware's writes
+    and the session cookie a sign-in opens."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -427,6 +425,19 @@ class ReplicaMiddleware:
             return response
         finally:
             _request.reset(token)
+
+
+class ReplicaReadsMiddleware:
+    """Sends a read path's reads to a replica unless its caller is pinned, and runs it
+    again on the primary when its replica failed. Listed last in ``MIDDLEWARE``: its
+    ``process_view`` calls the view, after every other middleware's ``process_view``."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        """Pass the request on (the work is in :meth:`process_view`)."""
+        return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         """For a read path (``GET``/``HEAD`` of a view marked :func:`replica_reads`) whose

@@ -191,8 +191,10 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
     DATABASE_REPLICAS.append(f"replica{_number}")
 DATABASE_ROUTERS = ["directory.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
 if DATABASE_REPLICAS:
-    # Read paths on replicas, read-your-writes pins. Last: its process_view calls the view.
-    MIDDLEWARE.append("directory.replicas.ReplicaMiddleware")
+    # Read-your-writes pins, first: it sees the session's writes and a new session cookie.
+    MIDDLEWARE.insert(0, "directory.replicas.ReplicaMiddleware")
+    # Read paths on replicas, last: its process_view calls the view.
+    MIDDLEWARE.append("directory.replicas.ReplicaReadsMiddleware")
 # --- end of read replicas ----------------------------------------------------------------
 # Seconds a client is asked to wait (Retry-After) when the database refuses connections
 # (too many clients, restarting): the answer is then 503, never 500.

@@ -113,7 +113,7 @@ def test_replicas_get_the_router_the_middleware_and_a_connect_timeout(tmp_path):
         "import django; from django.conf import settings as s; django.setup(); "
         "print(s.DATABASE_REPLICAS, [s.DATABASES[a]['HOST'] for a in s.DATABASE_REPLICAS], "
         "s.DATABASES['replica2']['OPTIONS']['connect_timeout'], s.DATABASE_ROUTERS, "
-        "s.MIDDLEWARE[-1], s.DATABASE_PIN_SECONDS)"
+        "s.MIDDLEWARE[0], s.MIDDLEWARE[-1], s.DATABASE_PIN_SECONDS)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
@@ -121,7 +121,8 @@ def test_replicas_get_the_router_the_middleware_and_a_connect_timeout(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "['replica1',", "'replica2']", "['r1.internal',", "'r2.internal']", "2",
-        "['directory.replicas.ReplicaRouter']", "directory.replicas.ReplicaMiddleware", "31",
+        "['directory.replicas.ReplicaRouter']", "directory.replicas.ReplicaMiddleware",
+        "directory.replicas.ReplicaReadsMiddleware", "31",
     ]  # fmt: skip
 
 
