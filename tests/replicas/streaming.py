@@ -58,14 +58,20 @@ def _copy_schema(pair: Pair) -> None:
         "-U", source["USER"] or "postgres",
     ]  # fmt: skip
     dump = [str(pair.bin / "pg_dump"), *where, "--no-owner", "--no-privileges"]
+    env = {**os.environ, "PGPASSWORD": source["PASSWORD"] or ""}
     schema = subprocess.run(
-        [*dump, "--schema-only", source["NAME"]], capture_output=True, text=True, check=True
+        [*dump, "--schema-only", source["NAME"]],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
     records = subprocess.run(
         [*dump, "--data-only", "--table=django_migrations", source["NAME"]],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout
     loaded = subprocess.run(
         [str(pair.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", pair.primary.url(DATABASE)],

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from directory.replicas import PIN_COOKIE
 from tests.replicas.streaming import DATABASE, basic, replica_server
 
 # django_db: the test database is made (and migrated) so that its schema can be copied.
@@ -67,18 +68,27 @@ def nickname_on(cluster, handle: str) -> str | None:
     return row[0] if row else None
 
 
+def wrote(client, answer, status: int) -> None:
+    """Check a write's answer: its status, and the pin cookie browsers get. The client then
+    forgets the cookie: here the writer is known by its Basic credentials, and the same
+    client also stands for callers who wrote nothing."""
+    assert answer.status_code == status, answer.text
+    assert answer.cookies.get(PIN_COOKIE) == "1"
+    client.cookies.clear()
+
+
 def create_entry(client, owner: str, handle: str, nickname: str) -> None:
     answer = client.post(
         "/api/v1/entries", json={"handle": handle, "nickname": nickname}, auth=basic(owner)
     )
-    assert answer.status_code == 201, answer.text
+    wrote(client, answer, 201)
 
 
 def rename(client, owner: str, handle: str, nickname: str) -> None:
     answer = client.patch(
         f"/api/v1/entries/{handle}", json={"nickname": nickname}, auth=basic(owner)
     )
-    assert answer.status_code == 200, answer.text
+    wrote(client, answer, 200)
 
 
 def page_shows(client, handle: str) -> str:
