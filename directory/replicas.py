@@ -9,7 +9,8 @@ With ``DATABASE_REPLICA_URLS`` set, the settings name each replica ``replica1``,
   uncommitted rows, or lock them), and every read of a request after it wrote.
 - **Read paths** — views marked with :func:`replica_reads` (resolve, entry, WebFinger,
   search, the entry and search pages), answering ``GET`` or ``HEAD`` — read from a
-  replica, one per request (a second query never sees an older state than the first).
+  replica, one per request (a second query never sees an older state than the first),
+  save that an answer-cache fill may need one further along (:func:`reading_at_least`).
   Credentials are read from the primary whatever the path (:data:`PRIMARY_ONLY`): a token
   minted a moment ago, or a session opened by a sign-in, must work at once, and it is
   used under another identity than the one that wrote it.
@@ -144,12 +145,6 @@ def reading_at_least(lsn: int) -> Iterator[None]:
         yield
     finally:
         state.min_lsn, state.used = previous_min, previous_used
-
-
-def request_replica() -> str | None:
-    """The replica the current request reads from, ``None`` when it reads the primary."""
-    state = _request.get()
-    return state.used if state is not None else None
 
 
 # -------------------------------------------------------------------------- positions
