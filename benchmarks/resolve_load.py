@@ -134,7 +134,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="folder for --replica's clusters (default: the system's temporary folder; "
-        "a 1M-entry load needs about 10 GB for the two)",
+        "a 1M-entry load needs about 5 GB for the two)",
     )
     parser.add_argument("--seed", type=int, default=1977, help="seed of the data and the mix")
     parser.add_argument(
