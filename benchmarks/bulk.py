@@ -222,6 +222,8 @@ HANDLE_COLUMNS = (
     "id", "entry_id", "kind", "raw", "canonical", "key", "skeleton", "status",
     "verified_at", "checked_at", "verified_by", "created_at", "updated_at",
 )  # fmt: skip
+# verified_by is empty, as for a handle a moderator verified: the database has no default
+# for it, and synthetic handles went through no verification method.
 SKELETON_COLUMNS = ("entry_id", "skeleton")
 ENDPOINT_COLUMNS = (
     "id", "entry_id", "uri", "scheme", "service", "voice", "video", "text", "preference",

@@ -127,6 +127,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Redis for the throttle cache (default %(default)s)",
     )
     parser.add_argument("--reload", action="store_true", help="load again even if a load matches")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="read from a streaming replica: make a dedicated primary (initdb, free port) "
+        "with the memory settings of --database-url's server, load it, make a standby of it "
+        "with pg_basebackup -R and serve with DATABASE_REPLICA_URLS on it; the raw "
+        "baseline queries the standby. Both clusters are removed afterwards",
+    )
+    parser.add_argument(
+        "--replica-dir",
+        type=Path,
+        default=None,
+        help="folder for --replica's clusters (default: the system's temporary folder; "
+        "a 1M-entry load needs about 5 GB for the two)",
+    )
     parser.add_argument("--seed", type=int, default=1977, help="seed of the data and the mix")
     parser.add_argument(
         "--bearer-callers",
@@ -267,12 +282,8 @@ def ensure_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = (
-        parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    )
-    with psycopg.connect(maintenance, autocommit=True) as conn:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -288,9 +299,63 @@ def libpq_dsn() -> str:
     return make_conninfo(**{k: str(v) for k, v in params.items() if k in keep and v})
 
 
+# Settings copied from the benchmark's PostgreSQL server to --replica's two clusters, so
+# that the replica run differs from a single-server run by the replica alone.
+REPLICA_COPIED_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "max_connections",
+    "random_page_cost",
+    "jit",
+)
+
+
+def start_replica_primary(args: argparse.Namespace):
+    """For ``--replica``: a dedicated primary (benchmarks/pg_cluster.py) with the settings
+    of :data:`REPLICA_COPIED_SETTINGS` read from ``--database-url``'s server (its defaults
+    when that server cannot be reached), started; ``args.database_url`` then names the
+    same database on it. Output: the :class:`~benchmarks.pg_cluster.Pair`."""
+    import psycopg
+
+    from benchmarks.pg_cluster import Pair
+
+    options = []
+    try:
+        with psycopg.connect(_maintenance_url(args.database_url), connect_timeout=5) as conn:
+            for name in REPLICA_COPIED_SETTINGS:
+                value = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]
+                options.append(f"-c {name}={value}")
+    except psycopg.Error as exc:
+        print(f"Replica: {exc}; the clusters keep PostgreSQL's defaults", file=sys.stderr)
+    pair = Pair(base=str(args.replica_dir) if args.replica_dir else None, options=" ".join(options))
+    print(f"Replica: a dedicated primary in {pair.root} …", file=sys.stderr)
+    pair.start_primary()
+    pair.database = urlsplit(args.database_url).path.lstrip("/") or "worldbook_bench"
+    args.database_url = pair.primary.url(pair.database)
+    return pair
+
+
+def _maintenance_url(url: str) -> str:
+    return (
+        urlsplit(url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    pair = start_replica_primary(args) if args.replica else None
+    try:
+        return run(args, argv, pair)
+    finally:
+        if pair is not None:
+            pair.close()
+
+
+def run(args: argparse.Namespace, argv: list[str], pair) -> int:
+    """One benchmark run (see the module's docstring); ``pair`` is ``--replica``'s
+    primary and standby, ``None`` without it."""
     env = server_environment(args)
     os.environ.update(env)
     ensure_database(args.database_url)
@@ -302,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     import psycopg
     from django.core.management import call_command
     from django.db import connection, connections
+    from psycopg.conninfo import make_conninfo
 
     from benchmarks import bulk, cpu, profiling, report, server
     from directory.models import Endpoint, Entry, Handle
@@ -346,6 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     if "sydent" in args.peer:
         peer = prepare_sydent(args, work, say)
     connections.close_all()
+    primary_watcher = None
+    if pair is not None:
+        say("Replica: pg_basebackup -R of the primary into a streaming standby …")
+        pair.start_standby()
+        name = urlsplit(args.database_url).path.lstrip("/")
+        env["DATABASE_REPLICA_URLS"] = pair.standby.url(name)
+        # The raw baseline reads where resolve reads: the standby.
+        primary_watcher = psycopg.connect(dsn, autocommit=True, application_name=WATCHER)
+        dsn = make_conninfo(host="127.0.0.1", port=pair.standby.port, user="postgres", dbname=name)
 
     # Other work on the machine competes for the same cores. Optionally wait for it to
     # calm down (bounded); in any case account for the CPU time of every measured window.
@@ -353,11 +428,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.wait_quiet > 0:
             cpu.wait_until_quiet(threshold=args.quiet_below / 100, timeout=args.wait_quiet, say=say)
 
-    watcher = psycopg.connect(dsn, autocommit=True)
+    watcher = psycopg.connect(dsn, autocommit=True, application_name=WATCHER)
     # Sydent runs as a child of this process, so it counts as the benchmark's own.
     account = cpu.CpuAccount(
         cpu.own_processes(
-            lambda: database_backends(watcher), lambda: local_redis_pid(args.redis_url)
+            lambda: database_backends(watcher),
+            lambda: database_backends(primary_watcher) if primary_watcher else [],
+            lambda: local_redis_pid(args.redis_url),
         )
     )
 
@@ -418,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     raws, anons, bearers, peers = [], [], [], []
     anon_stats, bearer_stats = [], []
     memory = None
+    scans_before = table_scans(pair) if pair is not None else None
     ready_path = RESOLVE_PATH + quote(first_found.query, safe="@:")
     if args.server == "granian":
         serving = server.granian(
@@ -469,6 +547,13 @@ def main(argv: list[str] | None = None) -> int:
                 drive(running.base_url, args.profile)
             found_profile = profiling.breakdown(collapsed)
     watcher.close()
+    scans = None
+    if pair is not None:
+        # The server's backends have exited, and so have written out their counts.
+        after = table_scans(pair)
+        scans = {where: after[where] - scans_before[where] for where in after}
+    if primary_watcher is not None:
+        primary_watcher.close()
 
     machine = report.Machine(
         cpus=len(os.sched_getaffinity(0)),
@@ -482,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f", Sydent {peer['version']}" if peer is not None else ""),
         commit=report.git_commit(REPO_ROOT),
     )
-    runs = Runs(raws, anons, bearers, peers, anon_stats, bearer_stats, memory, peer)
+    runs = Runs(raws, anons, bearers, peers, anon_stats, bearer_stats, memory, peer, scans)
     body = render_body(args, load, runs, found_profile)
     title = (
         f"{args.entries:,} entries".replace(",", "\u202f")
@@ -492,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         + "".join(f", {change}" for change in args.variant)
         + (f", {' '.join(gunicorn_flags(args))}" if gunicorn_flags(args) else "")
         + "".join(f", peer {name}" for name in args.peer)
+        + (", read from a streaming replica" if args.replica else "")
     )
     block = report.run_block(
         command=command_line(argv), machine=machine, when=report.now(), title=title, body=body
@@ -517,6 +603,44 @@ class Runs:
     bearer_stats: list
     memory: dict | None
     peer: dict | None
+    scans: dict | None = None  # --replica: table scans on each cluster while serving
+
+
+SCANNED_TABLES = ("directory_entry", "directory_handle", "directory_endpoint")
+
+
+WATCHER = "resolve_load watcher"
+
+
+def table_scans(pair, timeout: float = 30.0) -> dict[str, int]:
+    """Index and sequential scans of the lookup's tables so far, on the primary and on the
+    standby of ``pair`` (PostgreSQL's cumulative statistics, kept by each server). A
+    backend writes its counts out as it exits, so this first waits (at most ``timeout``
+    seconds) until no client is connected but the benchmark's watchers."""
+    import time
+
+    counts = {}
+    for where, cluster in (("primary", pair.primary), ("standby", pair.standby)):
+        with cluster.connect(pair.database) as conn:
+            deadline = time.monotonic() + timeout
+            while (
+                time.monotonic() < deadline
+                and conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                    "AND application_name <> %s",
+                    (WATCHER,),
+                ).fetchone()[0]
+            ):
+                time.sleep(0.1)
+            counts[where] = int(
+                conn.execute(
+                    "SELECT COALESCE(sum(COALESCE(idx_scan, 0) + seq_scan), 0) "
+                    "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                    (list(SCANNED_TABLES),),
+                ).fetchone()[0]
+            )
+    return counts
 
 
 def prime(base_url: str, paths: list[str], *, clients: int) -> None:
@@ -781,6 +905,21 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
         + (f" gunicorn flags: `{' '.join(gunicorn_flags(args))}`." if gunicorn_flags(args) else ""),
         *(f"Variant: **{name}**: {VARIANTS[name]}." for name in args.variant),
     ]
+    if args.replica:
+        lines.append(
+            "Replica: a dedicated primary (initdb, with the benchmark server's memory "
+            "settings) and a streaming standby of it (`pg_basebackup -R`), both on this "
+            "machine; the server reads resolve from the standby through the replica router "
+            "(`DATABASE_REPLICA_URLS`, directory/replicas.py) and the raw baseline queries "
+            "the standby. Both clusters run with fsync off; their backends count as the "
+            "benchmark's own."
+        )
+        if runs.scans is not None:
+            lines.append(
+                f"Scans of the entry, handle and endpoint tables while the server ran: "
+                f"{runs.scans['standby']} on the standby (the raw baseline's included), "
+                f"{runs.scans['primary']} on the primary."
+            )
     if runs.peer is not None:
         lines.append(
             f"Peer: Sydent {runs.peer['version']} (Twisted, SQLite, one process) on 127.0.0.1, "

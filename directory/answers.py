@@ -24,6 +24,29 @@ Nothing is read from or stored in the cache inside a transaction (it may see its
 uncommitted writes), and an evicted token is replaced by a new random one, which no old
 record carries.
 
+**Replicas.** With read replicas (:mod:`directory.replicas`), a miss could be filled from a
+replica that has not yet replayed a write: the write commits on the primary, its hook
+replaces the tokens, a miss reads the new tokens, computes the answer on a replica still
+showing the old rows, and stores that old answer under the new tokens, where it would be
+served until the next write. So each token carries a WAL position (``<random>@<hex LSN>``):
+a token replaced by a write carries the primary's ``pg_current_wal_insert_lsn()`` read in
+the on-commit hook, after the commit, so past the write's commit record (the insert
+position, not the written one: with ``synchronous_commit`` off a commit may return before
+its record is written out); a token a fill
+creates because there was none (never written, evicted, a new epoch by :func:`drop_all`)
+carries the primary's position when it is created, which is past any write whose token
+was lost. A fill reads a replica only when that replica's replay position, as the router
+last read it, is at or past the highest position on the record's tokens
+(:func:`directory.replicas.reading_at_least`); else it reads the primary. Replay only
+moves forward, so the router's reading is a lower bound of what the replica holds when
+the fill reads it, and a replica that replayed past a position shows every transaction
+committed before it: the stored answer is never older than a write its tokens stand for.
+Right after a write, fills of what it touched read the primary until the router's next
+reading of a replica (``DATABASE_REPLICA_CHECK_SECONDS``); other fills read replicas. A
+token stored before replicas were configured has no position; :func:`drop_all` (or
+``manage.py shell -c "from directory.answers import drop_all; drop_all()"``) when the
+first replica is added gives the epoch one.
+
 **Failures.** Any error from the cache (Redis down) is logged and the answer is computed
 from the database; the caller never sees it. A token that could not be replaced because
 the cache was down makes that process start a new epoch (every record stale) as soon as
@@ -96,8 +119,30 @@ def _token_key(dep: str) -> str:
     return PREFIX + "t:" + _digest(dep)
 
 
-def _new_token() -> str:
-    return secrets.token_hex(8)
+def _new_token(position: int | None = None) -> str:
+    token = secrets.token_hex(8)
+    return token if position is None else f"{token}@{position:x}"
+
+
+def _position_now() -> int | None:
+    """The primary's WAL position to stamp on new tokens; ``None`` without replicas. When
+    the primary cannot say, a position no replica reaches (fills read the primary)."""
+    from directory import replicas
+
+    if not replicas.configured():
+        return None
+    position = replicas.primary_lsn()
+    return replicas.UNREACHABLE_LSN if position is None else position
+
+
+def token_position(token) -> int:
+    """The WAL position stamped on a dependency token (0 for a token without one)."""
+    if isinstance(token, str) and "@" in token:
+        try:
+            return int(token.rpartition("@")[2], 16)
+        except ValueError:
+            return 0
+    return 0
 
 
 def invalidate(deps: Iterable[str]) -> None:
@@ -106,9 +151,11 @@ def invalidate(deps: Iterable[str]) -> None:
     Input: dependency names (:func:`directory_dep`, :func:`handle_dep`,
     :func:`caller_dep`). Errors from the cache are logged, not raised.
     """
-    tokens = {_token_key(dep): _new_token() for dep in set(deps)}
-    if not tokens:
+    deps = set(deps)
+    if not deps:
         return
+    position = _position_now()
+    tokens = {_token_key(dep): _new_token(position) for dep in deps}
     try:
         cache.set_many(tokens, timeout=None)
     except Exception as exc:
@@ -140,7 +187,7 @@ def drop_all() -> None:
     """Make every cached answer stale (a new epoch): after writes that bypass the models'
     signals, such as a bulk load with COPY or a restore."""
     try:
-        cache.set(EPOCH_KEY, _new_token(), timeout=None)
+        cache.set(EPOCH_KEY, _new_token(_position_now()), timeout=None)
     except Exception as exc:
         _lost.set()
         _failed(exc, "could not start a new epoch")
@@ -331,7 +378,7 @@ def bearer_record(checksum: str) -> dict | None:
         from django.contrib.auth import get_user_model
 
         u_key = _token_key(caller_dep(user_id))
-        cache.add(u_key, _new_token(), timeout=None)
+        cache.add(u_key, _new_token(_position_now()), timeout=None)
         record["u"] = cache.get(u_key)
         record["active"] = bool(
             get_user_model().objects.filter(pk=user_id, is_active=True).exists()
@@ -413,12 +460,24 @@ def anonymous_view(card: dict) -> dict | None:
     }
 
 
+def _fill(tokens: list, compute) -> Any:
+    """``compute()`` for a record stored under ``tokens``: with replicas, reading only a
+    replica that has replayed past every token's position (see "Replicas" above)."""
+    from directory import replicas
+
+    if not replicas.configured():
+        return compute()
+    with replicas.reading_at_least(max((token_position(t) for t in tokens), default=0)):
+        return compute()
+
+
 def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, compute) -> Any:
     try:
         missing = [key for key, token in zip(token_keys, tokens, strict=True) if token is None]
         if missing:
+            position = _position_now()
             for key in missing:
-                cache.add(key, _new_token(), timeout=None)
+                cache.add(key, _new_token(position), timeout=None)
             current = cache.get_many(missing)
             tokens = [
                 current.get(key, token) for key, token in zip(token_keys, tokens, strict=True)
@@ -426,7 +485,7 @@ def _compute_and_store(record_key: str, token_keys: list[str], tokens: list, com
     except Exception as exc:
         _failed(exc, "token read failed; answering from the database")
         return compute()
-    value = compute()
+    value = _fill(tokens, compute)
     if None not in tokens:
         try:
             cache.set(record_key, (tokens, value), timeout=settings.ANSWER_CACHE_SECONDS)

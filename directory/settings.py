@@ -153,6 +153,49 @@ else:
     _db.setdefault("OPTIONS", {})
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+# --- Read replicas (directory.replicas) ----------------------------------------------------
+# PostgreSQL streaming replicas of DATABASE_URL, comma-separated URLs in the same form; the
+# read paths (resolve, entry, WebFinger, search, pages) read from them.
+DATABASE_REPLICA_URLS = envlist("DATABASE_REPLICA_URLS", [])
+# Seconds a replica may be behind the primary and still be read.
+DATABASE_REPLICA_MAX_LAG = envint("DATABASE_REPLICA_MAX_LAG", 5, minimum=0)
+# Seconds each process trusts its last reading of a replica's state and lag.
+DATABASE_REPLICA_CHECK_SECONDS = envint("DATABASE_REPLICA_CHECK_SECONDS", 1, minimum=1)
+# Seconds a caller who wrote reads only from the primary (read-your-writes). It must cover
+# the lag a replica may have and the age of the reading that let it be used.
+_least_pin = DATABASE_REPLICA_MAX_LAG + DATABASE_REPLICA_CHECK_SECONDS
+DATABASE_PIN_SECONDS = envint("DATABASE_PIN_SECONDS", max(15, _least_pin), minimum=1)
+if DATABASE_PIN_SECONDS < _least_pin:
+    raise ImproperlyConfigured(
+        f"DATABASE_PIN_SECONDS ({DATABASE_PIN_SECONDS}) must be at least "
+        f"DATABASE_REPLICA_MAX_LAG + DATABASE_REPLICA_CHECK_SECONDS ({_least_pin})"
+    )
+DATABASE_REPLICAS: list[str] = []
+if DATABASE_REPLICA_URLS and _db["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a postgres:// DATABASE_URL")
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=_db["CONN_MAX_AGE"])
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS cannot be read: {exc}") from None
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must list postgres:// URLs")
+    _replica.setdefault("OPTIONS", {})
+    # A replica that does not answer is skipped after this many seconds (libpq's own
+    # connect_timeout, unless the URL gives one).
+    _replica["OPTIONS"].setdefault("connect_timeout", 2)
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests read the test database itself where they would read a replica.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_ROUTERS = ["directory.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
+if DATABASE_REPLICAS:
+    # Read-your-writes pins, first: it sees the session's writes and a new session cookie.
+    MIDDLEWARE.insert(0, "directory.replicas.ReplicaMiddleware")
+    # Read paths on replicas, last: its process_view calls the view.
+    MIDDLEWARE.append("directory.replicas.ReplicaReadsMiddleware")
+# --- end of read replicas ----------------------------------------------------------------
 # Seconds a client is asked to wait (Retry-After) when the database refuses connections
 # (too many clients, restarting): the answer is then 503, never 500.
 DATABASE_RETRY_AFTER = envint("DATABASE_RETRY_AFTER", 5, minimum=1)

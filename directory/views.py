@@ -35,6 +35,7 @@ from directory.display import (
 from directory.exceptions import PROBLEM_CONTENT_TYPE, NotFound, problem
 from directory.models import Endpoint, Entry
 from directory.policy import caller_is_owner, visible_endpoints
+from directory.replicas import replica_reads
 from directory.selectors import entry_get_by_handle
 from directory.vcard_export import MESSAGING_LINK_SERVICES, VCARD_CONTENT_TYPE, entry_vcard
 from directory.webfinger import (
@@ -145,6 +146,7 @@ def _save_contact_context(entry: Entry, user) -> dict:
     return {"can_save_contact": bool(own), "saved_as_contact": saved}
 
 
+@replica_reads
 @require_safe
 @rate_limited(_page_too_many)
 def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
@@ -198,6 +200,7 @@ def entry_page(request: HttpRequest, handle: str) -> HttpResponse:
     return render(request, "directory/entry.html", context)
 
 
+@replica_reads
 @require_safe
 @rate_limited(_page_too_many)
 def entry_vcard_download(request: HttpRequest, handle: str) -> HttpResponse:
@@ -222,6 +225,7 @@ def entry_vcard_download(request: HttpRequest, handle: str) -> HttpResponse:
     return response
 
 
+@replica_reads
 @require_safe
 @rate_limited(_webfinger_too_many)
 def webfinger(request: HttpRequest) -> HttpResponse:

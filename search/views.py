@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from directory.display import handle_display, service_name
 from directory.exceptions import WorldbookError
 from directory.models import Entry, Handle
+from directory.replicas import replica_reads
 from search.documents import public_verified_handles
 from search.selectors import search_entries
 from search.text import ParsedQuery, highlight, parse_query
@@ -81,12 +82,14 @@ def _page_url(query: str, page: int) -> str:
     return f"{reverse('search')}?{urlencode({'q': query, 'page': page})}"
 
 
+@replica_reads
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """``GET /``: what Worldbook is, and the search box."""
     return render(request, "search/home.html", {"query": ""})
 
 
+@replica_reads
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     """``GET /search?q=…&page=N``: one page of results, best first.

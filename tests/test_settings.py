@@ -83,12 +83,47 @@ def test_it_reads_postgres_and_redis_from_the_environment(tmp_path):
         ({"THROTTLE_PUBLIC": "abc"}, "THROTTLE_PUBLIC must be a rate"),
         ({"THROTTLE_NUMBERS": "5/fortnight"}, "THROTTLE_NUMBERS must be a rate"),
         ({"THROTTLE_ANON": "0/min"}, "THROTTLE_ANON must be a rate"),
+        ({"DATABASE_REPLICA_URLS": "postgres://r@replica/wb"}, "needs a postgres:// DATABASE_URL"),
+        (
+            {"DATABASE_URL": "postgres://p@primary/wb", "DATABASE_REPLICA_URLS": "sqlite:///x"},
+            "DATABASE_REPLICA_URLS must list postgres:// URLs",
+        ),
+        (
+            {"DATABASE_REPLICA_MAX_LAG": "20", "DATABASE_PIN_SECONDS": "10"},
+            "DATABASE_PIN_SECONDS (10) must be at least",
+        ),
     ],
 )
 def test_it_fails_loudly_on_bad_values(tmp_path, env, message):
     result = load_settings(tmp_path, **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_replicas_get_the_router_the_middleware_and_a_connect_timeout(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    clean.update(
+        WORLDBOOK_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="directory.settings",
+        DATABASE_URL="postgres://wb@primary.internal:5432/worldbook",
+        DATABASE_REPLICA_URLS="postgres://wb@r1.internal/wb, postgres://wb@r2.internal/wb",
+        DATABASE_REPLICA_MAX_LAG="30",
+    )
+    code = (
+        "import django; from django.conf import settings as s; django.setup(); "
+        "print(s.DATABASE_REPLICAS, [s.DATABASES[a]['HOST'] for a in s.DATABASE_REPLICAS], "
+        "s.DATABASES['replica2']['OPTIONS']['connect_timeout'], s.DATABASE_ROUTERS, "
+        "s.MIDDLEWARE[0], s.MIDDLEWARE[-1], s.DATABASE_PIN_SECONDS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "['replica1',", "'replica2']", "['r1.internal',", "'r2.internal']", "2",
+        "['directory.replicas.ReplicaRouter']", "directory.replicas.ReplicaMiddleware",
+        "directory.replicas.ReplicaReadsMiddleware", "31",
+    ]  # fmt: skip
 
 
 def test_it_shares_the_default_cache_between_processes(tmp_path):
@@ -99,7 +134,10 @@ def test_it_shares_the_default_cache_between_processes(tmp_path):
     for code in ("cache.set('hits', 7, 60)", "print(cache.get('hits'))"):
         result = subprocess.run(
             [sys.executable, "-c", setup + code],
-            cwd=ROOT, env=clean, capture_output=True, text=True,
+            cwd=ROOT,
+            env=clean,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7"
@@ -166,8 +204,7 @@ def test_passkeys_work_on_the_localhost_site_deploy_run_serves(tmp_path):
 
 def test_demo_data_is_off_unless_switched_on(tmp_path):
     code = (
-        "import django; from django.conf import settings; django.setup(); "
-        "print(settings.DEMO_DATA)"
+        "import django; from django.conf import settings; django.setup(); print(settings.DEMO_DATA)"
     )
     env = {k: v for k, v in os.environ.items() if k != "DEMO_DATA"}
     env.update(WORLDBOOK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="directory.settings")

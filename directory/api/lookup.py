@@ -27,6 +27,7 @@ from directory.display import handles_for
 from directory.exceptions import ConflictError, NormalizationError, NotFound, WorldbookError
 from directory.models import Entry
 from directory.policy import visible_endpoints
+from directory.replicas import replica_reads
 from directory.selectors import entry_get_by_handle, entry_resolve
 from search.selectors import search_entries
 from search.text import QUERY_MAX_LENGTH
@@ -127,6 +128,7 @@ _ALICE_ENDPOINTS = [
 ]
 
 
+@replica_reads
 class ResolveApi(APIView):
     """Resolve any handle form to the entry that answers for it."""
 
@@ -192,6 +194,7 @@ class ResolveApi(APIView):
         return Response(ResolveApi.OutputSerializer(card).data)
 
 
+@replica_reads
 class EntryDetailApi(APIView):
     """Read one entry by its directory handle."""
 
@@ -240,6 +243,7 @@ def _page_url(url: str, page: int) -> str:
     return replace_query_param(url, "page", page) if page > 1 else remove_query_param(url, "page")
 
 
+@replica_reads
 class SearchApi(APIView):
     """Search the directory by nickname or handle."""
 
