@@ -52,8 +52,9 @@ def verification_environment(web: WebServer, dns: DnsServer, bundle: Path) -> di
 
 
 @pytest.fixture
-def short_timeout(settings) -> None:
-    """A 0.5 s timeout, for the tests of a server that answers too late (``SILENT``)."""
+def short_timeout(web, settings) -> None:
+    """A 0.5 s timeout, for the tests of a server that answers too late (``SILENT``); set
+    after ``web`` sets the generous one."""
     settings.VERIFICATION_TIMEOUT_MS = 500
 
 
