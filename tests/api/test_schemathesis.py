@@ -120,7 +120,7 @@ def _drop_queue(url: str, queue: str) -> None:
 
     client = redis.Redis.from_url(url)
     try:
-        client.delete(queue, *client.keys(f"{queue}*"))
+        client.delete(queue, *client.keys(f"*{queue}*"))
     finally:
         client.close()
 
