@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
 )
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -38,7 +39,7 @@ from accounts.contacts import (
 from accounts.oauth import CONTACTS
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, problem_responses
-from directory.api.serializers import EntrySerializer, ProblemSerializer
+from directory.api.serializers import EntrySerializer, ProblemSerializer, RequestBodySerializer
 from directory.exceptions import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, ConflictError
 from directory.vcards import VCardSyntaxError
 
@@ -112,7 +113,7 @@ class ContactSaveApi(APIView):
 
     permission_classes = [IsAuthenticated, CONTACTS]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         handle = serializers.CharField(
             max_length=200, help_text="The directory handle to save (`bob` or `@bob`)."
         )
@@ -197,14 +198,20 @@ class ImportProblemSerializer(serializers.Serializer):
         ref_name = "ContactImportProblem"
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as a multipart/form-data part: ``format: binary`` in the schema (a
+    plain FileField is described by the URL it would be read back as)."""
+
+
 class ContactImportApi(APIView):
     """Import a vCard file into the caller's address book."""
 
     permission_classes = [IsAuthenticated, CONTACTS]
     parser_classes = [MultiPartParser]
 
-    class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(
+    class InputSerializer(RequestBodySerializer):
+        file = UploadField(
             help_text=f"A vCard file (2.1, 3.0 or 4.0), at most {IMPORT_MAX_BYTES} bytes."
         )
         region = serializers.CharField(

@@ -29,6 +29,7 @@ from directory.api.serializers import (
     OwnerEndpointSerializer,
     OwnerEntrySerializer,
     OwnerHandleSerializer,
+    RequestBodySerializer,
 )
 from directory.exceptions import HandleTaken, NormalizationError, NotFound
 from directory.models import Endpoint, Entry, Handle
@@ -128,7 +129,7 @@ class EntryCreateApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         nickname = NicknameField(help_text="The display name people search for.")
         handle = DirectoryHandleField(
             help_text="The directory handle, with or without the @: 2–30 letters or "
@@ -175,7 +176,7 @@ class EntryUpdateApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         nickname = NicknameField(required=False)
         handle = DirectoryHandleField(
             required=False, help_text="A new directory handle; the old one is released."
@@ -256,7 +257,7 @@ class HandleAddApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         kind = serializers.ChoiceField(
             choices=HandleKind.CHOICES,
             error_messages={
@@ -343,7 +344,7 @@ class EndpointListApi(APIView):
         return Response(OwnerEndpointSerializer(entry.endpoints.all(), many=True).data)
 
 
-class EndpointSettingsSerializer(serializers.Serializer):
+class EndpointSettingsSerializer(RequestBodySerializer):
     """The settings of an endpoint its owner chooses; the defaults apply on creation
     only (DRF skips defaults in partial updates)."""
 

@@ -10,8 +10,9 @@ from directory.exceptions import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 
 _PROBLEMS = {
     400: (
-        "The request cannot be read: a missing or malformed parameter or field. "
-        "`errors` lists the messages per field.",
+        "The request cannot be read: a missing or malformed parameter or field, a field "
+        "the operation does not take, or a control character (such as NUL) in the path, "
+        "the query or a field. `errors` lists the messages per field.",
         "invalid-request",
         "The request is not valid",
         "handle: This field is required.",
@@ -100,3 +101,96 @@ LOCATION = OpenApiParameter(
     response=[201],
     description="The URL of the created resource.",
 )
+
+
+# What the edge refuses (directory.edge), as JSON Schema patterns: no C0 or C1 control or DEL
+# in a path, query or header value, a field's name or an identifier; free text may also hold
+# tab and line breaks. ECMA-262 regular expressions, as OpenAPI asks.
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+NO_CONTROL_IN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+# Answers any API operation may give whatever it does: a request the edge or the parsers
+# refuse, and a client over its rate.
+_EVERY_OPERATION = (400, 429)
+
+
+def _constrain_strings(schema: dict, components: dict, pattern: str, seen: set[str]) -> None:
+    """Give every string of ``schema`` without an enum, a format or a pattern of its own
+    the ``pattern``; follow ``$ref`` into ``components`` once each (``seen``)."""
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _constrain_strings(components[name], components, pattern, seen)
+        return
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, []):
+            _constrain_strings(part, components, pattern, seen)
+    if schema.get("type") == "string" and not ({"enum", "format", "pattern"} & schema.keys()):
+        schema["pattern"] = pattern
+    if isinstance(schema.get("items"), dict):
+        _constrain_strings(schema["items"], components, pattern, seen)
+    for prop in schema.get("properties", {}).values():
+        _constrain_strings(prop, components, pattern, seen)
+
+
+def state_what_the_edge_enforces(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: the schema states what every API request
+    goes through before its view, so that a client (or a fuzzer) that keeps to the schema
+    is never refused for something the schema allows.
+
+    Input and output: the OpenAPI 3 document (changed in place and returned). Adds to
+    every operation under ``/api/`` the 400 and 429 problem responses (and ``Retry-After``
+    on 429) it lacks; gives every string parameter and every string of a request body
+    without a format, enum or pattern of its own a pattern that excludes the control
+    characters the edge refuses (directory.edge); marks request bodies
+    ``additionalProperties: false``, as the input serializers refuse unknown fields
+    (:class:`directory.api.serializers.InputSerializer`).
+    """
+    components = result.get("components", {}).get("schemas", {})
+    bodies: set[str] = set()
+    for path, item in result.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _EVERY_OPERATION:
+                if str(code) not in responses:
+                    responses[str(code)] = _problem_response_object(code)
+            retry = responses["429"].setdefault("headers", {})
+            retry.setdefault(
+                "Retry-After",
+                {
+                    "schema": {"type": "integer"},
+                    "description": RETRY_AFTER.description,
+                },
+            )
+            for parameter in operation.get("parameters", []):
+                _constrain_strings(parameter.get("schema", {}), components, NO_CONTROL, set())
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                schema = media.get("schema", {})
+                ref = schema.get("$ref")
+                if ref:
+                    bodies.add(ref.rsplit("/", 1)[-1])
+                _constrain_strings(schema, components, NO_CONTROL_IN_TEXT, set())
+    for name in bodies:
+        if components.get(name, {}).get("type") == "object":
+            components[name]["additionalProperties"] = False
+    return result
+
+
+def _problem_response_object(code: int) -> dict:
+    description, slug, title, detail = _PROBLEMS[code]
+    example = {"type": PROBLEM_BASE + slug, "title": title, "status": code, "detail": detail}
+    return {
+        "description": description,
+        "content": {
+            PROBLEM_CONTENT_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {title.replace(" ", ""): {"value": example, "summary": title}},
+            }
+        },
+    }

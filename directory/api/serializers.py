@@ -16,6 +16,45 @@ from directory.normalization import EndpointScheme, HandleKind
 from directory.services import CAPABILITIES
 
 
+# Base of the serializers that read a request body. Its description is on the method, not
+# the class: drf-spectacular would give a class docstring to every subclass without one.
+class RequestBodySerializer(serializers.Serializer):
+    ignored_fields = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        """Refuse a field the operation does not take instead of ignoring it, so a
+        misspelt field never passes unnoticed and the schema can say so
+        (``additionalProperties: false``, :mod:`directory.api.schema`).
+
+        Input: the request's data (a dict or QueryDict). Output: DRF's validated data.
+        Raises ``ValidationError`` (400 problem document) with one error per unknown
+        field, or per text field given something else than a string (DRF would read a
+        number as its digits). The browsable API's CSRF token is let through.
+        """
+        if hasattr(data, "keys"):
+            unknown = [
+                str(name)
+                for name in data.keys()
+                if name not in self.fields and name not in self.ignored_fields
+            ]
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This operation takes no such field."] for name in unknown}
+                )
+            # DRF's CharField reads a JSON number as its digits; the schema says string.
+            not_text = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and name in data
+                and data[name] is not None
+                and not isinstance(data[name], str)
+            ]
+            if not_text:
+                raise serializers.ValidationError({name: ["Not a string."] for name in not_text})
+        return super().to_internal_value(data)
+
+
 class EntrySerializer(serializers.Serializer):
     """An entry as anyone who may see it sees it."""
 

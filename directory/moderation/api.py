@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,12 +11,19 @@ from rest_framework.views import APIView
 
 from accounts.oauth import SCOPE_ENTRY_WRITE, SCOPE_LOOKUP, TokenHasScopeOrSession
 from directory.api.schema import problem_responses
+from directory.api.serializers import RequestBodySerializer
 from directory.exceptions import NormalizationError, NotFound
 from directory.moderation.models import Report
 from directory.moderation.services import REASON_MAX, report_file
 from directory.normalization import HandleKind, normalize_endpoint_uri, normalize_handle
 from directory.policy import visible_endpoints
 from directory.selectors import entry_get_by_handle
+
+
+@extend_schema_field({"$ref": "#/components/schemas/KindEnum"})
+class HandleKindField(serializers.CharField):
+    """A handle kind (:data:`directory.normalization.HandleKind.ALL`), described in the
+    schema by the owner API's ``KindEnum``."""
 
 
 class ReportApi(APIView):
@@ -33,11 +40,11 @@ class ReportApi(APIView):
     ]
     throttle_scope = "report"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         entry = serializers.CharField(max_length=200, help_text="Directory handle: `@alice`.")
         # A CharField, not a ChoiceField: the schema names the handle-kind choice set
-        # once, after the owner API's "kind".
-        handle_kind = serializers.CharField(
+        # once, after the owner API's "kind" (its enum is stated with that name).
+        handle_kind = HandleKindField(
             max_length=16,
             required=False,
             help_text=f"With `handle`: one of {', '.join(HandleKind.ALL)}.",
@@ -50,6 +57,9 @@ class ReportApi(APIView):
         )
         category = serializers.ChoiceField(choices=Report.Category.choices)
         reason = serializers.CharField(max_length=REASON_MAX)
+
+        class Meta:
+            ref_name = "ReportCreate"
 
         def validate_handle_kind(self, value: str) -> str:
             if value not in HandleKind.ALL:

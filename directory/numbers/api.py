@@ -22,6 +22,7 @@ from accounts.oauth import ENTRY_WRITE, LOOKUP, is_bearer_request
 from accounts.throttling import RequestRateThrottle
 from directory.api.lookup import errors_on
 from directory.api.schema import ENTRY_HANDLE, RETRY_AFTER, problem_responses
+from directory.api.serializers import RequestBodySerializer
 from directory.exceptions import NormalizationError, NotFound
 from directory.models import Endpoint
 from directory.numbers import services
@@ -123,7 +124,7 @@ class DiscoverApi(APIView):
     permission_classes = [LookupCaller, LOOKUP]
     throttle_scope = "discover"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         items = serializers.ListField(
             child=serializers.CharField(max_length=256),
             min_length=1,
@@ -135,7 +136,7 @@ class DiscoverApi(APIView):
         )
 
         class Meta:
-            ref_name = "DiscoverRequest"
+            ref_name = "Discover"
 
     class ItemSerializer(serializers.Serializer):
         query = serializers.CharField()
@@ -213,12 +214,12 @@ class NumbersApi(APIView):
                     throttle.scoped = False
         return throttles
 
-    class SendSerializer(serializers.Serializer):
+    class SendSerializer(RequestBodySerializer):
         number = serializers.CharField(max_length=64)
         region = serializers.CharField(required=False, max_length=2)
 
         class Meta:
-            ref_name = "NumberCodeRequest"
+            ref_name = "NumberCode"
 
     @extend_schema(
         operation_id="entry_numbers_list",
@@ -259,13 +260,13 @@ class NumberVerifyApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         number = serializers.CharField(max_length=64)
         code = serializers.CharField(max_length=16)
         region = serializers.CharField(required=False, max_length=2)
 
         class Meta:
-            ref_name = "NumberVerifyRequest"
+            ref_name = "NumberVerify"
 
     @extend_schema(
         operation_id="entry_numbers_verify",
@@ -295,7 +296,7 @@ class NumberApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         forward_audience = serializers.ChoiceField(choices=Endpoint.Audience.choices)
 
         class Meta:
@@ -324,7 +325,7 @@ class NumberRetireApi(APIView):
 
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         days = serializers.IntegerField(required=False, min_value=1)
         forward_audience = serializers.ChoiceField(
             choices=Endpoint.Audience.choices, required=False

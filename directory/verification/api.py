@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.oauth import ENTRY_WRITE
 from directory.api.schema import ENTRY_HANDLE, problem_responses
+from directory.api.serializers import RequestBodySerializer
 from directory.exceptions import NotFound
 from directory.models import Handle
 from directory.selectors import entry_get_for_owner
@@ -90,7 +91,7 @@ class VerificationApi(APIView):
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
     throttle_scope = "verify"
 
-    class StartSerializer(serializers.Serializer):
+    class StartSerializer(RequestBodySerializer):
         proof_url = serializers.CharField(
             required=False, allow_blank=True, max_length=2048,
             help_text="For X and Telegram: the public post holding the token.",
@@ -167,7 +168,7 @@ class VerificationCodeApi(APIView):
     permission_classes = [IsAuthenticated, ENTRY_WRITE]
     throttle_scope = "verify"
 
-    class CodeSerializer(serializers.Serializer):
+    class CodeSerializer(RequestBodySerializer):
         code = serializers.CharField(max_length=32)
 
         class Meta:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 
 import pytest
@@ -60,16 +61,29 @@ def meili_down(settings, closed_port):
 
 @pytest.fixture
 def meili_hung(settings):
-    """A loopback socket that accepts connections and never answers: a hung Meilisearch."""
+    """A loopback server that accepts connections and never answers: a hung Meilisearch.
+    Yields the list of connections it accepted (held open until the test ends)."""
+    accepted: list[socket.socket] = []
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(64)
+
+        def accept() -> None:
+            while True:
+                try:
+                    accepted.append(server.accept()[0])
+                except OSError:
+                    return  # the listening socket was closed
+
+        threading.Thread(target=accept, daemon=True).start()
         settings.SEARCH_BACKEND = "meilisearch"
         settings.MEILISEARCH_URL = f"http://127.0.0.1:{server.getsockname()[1]}"
         settings.MEILISEARCH_TIMEOUT = 1
         settings.MEILISEARCH_COOLDOWN = 30
         forget_breaker_later(settings.MEILISEARCH_URL)
-        yield server
+        yield accepted
+    for connection in accepted:
+        connection.close()
 
 
 def forget_breaker_later(url: str) -> None:
@@ -300,10 +314,14 @@ def test_a_hung_meilisearch_is_waited_for_once_then_skipped_for_the_cool_down(
         assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
         first = time.monotonic() - started
         assert first >= 0.9  # waited MEILISEARCH_TIMEOUT on the silent socket
+        # Meilisearch was asked: the search waited on a connection it holds.
+        tried = len(meili_hung)
+        assert tried >= 1
         for _ in range(3):
-            started = time.monotonic()
             assert backend.search("lovelace", limit=5, offset=0) == ([ada.pk], 1)
-            assert time.monotonic() - started < 0.5  # straight from the database
+        # Straight from the database: no new connection to Meilisearch. (Had one been
+        # made, the search would have waited a second on it, time enough to see it here.)
+        assert len(meili_hung) == tried
     opened = [r for r in caplog.records if "circuit breaker opened" in r.getMessage()]
     assert len(opened) == 1 and "MeilisearchTimeoutError" in opened[0].getMessage()
     assert metrics.read(metrics.FALLBACKS) == 4

@@ -73,6 +73,11 @@ def _log_tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def new_queue_name() -> str:
+    """A queue name no other test run uses."""
+    return f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
+
+
 @dataclass(frozen=True)
 class Worker:
     process: subprocess.Popen
@@ -90,21 +95,25 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
 
 
 def run_celery_worker(
-    var_dir: Path, *, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+    var_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    queue: str | None = None,
 ) -> Iterator[Worker]:
     """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
 
     Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``extra_env`` (more environment, such as
     settings), ``extra_args`` (more command-line arguments, such as ``-B`` for an embedded
-    beat). Yields the running process once its log says it is ready and stops it
-    afterwards. Fails with the worker's log when it exits early or is not ready within
-    ``READY_TIMEOUT`` seconds.
+    beat), ``queue`` (the queue to read, by default a new one of its own). Yields the
+    running process once its log says it is ready and stops it afterwards. Fails with the
+    worker's log when it exits early or is not ready within ``READY_TIMEOUT`` seconds.
     """
     from django.db import connection
 
     from directory.celery import app
 
-    queue = f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
+    queue = queue or new_queue_name()
     log_path = var_dir / "worker.log"
     env = {
         **os.environ,

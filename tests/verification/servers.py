@@ -29,6 +29,12 @@ CERT_NAMES = [
 ]  # fmt: skip
 
 
+# Seconds a reply meant to time out waits before it is sent: far past any timeout the tests
+# set, so the client gives up first however busy the machine is (the handler threads are
+# daemons, so none holds up the end of the tests).
+SILENT = 60.0
+
+
 @dataclass
 class Reply:
     """One HTTP answer: status, body, headers; ``delay`` seconds before it is sent."""

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from directory.models import Handle
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -100,10 +100,10 @@ def test_it_reports_a_handle_without_a_did(web, alice, claim, check_now):
     assert check.reason.startswith("found no DID for alice.bsky.social")
 
 
-def test_a_slow_plc_directory_is_unreachable(web, dns, alice, claim, check_now):
+def test_a_slow_plc_directory_is_unreachable(short_timeout, web, dns, alice, claim, check_now):
     handle, _ = claim(alice, "atproto", "alice.bsky.social")
     dns.set("_atproto.alice.bsky.social", "TXT", f"did={DID}")
-    web.serve("plc.test", f"/{DID}", Reply(200, "{}", delay=1.0))
+    web.serve("plc.test", f"/{DID}", Reply(200, "{}", delay=SILENT))
     assert check_now(handle).result == "unreachable"
     assert handle.status == Handle.Status.UNREACHABLE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from directory.models import Handle
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -60,14 +60,16 @@ def test_it_reports_a_missing_record_and_file(web, alice, claim, check_now):
     )
 
 
-def test_a_dns_servfail_and_a_slow_server_count_as_unreachable(dns, web, alice, claim, check_now):
+def test_a_dns_servfail_and_a_slow_server_count_as_unreachable(
+    short_timeout, dns, web, alice, claim, check_now
+):
     handle, token = claim(alice, "domain", "alice.example")
     dns.fail("_worldbook.alice.example")
     check = check_now(handle)
     assert handle.status == Handle.Status.UNREACHABLE
     assert "SERVFAIL" in check.reason
     dns.reset()
-    web.serve("alice.example", WELL_KNOWN, Reply(200, token, delay=1.0))
+    web.serve("alice.example", WELL_KNOWN, Reply(200, token, delay=SILENT))
     check = check_now(handle)
     assert handle.status == Handle.Status.UNREACHABLE
     assert "did not answer within 0.5 s" in check.reason
@@ -75,9 +77,7 @@ def test_a_dns_servfail_and_a_slow_server_count_as_unreachable(dns, web, alice, 
 
 def test_it_refuses_a_well_known_redirect_to_a_private_address(web, alice, claim, check_now):
     handle, _ = claim(alice, "domain", "alice.example")
-    web.serve(
-        "alice.example", WELL_KNOWN, Reply(302, headers={"Location": "https://[::1]/proof"})
-    )
+    web.serve("alice.example", WELL_KNOWN, Reply(302, headers={"Location": "https://[::1]/proof"}))
     check = check_now(handle)
     assert handle.status == Handle.Status.FAILED
     assert check.result == "missing"

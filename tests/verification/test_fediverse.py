@@ -9,7 +9,7 @@ import pytest
 
 from directory.models import Handle
 from directory.verification.fetch import MAX_BYTES
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -85,9 +85,9 @@ def test_it_reports_an_account_webfinger_does_not_know(web, alice, claim, check_
     assert check.reason == "social.test knows no account acct:alice@social.test (WebFinger)."
 
 
-def test_a_slow_server_is_unreachable(web, alice, claim, check_now):
+def test_a_slow_server_is_unreachable(short_timeout, web, alice, claim, check_now):
     handle, _ = claim(alice, "fediverse", "alice@social.test")
-    web.serve("social.test", WEBFINGER, Reply(200, "{}", delay=1.0))
+    web.serve("social.test", WEBFINGER, Reply(200, "{}", delay=SILENT))
     assert check_now(handle).result == "unreachable"
     assert handle.status == Handle.Status.UNREACHABLE
 
@@ -132,7 +132,7 @@ def test_it_reads_the_profile_fields_of_the_actor_when_the_page_has_no_link(
     check = check_now(handle)
     assert handle.status == Handle.Status.VERIFIED
     assert check.reason == (
-        'the profile fields of acct:alice@social.test link to '
+        "the profile fields of acct:alice@social.test link to "
         'https://worldbook.example/@alice with rel="me".'
     )
     assert web.seen[-1].headers["Accept"] == "application/activity+json"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from directory.models import Handle
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -68,9 +68,9 @@ def test_it_reports_an_unknown_user(web, alice, claim, check_now):
     assert check_now(handle).reason == "GitHub knows no user alice-l."
 
 
-def test_a_slow_api_is_unreachable(web, alice, claim, check_now):
+def test_a_slow_api_is_unreachable(short_timeout, web, alice, claim, check_now):
     handle, _ = claim(alice, "github", "alice-l")
-    web.serve(API, "/users/alice-l", Reply(200, "{}", delay=1.0))
+    web.serve(API, "/users/alice-l", Reply(200, "{}", delay=SILENT))
     assert check_now(handle).result == "unreachable"
     assert handle.status == Handle.Status.UNREACHABLE
 

@@ -7,7 +7,7 @@ import pytest
 
 from directory.models import Handle
 from directory.verification.errors import VerificationUnavailable
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -56,9 +56,9 @@ def test_a_missing_post_fails(web, alice, claim, check_now):
     assert check_now(handle, proof_url=POST).result == "missing"
 
 
-def test_a_slow_platform_is_unreachable(web, alice, claim, check_now):
+def test_a_slow_platform_is_unreachable(short_timeout, web, alice, claim, check_now):
     handle, token = claim(alice, "x", "alice_l")
-    web.serve("x.com", "/alice_l/status/1234", Reply(200, token, delay=1.0))
+    web.serve("x.com", "/alice_l/status/1234", Reply(200, token, delay=SILENT))
     assert check_now(handle, proof_url=POST).result == "unreachable"
 
 

@@ -10,7 +10,7 @@ from directory.services import handle_add
 from directory.verification.fetch import MAX_BYTES
 from directory.verification.models import VerificationCheck
 from directory.verification.services import verification_request_check, verification_start
-from tests.verification.servers import Reply
+from tests.verification.servers import SILENT, Reply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -123,8 +123,8 @@ def test_it_copes_with_a_tag_cut_by_the_cap(web, alice, prove):
     assert last_check(handle).result == "missing"
 
 
-def test_a_timeout_counts_as_unreachable_not_failed(web, alice, prove):
-    web.serve("alice.test", "/", Reply(200, page(PROFILE), delay=1.0))
+def test_a_timeout_counts_as_unreachable_not_failed(short_timeout, web, alice, prove):
+    web.serve("alice.test", "/", Reply(200, page(PROFILE), delay=SILENT))
     handle = prove(alice, "https://alice.test/")
     assert handle.status == Handle.Status.UNREACHABLE
     checks = list(handle.verification_checks.order_by("created_at"))
