@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Iterable, Mapping, Sequence
 
 from transparency.keys import log_signer
-from transparency.models import LogCheckpoint, LogHash
+from transparency.models import LogCheckpoint, LogHash, LogLeaf, LogTree
 from transparency.verifier import tlog
+from transparency.verifier.binding import ENDPOINT_DOMAIN, endpoint_encoding, item_salt
 from transparency.verifier.checkpoint import Checkpoint, sign_checkpoint
+from transparency.verifier.proof import format_proof
+
+#: Hashes in a full tile (c2sp.org/tlog-tiles).
+TILE_WIDTH = 256
+TILE_HEIGHT = 8
 
 
 def read_hashes(positions: Sequence[int]) -> list[bytes]:
@@ -29,7 +36,7 @@ def latest_checkpoint_note() -> str | None:
     """
     latest = LogCheckpoint.objects.order_by("-size").first()
     if latest is not None:
-        return latest.note
+        return checkpoint_with_cosignatures(latest)
     signer = log_signer()
     if signer is None:
         return None
@@ -44,3 +51,84 @@ def inclusion_proof(index: int, size: int) -> list[bytes]:
 def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
     """RFC 9162 §2.1.4.1 consistency proof between two tree sizes."""
     return tlog.consistency_proof(old_size, new_size, read_hashes)
+
+
+def checkpoint_with_cosignatures(checkpoint: LogCheckpoint) -> str:
+    """The signed checkpoint followed by the witnesses' cosignature lines, oldest first."""
+    lines = checkpoint.cosignatures.order_by("id").values_list("line", flat=True)
+    return checkpoint.note + "".join(lines)
+
+
+def tree_size() -> int:
+    """The number of leaves integrated into the tree."""
+    return LogTree.objects.filter(id=1).values_list("size", flat=True).first() or 0
+
+
+def answer_proof(answer: Mapping) -> dict:
+    """What a caller needs to check a resolve or entry answer against the log.
+
+    Input: the answer (``entry.handle``, ``endpoints`` as the API serializes them).
+    Output: ``{"proof", "leaf", "endpoint_salts"}``: the c2sp.org/tlog-proof@v1 text of
+    the handle's latest binding record under the latest checkpoint (with cosignatures),
+    the record itself (the log entry, UTF-8 text) and, for each endpoint of the answer in
+    its order, the base64 salt that opens its commitment. All three are null when the
+    log has no signing key, no record of the handle, or its latest record is not yet
+    integrated (the answer may then be newer than anything the log has published).
+    """
+    none = {"proof": None, "leaf": None, "endpoint_salts": None}
+    if log_signer() is None:
+        return none
+    handle = str(answer["entry"]["handle"]).removeprefix("@").casefold()
+    leaf = LogLeaf.objects.filter(handle=handle).order_by("-seq").first()
+    if leaf is None or leaf.index is None:
+        return none
+    checkpoint = LogCheckpoint.objects.order_by("-size").first()
+    if checkpoint is None or checkpoint.size <= leaf.index:
+        return none
+    path = inclusion_proof(leaf.index, checkpoint.size)
+    secret = bytes(leaf.secret)
+    salts = [
+        base64.b64encode(item_salt(secret, ENDPOINT_DOMAIN, endpoint_encoding(e))).decode()
+        for e in answer["endpoints"]
+    ]
+    return {
+        "proof": format_proof(leaf.index, path, checkpoint_with_cosignatures(checkpoint)),
+        "leaf": bytes(leaf.data).decode(),
+        "endpoint_salts": salts,
+    }
+
+
+def tile(level: int, index: int, width: int) -> bytes:
+    """The Merkle tile (c2sp.org/tlog-tiles) at ``level``/``index`` of ``width`` hashes.
+
+    Hash ``i`` is the tree hash of leaves ``[(index·256 + i)·256^level, …+256^level)``:
+    the stored hash of node (8·level, index·256 + i). Raises LookupError when the tree is
+    not big enough for the tile (so it cannot be served).
+    """
+    first = index * TILE_WIDTH
+    if (first + width) << (TILE_HEIGHT * level) > tree_size():
+        raise LookupError("the tree has no such tile yet")
+    positions = [tlog.stored_hash_index(TILE_HEIGHT * level, first + i) for i in range(width)]
+    return b"".join(read_hashes(positions))
+
+
+def entry_bundle(index: int, width: int) -> bytes:
+    """The entry bundle (c2sp.org/tlog-tiles) of leaves ``[index·256, index·256 + width)``:
+    each entry prefixed by its length, a big-endian uint16. Raises LookupError when the
+    tree does not hold them all."""
+    first = index * TILE_WIDTH
+    if first + width > tree_size():
+        raise LookupError("the tree has no such entry bundle yet")
+    rows = list(
+        LogLeaf.objects.filter(index__gte=first, index__lt=first + width)
+        .order_by("index")
+        .values_list("data", flat=True)
+    )
+    if len(rows) != width:
+        raise LookupError("an entry of the bundle is missing")
+    return b"".join(len(data).to_bytes(2, "big") + bytes(data) for data in rows)
+
+
+def leaf_records(handles: Iterable[str]) -> list[LogLeaf]:
+    """The binding records of directory ``handles`` (case-folded), newest first."""
+    return list(LogLeaf.objects.filter(handle__in=list(handles)).order_by("-id"))
