@@ -7,8 +7,9 @@
    :func:`transparency.services.log_integrate`, ``--batch`` at a time, as the Celery task
    does; reports appends (integrated leaves) per second.
 2. Times ``--proofs`` proofs of random leaves: the inclusion proof from the stored hashes
-   and the c2sp.org/tlog-proof@v1 text under the latest checkpoint, as a resolve with
-   ``?proof=1`` builds it; reports p50/p99 in milliseconds, the proof's size in bytes,
+   and the c2sp.org/tlog-proof@v1 text under a recent checkpoint
+   (:func:`transparency.selectors.proof_checkpoint`), as a resolve with ``?proof=1``
+   builds it; reports p50/p99 in milliseconds, the proof's size in bytes,
    and the time to verify one (signature and inclusion, client side).
 3. Makes ``--handles`` entries through the services (each a binding record) and times
    ``--resolves`` resolves of them through Django (the API view, in process) with and
@@ -96,7 +97,7 @@ def build_log(args, rng: random.Random) -> float:
 def time_proofs(args, rng: random.Random) -> tuple[list[float], list[int], list[float]]:
     from transparency import selectors
     from transparency.keys import log_signer
-    from transparency.models import LogCheckpoint, LogLeaf
+    from transparency.models import LogLeaf
     from transparency.verifier import tlog
     from transparency.verifier.checkpoint import open_checkpoint
     from transparency.verifier.proof import TlogProof, format_proof
@@ -106,9 +107,9 @@ def time_proofs(args, rng: random.Random) -> tuple[list[float], list[int], list[
     for _ in range(args.proofs):
         index = rng.randrange(args.entries)
         started = time.perf_counter()
-        checkpoint = LogCheckpoint.objects.order_by("-size").first()
-        path = selectors.inclusion_proof(index, checkpoint.size)
-        text = format_proof(index, path, selectors.checkpoint_with_cosignatures(checkpoint))
+        size, note = selectors.proof_checkpoint(index)
+        path = selectors.inclusion_proof(index, size)
+        text = format_proof(index, path, note)
         times.append(time.perf_counter() - started)
         sizes.append(len(text.encode()))
         data = bytes(LogLeaf.objects.get(index=index).data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from transparency.keys import log_signer
@@ -64,6 +65,43 @@ def tree_size() -> int:
     return LogTree.objects.filter(id=1).values_list("size", flat=True).first() or 0
 
 
+#: The latest checkpoint a proof was built under: (log key, when read, size, signed note).
+#: Proofs reuse it for up to PROOF_CHECKPOINT_SECONDS, saving two queries per proof; a
+#: leaf it does not cover yet, another log key, or a checkpoint published or cosigned in
+#: this process (:func:`forget_proof_checkpoint`) makes it read again.
+_proof_checkpoint: tuple[str, float, int, str] | None = None
+PROOF_CHECKPOINT_SECONDS = 1.0
+
+
+def forget_proof_checkpoint() -> None:
+    """Drop the checkpoint kept for proofs (a newer one, or a cosignature, was stored)."""
+    global _proof_checkpoint
+    _proof_checkpoint = None
+
+
+def proof_checkpoint(covering: int) -> tuple[int, str] | None:
+    """The size and signed note (with cosignatures) of a recent checkpoint whose tree holds
+    leaf ``covering``: the latest, or one read less than a second ago. None when no
+    published checkpoint holds it."""
+    global _proof_checkpoint
+    signer = log_signer()
+    key = signer.verifier.key if signer is not None else ""
+    cached = _proof_checkpoint
+    if (
+        cached is not None
+        and cached[0] == key
+        and cached[2] > covering
+        and time.monotonic() - cached[1] < PROOF_CHECKPOINT_SECONDS
+    ):
+        return cached[2], cached[3]
+    checkpoint = LogCheckpoint.objects.order_by("-size").first()
+    if checkpoint is None or checkpoint.size <= covering:
+        return None
+    note = checkpoint_with_cosignatures(checkpoint)
+    _proof_checkpoint = (key, time.monotonic(), checkpoint.size, note)
+    return checkpoint.size, note
+
+
 def answer_proof(answer: Mapping) -> dict:
     """What a caller needs to check a resolve or entry answer against the log.
 
@@ -82,17 +120,18 @@ def answer_proof(answer: Mapping) -> dict:
     leaf = LogLeaf.objects.filter(handle=handle).order_by("-seq").first()
     if leaf is None or leaf.index is None:
         return none
-    checkpoint = LogCheckpoint.objects.order_by("-size").first()
-    if checkpoint is None or checkpoint.size <= leaf.index:
+    found = proof_checkpoint(leaf.index)
+    if found is None:
         return none
-    path = inclusion_proof(leaf.index, checkpoint.size)
+    size, note = found
+    path = inclusion_proof(leaf.index, size)
     secret = bytes(leaf.secret)
     salts = [
         base64.b64encode(item_salt(secret, ENDPOINT_DOMAIN, endpoint_encoding(e))).decode()
         for e in answer["endpoints"]
     ]
     return {
-        "proof": format_proof(leaf.index, path, checkpoint_with_cosignatures(checkpoint)),
+        "proof": format_proof(leaf.index, path, note),
         "leaf": bytes(leaf.data).decode(),
         "endpoint_salts": salts,
     }

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from transparency.keys import log_signer
 from transparency.models import LogCheckpoint, LogCosignature, LogHash, LogLeaf, LogTree
+from transparency.selectors import forget_proof_checkpoint
 from transparency.verifier import tlog
 from transparency.verifier.checkpoint import (
     Checkpoint,
@@ -109,7 +110,9 @@ def log_integrate(*, batch_size: int | None = None) -> LogCheckpoint | None:
         tree.size, tree.root_hash = size, root
         tree.save(update_fields=["size", "root_hash", "updated_at"])
         note = sign_checkpoint(Checkpoint(signer.name, size, root), signer)
-        return LogCheckpoint.objects.create(size=size, root_hash=root, note=note)
+        published = LogCheckpoint.objects.create(size=size, root_hash=root, note=note)
+    forget_proof_checkpoint()
+    return published
 
 
 class CosignatureRefused(ValueError):
@@ -158,4 +161,5 @@ def cosignature_add(*, signed_checkpoint: str) -> list[LogCosignature]:
                 break
     if not stored:
         raise CosignatureRefused("no cosignature by a witness this log knows")
+    forget_proof_checkpoint()
     return stored
