@@ -171,3 +171,44 @@ def entry_bundle(index: int, width: int) -> bytes:
 def leaf_records(handles: Iterable[str]) -> list[LogLeaf]:
     """The binding records of directory ``handles`` (case-folded), newest first."""
     return list(LogLeaf.objects.filter(handle__in=list(handles)).order_by("-id"))
+
+
+def owner_log(entry) -> list[dict]:
+    """The log records of ``entry``'s directory handle as its owner reads them, newest first.
+
+    Input: an entry (``endpoints`` prefetched or not). Output: one dict per record:
+    ``seq``, ``index`` (None while pending), ``time`` (the record's), ``answers``,
+    ``handles`` (the verified handles it lists), ``endpoints`` (how many it commits to),
+    ``current`` (the entry's endpoints it commits to now, opened with the record's kept
+    secret) and ``unknown`` (how many of its commitments no current endpoint opens: an
+    earlier state, or a change to look at). Raises nothing.
+    """
+    from directory.api.serializers import EndpointSerializer
+    from transparency.verifier.binding import BindingRecord, commitment
+
+    encodings = [
+        (endpoint, endpoint_encoding(EndpointSerializer(endpoint).data))
+        for endpoint in entry.endpoints.all()
+    ]
+    rows = []
+    for leaf in leaf_records([entry.handle_canonical]):
+        record = BindingRecord.parse(bytes(leaf.data))
+        secret = bytes(leaf.secret)
+        opened = {
+            commitment(ENDPOINT_DOMAIN, item_salt(secret, ENDPOINT_DOMAIN, enc), enc): endpoint
+            for endpoint, enc in encodings
+        }
+        current = [opened[c] for c in record.endpoints if c in opened]
+        rows.append(
+            {
+                "seq": record.seq,
+                "index": leaf.index,
+                "time": record.time,
+                "answers": record.answers,
+                "handles": list(record.handles),
+                "endpoints": len(record.endpoints),
+                "current": current,
+                "unknown": len(record.endpoints) - len(current),
+            }
+        )
+    return rows
