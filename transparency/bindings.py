@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from transparency.actors import current_user_id
 from transparency.verifier import tlog
 from transparency.verifier.binding import (
     ENDPOINT_DOMAIN,
@@ -141,7 +142,11 @@ class _Pending:
         self.ran = False
 
     def __call__(self) -> None:
+        from transparency.alerts import leaves_check
+
         self.ran = True
+        if self.leaves:
+            leaves_check(leaf for leaf, _seq, _prev, _secret in self.leaves.values())
 
 
 def _pending() -> _Pending:
@@ -150,7 +155,8 @@ def _pending() -> _Pending:
         if isinstance(callback, _Pending) and not callback.ran:
             return callback
     callback = _Pending()
-    transaction.on_commit(callback)
+    # Robust: a failure to alert is logged, never raised into the write that committed.
+    transaction.on_commit(callback, robust=True)
     return callback
 
 
@@ -193,7 +199,9 @@ def binding_changed(handles) -> None:
             prev = bytes(head.leaf_hash) if seq > 0 else None
             secret = secrets.token_bytes(SALT_SIZE)
             data = binding.record(handle, seq, prev, secret, now)
-            leaf = LogLeaf.objects.create(data=data, handle=handle, seq=seq, secret=secret)
+            leaf = LogLeaf.objects.create(
+                data=data, handle=handle, seq=seq, secret=secret, actor_id=current_user_id()
+            )
             pending.leaves[handle] = (leaf.pk, seq, prev, secret)
             head.seq, head.leaf_hash, head.digest = seq, tlog.leaf_hash(data), binding.digest
             head.save(update_fields=["seq", "leaf_hash", "digest", "updated_at"])

@@ -9,6 +9,7 @@ tree size and root, and a signed checkpoint, so a crash leaves all of it or none
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from transparency.verifier.tlog import EMPTY_ROOT
@@ -47,6 +48,14 @@ class LogLeaf(models.Model):
     handle = models.CharField(max_length=60, null=True, blank=True)  # noqa: DJ001
     seq = models.BigIntegerField(null=True, blank=True)
     secret = models.BinaryField(max_length=32, null=True, blank=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The signed-in account whose request made the change (never published).",
+    )
 
     class Meta:
         indexes = [
@@ -129,3 +138,18 @@ class LogCosignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} on {self.checkpoint}"
+
+
+class LogAlert(models.Model):
+    """A binding change an owner is told of: not made from their account, and with no
+    audit event that accounts for it (a moderator's action, a verification)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="log_alerts"
+    )
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.CASCADE, related_name="alert")
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"alert on {self.leaf}"

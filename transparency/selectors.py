@@ -180,8 +180,10 @@ def owner_log(entry) -> list[dict]:
     ``seq``, ``index`` (None while pending), ``time`` (the record's), ``answers``,
     ``handles`` (the verified handles it lists), ``endpoints`` (how many it commits to),
     ``current`` (the entry's endpoints it commits to now, opened with the record's kept
-    secret) and ``unknown`` (how many of its commitments no current endpoint opens: an
-    earlier state, or a change to look at). Raises nothing.
+    secret), ``unknown`` (how many of its commitments no current endpoint opens: an
+    earlier state, or a change to look at) and ``alert`` (True when the change was not
+    made from the owner's account and nothing accounts for it,
+    :mod:`transparency.alerts`). Raises nothing.
     """
     from directory.api.serializers import EndpointSerializer
     from transparency.verifier.binding import BindingRecord, commitment
@@ -191,6 +193,11 @@ def owner_log(entry) -> list[dict]:
         for endpoint in entry.endpoints.all()
     ]
     rows = []
+    alerted = set(
+        LogLeaf.objects.filter(handle=entry.handle_canonical, alert__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
     for leaf in leaf_records([entry.handle_canonical]):
         record = BindingRecord.parse(bytes(leaf.data))
         secret = bytes(leaf.secret)
@@ -209,6 +216,7 @@ def owner_log(entry) -> list[dict]:
                 "endpoints": len(record.endpoints),
                 "current": current,
                 "unknown": len(record.endpoints) - len(current),
+                "alert": leaf.pk in alerted,
             }
         )
     return rows

@@ -230,7 +230,8 @@ def entry_log_page(request: HttpRequest, entry: Entry) -> HttpResponse:
     """
     from transparency.selectors import owner_log
 
-    context = {"entry": entry, "records": owner_log(entry)}
+    records = owner_log(entry)
+    context = {"entry": entry, "records": records, "alerts": sum(r["alert"] for r in records)}
     return render(request, "owner/log.html", context)
 
 
