@@ -162,7 +162,34 @@ def log_replay(*, progress: Callable[[int], None] | None = None) -> Report:
     for handle in LogHandleHead.objects.all():
         report.handles += 1
         _check_current(handle, heads.get(handle.handle), report)
+    for canonical in unrecorded_handles():
+        report.problems.append(f"@{canonical}: answers, but the log has no record of it")
     return report
+
+
+def unrecorded_handles() -> list[str]:
+    """Directory handles of active entries that have no record in the log (entries made
+    before the log had a key, or by a bulk load that sent no signals)."""
+    from directory.models import Entry
+
+    recorded = LogHandleHead.objects.filter(seq__gte=0).values("handle")
+    return list(
+        Entry.objects.filter(status=Entry.Status.ACTIVE)
+        .exclude(handle_canonical__in=recorded)
+        .order_by("handle_canonical")
+        .values_list("handle_canonical", flat=True)
+    )
+
+
+def record_unrecorded(*, batch: int = 500) -> int:
+    """Append the first record of every handle :func:`unrecorded_handles` names, ``batch``
+    handles per transaction; return how many were recorded."""
+    from transparency.bindings import binding_changed
+
+    handles = unrecorded_handles()
+    for start in range(0, len(handles), batch):
+        binding_changed(handles[start : start + batch])
+    return len(handles)
 
 
 def _check_current(head: LogHandleHead, known: tuple[int, bytes] | None, report: Report) -> None:

@@ -77,3 +77,15 @@ def test_a_missing_entry_is_found(directory):
     out, err = monitor()
     assert out.startswith("FAILED")
     assert "entry 4 is missing (next is 5)" in err
+
+
+def test_handles_the_log_never_recorded_are_found_and_can_be_recorded(directory, settings):
+    key, settings.TRANSPARENCY_SIGNING_KEY = settings.TRANSPARENCY_SIGNING_KEY, ""
+    EntryFactory(handle="olivia")  # made while the log had no key
+    settings.TRANSPARENCY_SIGNING_KEY = key
+    out, err = monitor()
+    assert out.startswith("FAILED") and "@olivia: answers, but the log has no record" in err
+    out = StringIO()
+    call_command("transparency_monitor", "--record-missing", stdout=out)
+    assert "Recorded 1 handles" in out.getvalue()
+    assert LogLeaf.objects.filter(handle="olivia", seq=0).exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transparency.monitor import log_replay
+from transparency.bindings import enabled
+from transparency.monitor import log_replay, record_unrecorded
 
 
 class Command(BaseCommand):
@@ -14,8 +15,20 @@ class Command(BaseCommand):
         "what the directory answers. Exits non-zero, listing every problem, when one is found."
     )
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--record-missing",
+            action="store_true",
+            help="First append a record for every answering handle the log has none of "
+            "(entries made before the log had its key, or bulk-loaded).",
+        )
+
     def handle(self, *args, **options) -> None:
         verbosity = options["verbosity"]
+        if options["record_missing"]:
+            if not enabled():
+                raise CommandError("TRANSPARENCY_SIGNING_KEY is not set: nothing is recorded")
+            self.stdout.write(f"Recorded {record_unrecorded()} handles the log had no record of.")
         report = log_replay(
             progress=(lambda n: self.stderr.write(f"{n} entries read")) if verbosity > 1 else None
         )
