@@ -165,3 +165,13 @@ def test_proofs_carry_the_cosignatures(client, log, settings):
     with pytest.raises(CheckFailed) as failed:
         verify_answer(answer, log_key, witnesses=both, witnesses_required=2)
     assert failed.value.check == "witnesses"
+
+
+def test_a_malformed_witness_key_stops_the_server_from_starting(tmp_path):
+    from tests.test_settings import load_settings
+
+    key = WitnessSigner.generate("w.example").verifier.key
+    assert load_settings(tmp_path, TRANSPARENCY_WITNESSES=key).returncode == 0
+    result = load_settings(tmp_path, TRANSPARENCY_WITNESSES=key[:-4] + "AAAA")
+    assert result.returncode != 0
+    assert "TRANSPARENCY_WITNESSES" in result.stderr
