@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Notes who makes a binding change, for the transparency log's owner alerts.
+    "transparency.actors.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every answer (django-csp; policy below).
@@ -693,4 +695,19 @@ if TRANSPARENCY_SIGNING_KEY:
         ) from None
 # Leaves integrated into the tree per transaction.
 TRANSPARENCY_BATCH_SIZE = envint("TRANSPARENCY_BATCH_SIZE", 1000, minimum=1)
+# Witnesses whose cosignatures (c2sp.org/tlog-cosignature, Ed25519 cosignature/v1) the log
+# accepts and serves with its checkpoints: their vkeys "<name>+<key ID>+<base64>",
+# separated by commas.
+TRANSPARENCY_WITNESSES = envlist("TRANSPARENCY_WITNESSES", [])
+if TRANSPARENCY_WITNESSES:
+    from transparency.verifier.cosignature import (  # noqa: E402
+        CosignatureError,
+        WitnessVerifier,
+    )
+
+    try:
+        for _witness in TRANSPARENCY_WITNESSES:
+            WitnessVerifier.from_key(_witness)
+    except CosignatureError as _exc:
+        raise ImproperlyConfigured(f"TRANSPARENCY_WITNESSES: {_exc}") from None
 # --- end of transparency log -------------------------------------------------------------

@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from transparency.keys import log_signer
-from transparency.models import LogCheckpoint, LogHash, LogLeaf, LogTree
+from transparency.models import LogCheckpoint, LogCosignature, LogHash, LogLeaf, LogTree
+from transparency.selectors import forget_proof_checkpoint
 from transparency.verifier import tlog
-from transparency.verifier.checkpoint import Checkpoint, sign_checkpoint
+from transparency.verifier.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from transparency.verifier.cosignature import CosignatureError, WitnessVerifier
+from transparency.verifier.note import NoteError
 
 
 def leaf_append(*, data: bytes) -> LogLeaf:
@@ -48,6 +57,22 @@ class _HashCache:
             self.new[start + offset] = value
 
 
+def _assign_indexes(leaves: Sequence[LogLeaf], start: int, now) -> None:
+    """Store the indexes given to ``leaves`` (ordered by id, numbered from ``start``).
+
+    One UPDATE per run of consecutive ids, ``index = id + offset``: usually one statement
+    for the whole batch (``bulk_update`` builds a CASE per row, far slower for thousands).
+    """
+    run_start = 0
+    for i in range(1, len(leaves) + 1):
+        if i == len(leaves) or leaves[i].pk != leaves[i - 1].pk + 1:
+            first, last = leaves[run_start].pk, leaves[i - 1].pk
+            LogLeaf.objects.filter(pk__gte=first, pk__lte=last).update(
+                index=F("id") + (start + run_start - first), integrated_at=now
+            )
+            run_start = i
+
+
 def log_integrate(*, batch_size: int | None = None) -> LogCheckpoint | None:
     """Integrate pending leaves into the tree, oldest first, and sign a new checkpoint.
 
@@ -80,9 +105,61 @@ def log_integrate(*, batch_size: int | None = None) -> LogCheckpoint | None:
         LogHash.objects.bulk_create(
             [LogHash(position=p, hash=value) for p, value in sorted(cache.new.items())]
         )
-        LogLeaf.objects.bulk_update(pending, ["index", "integrated_at"])
+        _assign_indexes(pending, tree.size, now)
         root = tlog.tree_hash(size, cache.read)
         tree.size, tree.root_hash = size, root
         tree.save(update_fields=["size", "root_hash", "updated_at"])
         note = sign_checkpoint(Checkpoint(signer.name, size, root), signer)
-        return LogCheckpoint.objects.create(size=size, root_hash=root, note=note)
+        published = LogCheckpoint.objects.create(size=size, root_hash=root, note=note)
+    forget_proof_checkpoint()
+    return published
+
+
+class CosignatureRefused(ValueError):
+    """A submitted cosignature cannot be stored; the message says why."""
+
+
+def cosignature_add(*, signed_checkpoint: str) -> list[LogCosignature]:
+    """Store the cosignatures of configured witnesses found on a published checkpoint.
+
+    Input: a checkpoint this log published, as a witness returns it: signed by the log,
+    with the witness's cosignature lines (c2sp.org/tlog-cosignature, Ed25519
+    cosignature/v1) appended. Lines by witnesses not in TRANSPARENCY_WITNESSES are ignored.
+    Output: the cosignatures stored (a witness that signs the same checkpoint again
+    replaces its line). Raises CosignatureRefused when the note is malformed or not signed
+    by the log, names no checkpoint the log published, carries no cosignature by a
+    configured witness, or one of those does not verify.
+    """
+    signer = log_signer()
+    if signer is None:
+        raise ImproperlyConfigured("TRANSPARENCY_SIGNING_KEY is not set")
+    try:
+        checkpoint, note = open_checkpoint(signed_checkpoint, signer.verifier)
+    except (NoteError, CheckpointError) as exc:
+        raise CosignatureRefused(f"not a checkpoint signed by this log: {exc}") from None
+    published = LogCheckpoint.objects.filter(size=checkpoint.size).first()
+    if published is None or bytes(published.root_hash) != checkpoint.root_hash:
+        raise CosignatureRefused("this log published no such checkpoint")
+    witnesses = [WitnessVerifier.from_key(k) for k in settings.TRANSPARENCY_WITNESSES]
+    stored = []
+    with transaction.atomic():
+        for witness in witnesses:
+            for sig in note.unverified:
+                if not witness.matches(sig):
+                    continue
+                try:
+                    timestamp = witness.verify(note.text, sig)
+                except CosignatureError as exc:
+                    raise CosignatureRefused(str(exc)) from None
+                row, _ = LogCosignature.objects.update_or_create(
+                    checkpoint=published,
+                    name=witness.name,
+                    key_id=witness.key_id,
+                    defaults={"timestamp": timestamp, "line": sig.line},
+                )
+                stored.append(row)
+                break
+    if not stored:
+        raise CosignatureRefused("no cosignature by a witness this log knows")
+    forget_proof_checkpoint()
+    return stored

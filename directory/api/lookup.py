@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.oauth import LOOKUP
 from directory.answers import entry_answer, resolve_answer
-from directory.api.schema import ENTRY_HANDLE, RETRY_AFTER, problem_responses
+from directory.api.schema import ENTRY_HANDLE, PROOF, RETRY_AFTER, problem_responses
 from directory.api.serializers import EndpointSerializer, EntrySerializer, HandleSerializer
 from directory.display import handles_for
 from directory.exceptions import ConflictError, NormalizationError, NotFound, WorldbookError
@@ -89,6 +89,54 @@ class EntryCardSerializer(serializers.Serializer):
         ref_name = "EntryCard"
 
 
+class LogProofFields(serializers.Serializer):
+    """The transparency log fields an answer carries with ``?proof=1`` (schema only)."""
+
+    proof = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="c2sp.org/tlog-proof@v1: `index`, the inclusion proof and the signed "
+        "checkpoint (with witness cosignatures) proving `leaf` is in the log. Only with "
+        "`?proof=1`; null when the log has no published record of the handle yet.",
+    )
+    leaf = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The handle's latest binding record, the log entry's exact bytes as "
+        "UTF-8 (canonical JSON, docs/transparency.md).",
+    )
+    endpoint_salts = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        help_text="For each endpoint of `endpoints`, in order, the base64 salt opening "
+        "the record's commitment to it.",
+    )
+
+
+class EntryAnswerSerializer(EntryCardSerializer, LogProofFields):
+    class Meta:
+        ref_name = "EntryAnswer"
+
+
+def with_proof(request: Request, answer) -> dict:
+    """``answer`` with the transparency log fields when the query asks ``proof=1``.
+
+    Raises WorldbookError (400) for a ``proof`` that is not 1, true, 0 or false.
+    """
+    value = request.query_params.get("proof")
+    if value is None:
+        return answer
+    if value not in ("1", "true", "0", "false"):
+        detail = "proof takes 1 (or true) to add the log's proof, 0 (or false) not to."
+        raise WorldbookError(detail, errors={"proof": [detail]})
+    if value in ("0", "false"):
+        return answer
+    from transparency.selectors import answer_proof
+
+    return {**answer, **answer_proof(answer)}
+
+
 _ALICE = {
     "handle": "@alice",
     "nickname": "Alice Liddell",
@@ -146,7 +194,7 @@ class ResolveApi(APIView):
         class Meta:
             ref_name = "ResolveQuery"
 
-    class OutputSerializer(EntryCardSerializer):
+    class OutputSerializer(EntryCardSerializer, LogProofFields):
         matched = serializers.CharField(
             help_text="What answered: the directory handle (`@alice`) or a verified "
             "handle as `kind:value` (`fediverse:alice@mastodon.social`)."
@@ -163,7 +211,7 @@ class ResolveApi(APIView):
         "Returns the endpoints this caller may use, in preference order. A suspended "
         "entry and a missing one get the same 404. Rate-limited per client (scope "
         "`resolve`); the limit is for fairness, not security.",
-        parameters=[InputSerializer, RETRY_AFTER],
+        parameters=[InputSerializer, PROOF, RETRY_AFTER],
         responses={200: OutputSerializer, **problem_responses(400, 401, 403, 404, 429)},
         examples=[
             OpenApiExample(
@@ -188,10 +236,10 @@ class ResolveApi(APIView):
         with errors_on("handle"):
             answer = resolve_answer(handle, request.user)
             if answer is not None:
-                return Response(answer)
+                return Response(with_proof(request, answer))
             entry, matched = entry_resolve(handle, caller=request.user)
         card = {**entry_card(entry, request.user), "matched": matched}
-        return Response(ResolveApi.OutputSerializer(card).data)
+        return Response(with_proof(request, ResolveApi.OutputSerializer(card).data))
 
 
 @replica_reads
@@ -205,8 +253,8 @@ class EntryDetailApi(APIView):
         summary="Read an entry",
         description="The entry with this directory handle, its handles and the endpoints "
         "this caller may use. A suspended entry and a missing one get the same 404.",
-        parameters=[ENTRY_HANDLE, RETRY_AFTER],
-        responses={200: EntryCardSerializer, **problem_responses(401, 403, 404, 429)},
+        parameters=[ENTRY_HANDLE, PROOF, RETRY_AFTER],
+        responses={200: EntryAnswerSerializer, **problem_responses(400, 401, 403, 404, 429)},
         examples=[
             OpenApiExample(
                 "An entry",
@@ -218,10 +266,10 @@ class EntryDetailApi(APIView):
     )
     def get(self, request: Request, version: str, handle: str) -> Response:
         answer = entry_answer(handle, request.user)
-        if answer is not None:
-            return Response(answer)
-        entry = entry_get_by_handle(handle, caller=request.user)
-        return Response(EntryCardSerializer(entry_card(entry, request.user)).data)
+        if answer is None:
+            entry = entry_get_by_handle(handle, caller=request.user)
+            answer = EntryCardSerializer(entry_card(entry, request.user)).data
+        return Response(with_proof(request, answer))
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -281,7 +329,7 @@ class SearchApi(APIView):
         f"{settings.REST_FRAMEWORK['PAGE_SIZE']} per page. Only listed (discoverable) "
         "entries appear. Rate-limited per client (scope `search`); the limit is for "
         "fairness, not security.",
-        parameters=[InputSerializer, RETRY_AFTER],
+        parameters=[InputSerializer, PROOF, RETRY_AFTER],
         responses={200: OutputSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, version: str) -> Response:

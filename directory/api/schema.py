@@ -86,6 +86,19 @@ ENTRY_HANDLE = OpenApiParameter(
     "compared case-insensitively.",
 )
 
+PROOF = OpenApiParameter(
+    "proof",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="`1` (or `true`) adds what a caller needs to check the answer against the "
+    "transparency log (docs/transparency.md): `proof`, a c2sp.org/tlog-proof@v1 text "
+    "(leaf index, inclusion proof, signed checkpoint with witness cosignatures), `leaf`, "
+    "the handle's latest binding record (the log entry) and `endpoint_salts`, the salt "
+    "opening the record's commitment to each endpoint of this answer, in order. They are "
+    "null when the log holds no published record of the handle yet.",
+)
+
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     OpenApiTypes.INT,

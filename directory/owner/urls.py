@@ -15,6 +15,7 @@ urlpatterns = [
     path("entries/new", views.entry_create_page, name="entry-create"),
     path(ENTRY, views.entry_manage_page, name="entry"),
     path(ENTRY + "edit", views.entry_edit_page, name="entry-edit"),
+    path(ENTRY + "log", views.entry_log_page, name="entry-log"),
     path(ENTRY + "delete", views.entry_delete_page, name="entry-delete"),
     path(ENTRY + "endpoints/new", views.endpoint_add_page, name="endpoint-add"),
     path(ENDPOINT + "edit", views.endpoint_edit_page, name="endpoint-edit"),

@@ -218,6 +218,23 @@ def entry_manage_page(request: HttpRequest, entry: Entry) -> HttpResponse:
     return render(request, "owner/entry.html", context)
 
 
+@owner_page(require_active=False)
+@require_safe
+def entry_log_page(request: HttpRequest, entry: Entry) -> HttpResponse:
+    """``GET /account/entries/<handle>/log``: every transparency log record of the
+    entry's directory handle, newest first (:func:`transparency.selectors.owner_log`).
+
+    Each record says what the handle answered after one change: whether it answered, its
+    verified handles, and which of the entry's endpoints it commits to; commitments no
+    current endpoint opens are counted, so an endpoint the owner never set stands out.
+    """
+    from transparency.selectors import owner_log
+
+    records = owner_log(entry)
+    context = {"entry": entry, "records": records, "alerts": sum(r["alert"] for r in records)}
+    return render(request, "owner/log.html", context)
+
+
 @owner_page()
 @require_http_methods(["GET", "HEAD", "POST"])
 def entry_edit_page(request: HttpRequest, entry: Entry) -> HttpResponse:

@@ -12,7 +12,7 @@ import transparency.verifier
 CODE = """
 import sys
 sys.path.insert(0, ".")  # only the copy: -I leaves out the project and the environment
-from wbverify import checkpoint, note, tlog
+from wbverify import binding, checkpoint, cli, cosignature, note, proof, tlog
 skey, vkey = note.generate_key("example.com/log")
 root = tlog.tree_hash_of_leaves([tlog.leaf_hash(b"a"), tlog.leaf_hash(b"b")])
 signed = checkpoint.sign_checkpoint(
