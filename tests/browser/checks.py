@@ -191,3 +191,28 @@ def assert_no_axe_violations(page) -> None:
     assert not violations, f"{page.url}: axe-core violations:\n" + "\n".join(
         f"  {violation}" for violation in violations
     )
+
+
+# Installed in every page before its own scripts run: keeps each Content-Security-Policy
+# violation the browser reports (the ``securitypolicyviolation`` event of CSP Level 3).
+CSP_WATCH_SCRIPT = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__cspViolations.push(
+    `${event.effectiveDirective} refused ${event.blockedURI || '(inline)'}` +
+    (event.sourceFile ? ` at ${event.sourceFile}:${event.lineNumber}` : ''));
+});
+"""
+
+
+def watch_csp(context) -> None:
+    """Make every page of the Playwright browser ``context`` keep the Content-Security-
+    Policy violations it reports; read them with :func:`csp_violations`."""
+    context.add_init_script(CSP_WATCH_SCRIPT)
+
+
+def csp_violations(page) -> tuple[str, ...]:
+    """The CSP violations the page reported so far (directive, what was refused, where);
+    empty when the page broke none. Needs :func:`watch_csp` on the page's context."""
+    found = page.evaluate("() => window.__cspViolations ?? null")
+    return ("the page was not watched (watch_csp)",) if found is None else tuple(found)

@@ -23,7 +23,14 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.browser.checks import Overflow, Violation, measure_overflow, run_axe
+from tests.browser.checks import (
+    Overflow,
+    Violation,
+    csp_violations,
+    measure_overflow,
+    run_axe,
+    watch_csp,
+)
 from tests.browser.chromium import chromium_browser
 from tests.browser.conftest import require_axe_core
 
@@ -153,6 +160,7 @@ class Visit:
     final_path: str
     overflow: Overflow | None
     violations: tuple[Violation, ...]
+    csp_violations: tuple[str, ...]
 
 
 def _build_site() -> tuple[Site, str]:
@@ -272,6 +280,7 @@ def _visit(page, base: str, site: Site, spec: SitePage) -> Visit:
         final_path=urlsplit(page.url).path,
         overflow=measure_overflow(page),
         violations=tuple(run_axe(page)),
+        csp_violations=csp_violations(page),
     )
 
 
@@ -281,6 +290,7 @@ def _survey(base: str, site: Site, session_key: str) -> dict[tuple[str, int], Vi
     with chromium_browser() as browser:
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": HEIGHT})
+            watch_csp(context)
             page = context.new_page()
             signed_in = False
             for spec in ordered:
@@ -353,4 +363,12 @@ def test_it_has_no_serious_accessibility_violation(survey, spec, width):
     visit = survey[spec.name, width]
     assert not visit.violations, f"{visit.url} at {width} px: axe-core violations:\n" + "\n".join(
         f"  {violation}" for violation in visit.violations
+    )
+
+
+@pytest.mark.parametrize(("spec", "width"), CASES)
+def test_it_breaks_no_content_security_policy(survey, spec, width):
+    visit = survey[spec.name, width]
+    assert not visit.csp_violations, f"{visit.url} at {width} px: CSP violations:\n" + "\n".join(
+        f"  {violation}" for violation in visit.csp_violations
     )
