@@ -1,9 +1,10 @@
 """End to end through a real Celery worker: an entry created through the API reaches search.
 
 A ``celery -A directory worker`` subprocess reads the same test database and the same broker
-as the test: Redis when the settings name one (the test is then marked ``redis``), otherwise
-the file-system broker in a temporary folder. Its queue has a name of its own, so runs that
-share a broker never take each other's messages.
+as the test, once per broker (``celery_broker``, tests/brokers.py): the settings' broker
+(Redis in CI, otherwise the file-system broker in a temporary folder), then RabbitMQ with
+quorum queues. Its queue has a name of its own, so runs that share a broker never take each
+other's messages.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
+
+from directory.brokers import celery_broker_options
+from tests.brokers import Broker, delete_queue
 
 ROOT = Path(__file__).resolve().parents[2]
-USES_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 READY_TIMEOUT = 60.0
 FOLLOW_TIMEOUT = 30.0
 POLL_INTERVAL = 0.2
 
-pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
+pytestmark = [pytest.mark.worker]
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:
@@ -84,21 +86,37 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
-    """Start ``celery -A directory worker`` on the test database; stop it afterwards."""
-    yield from run_celery_worker(tmp_path_factory.mktemp("worker-var"))
+def celery_worker(django_db_setup, tmp_path_factory, celery_broker) -> Iterator[Worker]:
+    """Start ``celery -A directory worker`` on the test database and ``celery_broker``;
+    stop it afterwards."""
+    yield from run_celery_worker(tmp_path_factory.mktemp("worker-var"), celery_broker)
+
+
+SENDER_SETTINGS = (
+    "broker_write_url",
+    "task_default_queue",
+    "broker_transport_options",
+    "task_default_queue_type",
+    "task_default_exchange_type",
+    "worker_detect_quorum_queues",
+)
 
 
 def run_celery_worker(
-    var_dir: Path, *, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+    var_dir: Path,
+    broker: Broker,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[Worker]:
     """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
 
-    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``extra_env`` (more environment, such as
-    settings), ``extra_args`` (more command-line arguments, such as ``-B`` for an embedded
-    beat). Yields the running process once its log says it is ready and stops it
-    afterwards. Fails with the worker's log when it exits early or is not ready within
-    ``READY_TIMEOUT`` seconds.
+    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``broker`` (the broker it reads and this
+    process sends to), ``extra_env`` (more environment, such as settings), ``extra_args``
+    (more command-line arguments, such as ``-B`` for an embedded beat). Yields the running
+    process once its log says it is ready and stops it afterwards (deleting its queue on
+    RabbitMQ, where queues outlive their consumers). Fails with the worker's log when it
+    exits early or is not ready within ``READY_TIMEOUT`` seconds.
     """
     from django.db import connection
 
@@ -111,28 +129,20 @@ def run_celery_worker(
         "DJANGO_SETTINGS_MODULE": "directory.settings",
         "WORLDBOOK_VAR_DIR": str(var_dir),
         "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker.url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    saved = {
-        "task_default_queue": app.conf.task_default_queue,
-        "broker_transport_options": app.conf.broker_transport_options,
+    saved = {name: app.conf.get(name) for name in SENDER_SETTINGS}
+    # The worker derives its settings (the file-system broker's folders too) from the same
+    # URL and WORLDBOOK_VAR_DIR; this process sends with the same ones.
+    sender_conf: dict[str, Any] = {
+        "broker_write_url": broker.url,
+        "task_default_queue": queue,
+        **celery_broker_options(broker.url, var_dir=var_dir),
     }
-    sender_conf: dict[str, Any] = {"task_default_queue": queue}
-    if not USES_REDIS:
-        # The worker derives its broker folders from WORLDBOOK_VAR_DIR; the test writes
-        # messages into the same folders.
-        sender_conf["broker_transport_options"] = {
-            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-            "data_folder_in": str(var_dir / "broker"),
-            "data_folder_out": str(var_dir / "broker"),
-            "control_folder": str(var_dir / "broker-control"),
-        }
-        for folder in ("broker", "broker-control"):
-            (var_dir / folder).mkdir(exist_ok=True)
 
     command = [
         sys.executable, "-m", "celery", "-A", "directory", "worker",
@@ -169,6 +179,8 @@ def run_celery_worker(
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait(timeout=5)
+        if broker.kind == "rabbitmq":
+            delete_queue(broker.url, queue)
 
 
 def eventually(check: Callable[[], Any], what: str, log_path: Path) -> Any:

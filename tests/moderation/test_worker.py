@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_worker import USES_REDIS, celery_worker, eventually  # noqa: F401
+from tests.e2e.test_worker import celery_worker, eventually  # noqa: F401
 
-pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
+pytestmark = [pytest.mark.worker]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from tests.numbers.conftest import NUMBER, link
 celery_worker = e2e.celery_worker
 eventually = e2e.eventually
 
-pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if e2e.USES_REDIS else [])]
+pytestmark = [pytest.mark.worker]
 
 
 def test_beat_schedules_the_transition():

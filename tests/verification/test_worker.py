@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from directory.models import Handle
 from directory.services import entry_create, handle_add
@@ -21,15 +20,13 @@ from tests.e2e.test_worker import Worker, eventually, run_celery_worker
 from tests.verification.conftest import verification_environment
 from tests.verification.servers import Reply
 
-USES_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
-pytestmark = [pytest.mark.worker, pytest.mark.postgres,
-              *([pytest.mark.redis] if USES_REDIS else [])]  # fmt: skip
+pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 PROFILE = "https://worldbook.example/@wilhelmina"
 
 
 @pytest.fixture
 def verification_worker(
-    transactional_db, tmp_path_factory, web_server, dns_server, test_ca
+    transactional_db, tmp_path_factory, web_server, dns_server, test_ca, celery_broker
 ) -> Iterator[Worker]:
     """``celery -A directory worker -B`` (beat every second) on the test database, pointed
     at the loopback servers. One per test, set up after the database and so stopped before
@@ -37,6 +34,7 @@ def verification_worker(
     beside a running worker can deadlock."""
     yield from run_celery_worker(
         tmp_path_factory.mktemp("verification-worker"),
+        celery_broker,
         extra_env={
             **verification_environment(web_server, dns_server, test_ca[1]),
             "VERIFICATION_RETRY_BACKOFF_MS": "300",
