@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,29 +103,14 @@ SENDER_SETTINGS = (
 )
 
 
-def run_celery_worker(
-    var_dir: Path,
-    broker: Broker,
-    *,
-    extra_env: dict[str, str] | None = None,
-    extra_args: tuple[str, ...] = (),
-) -> Iterator[Worker]:
-    """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
-
-    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``broker`` (the broker it reads and this
-    process sends to), ``extra_env`` (more environment, such as settings), ``extra_args``
-    (more command-line arguments, such as ``-B`` for an embedded beat). Yields the running
-    process once its log says it is ready and stops it afterwards (deleting its queue on
-    RabbitMQ, where queues outlive their consumers). Fails with the worker's log when it
-    exits early or is not ready within ``READY_TIMEOUT`` seconds.
-    """
+def celery_environment(
+    var_dir: Path, broker: Broker, queue: str, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a ``celery -A directory`` process on the test database,
+    ``broker`` and ``queue``, with ``var_dir`` as its WORLDBOOK_VAR_DIR."""
     from django.db import connection
 
-    from directory.celery import app
-
-    queue = f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
-    log_path = var_dir / "worker.log"
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "directory.settings",
         "WORLDBOOK_VAR_DIR": str(var_dir),
@@ -135,15 +121,54 @@ def run_celery_worker(
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    saved = {name: app.conf.get(name) for name in SENDER_SETTINGS}
-    # The worker derives its settings (the file-system broker's folders too) from the same
-    # URL and WORLDBOOK_VAR_DIR; this process sends with the same ones.
-    sender_conf: dict[str, Any] = {
-        "broker_write_url": broker.url,
-        "task_default_queue": queue,
-        **celery_broker_options(broker.url, var_dir=var_dir),
-    }
 
+
+@contextmanager
+def sending_to(broker: Broker, queue: str, var_dir: Path) -> Iterator[None]:
+    """Within the block, this process sends tasks to ``queue`` on ``broker`` with the
+    settings a worker given the same URL and WORLDBOOK_VAR_DIR derives (the file-system
+    broker's folders too)."""
+    from directory.celery import app
+
+    saved = {name: app.conf.get(name) for name in SENDER_SETTINGS}
+    _configure_sender(
+        app,
+        broker_write_url=broker.url,
+        task_default_queue=queue,
+        **celery_broker_options(broker.url, var_dir=var_dir),
+    )
+    try:
+        yield
+    finally:
+        _configure_sender(app, **saved)
+
+
+def new_queue() -> str:
+    """A queue name no other test run uses."""
+    return f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
+
+
+def run_celery_worker(
+    var_dir: Path,
+    broker: Broker,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    queue: str | None = None,
+) -> Iterator[Worker]:
+    """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
+
+    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``broker`` (the broker it reads and this
+    process sends to), ``extra_env`` (more environment, such as settings), ``extra_args``
+    (more command-line arguments, such as ``-B`` for an embedded beat), ``queue`` (default:
+    a new one). Yields the running process once its log says it is ready and stops it
+    afterwards (deleting its queue on RabbitMQ, where queues outlive their consumers).
+    Fails with the worker's log when it exits early or is not ready within
+    ``READY_TIMEOUT`` seconds.
+    """
+    queue = queue or new_queue()
+    log_path = var_dir / "worker.log"
+    env = celery_environment(var_dir, broker, queue, extra_env)
     command = [
         sys.executable, "-m", "celery", "-A", "directory", "worker",
         "--pool", "solo", "--loglevel", "INFO", "--hostname", f"{queue}@%h",
@@ -168,19 +193,23 @@ def run_celery_worker(
                     f"{_log_tail(log_path)}"
                 )
             time.sleep(0.1)
-        _configure_sender(app, **sender_conf)
-        yield Worker(process=worker, queue=queue, log_path=log_path)
+        with sending_to(broker, queue, var_dir):
+            yield Worker(process=worker, queue=queue, log_path=log_path)
     finally:
-        _configure_sender(app, **saved)
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=5)
+        stop_process(worker)
         if broker.kind == "rabbitmq":
             delete_queue(broker.url, queue)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM (Celery's warm shutdown), then SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def eventually(check: Callable[[], Any], what: str, log_path: Path) -> Any:
