@@ -8,6 +8,7 @@ most ``VERIFICATION_MAX_RETRIES`` times). ``verification.recheck_due`` is run by
 
 from __future__ import annotations
 
+import math
 import random
 
 from celery import shared_task
@@ -16,11 +17,14 @@ from django.conf import settings
 from directory.verification.models import VerificationCheck
 
 
-def backoff_seconds(retries: int) -> float:
+def backoff_seconds(retries: int) -> int:
     """Seconds before retry number ``retries + 1``: full jitter over
-    ``VERIFICATION_RETRY_BACKOFF_MS × 2^retries`` (capped at one hour)."""
+    ``VERIFICATION_RETRY_BACKOFF_MS × 2^retries`` (capped at one hour), in whole seconds and
+    at least one. Whole seconds because RabbitMQ's quorum queues delay a message through
+    Celery's native delayed delivery, which counts in whole seconds and refuses a countdown
+    below one."""
     ceiling = min(settings.VERIFICATION_RETRY_BACKOFF_MS / 1000 * 2**retries, 3600.0)
-    return random.uniform(ceiling / 2, ceiling)
+    return max(1, math.ceil(random.uniform(ceiling / 2, ceiling)))
 
 
 @shared_task(name="verification.check_handle", bind=True, max_retries=None)
