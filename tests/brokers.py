@@ -121,3 +121,20 @@ def delete_queue(url: str, queue: str) -> None:
             connection.default_channel.queue_delete(queue)
     except Exception:  # noqa: BLE001 — a cleanup; the test's own result stands
         pass
+
+
+def rabbitmq_queue_type(url: str, queue: str) -> str | None:
+    """The type RabbitMQ gives ``queue`` (``"quorum"``, ``"classic"``) in ``url``'s virtual
+    host, read with ``rabbitmqctl``; ``None`` where it cannot be run (not root)."""
+    if RABBITMQCTL is None or os.geteuid() != 0:
+        return None
+    vhost = unquote(urlsplit(url).path[1:]) or "/"
+    result = subprocess.run(
+        [RABBITMQCTL, "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "type"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    for line in result.stdout.splitlines():
+        name, _, kind = line.partition("\t")
+        if name == queue:
+            return kind.strip()
+    return ""
