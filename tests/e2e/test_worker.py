@@ -267,8 +267,13 @@ def test_it_follows_an_entry_from_the_api_through_the_worker_into_search(
         "the new entry in search results",
         log_path,
     )
-    # The index was written by the worker process, not by a task run in this one.
-    assert re.search(r"Task search\.sync_entry\[[^\]]+\] succeeded", celery_worker.log())
+    # The index was written by the worker process, not by a task run in this one (which
+    # logs the task's success just after its write is seen).
+    eventually(
+        lambda: re.search(r"Task search\.sync_entry\[[^\]]+\] succeeded", celery_worker.log()),
+        "the worker's log of the index update",
+        log_path,
+    )
     if celery_broker.kind == "rabbitmq":
         # The worker found its queue a quorum queue and so set no global prefetch, which
         # quorum queues refuse.
