@@ -1,7 +1,9 @@
 """Test-wide fixtures and the rules for tests that need real services.
 
-Tests marked ``postgres`` or ``redis`` need those servers. Without them they are skipped
-with the reason, except under ``CI=true``, where a missing service fails the run.
+Tests marked ``postgres``, ``redis`` or ``rabbitmq`` need those servers. Without them they
+are skipped with the reason, except under ``CI=true``, where a missing service fails the run.
+Tests that start a real Celery worker run once per broker (``celery_broker``, see
+tests/brokers.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+
+from tests import brokers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -38,6 +42,7 @@ def redis_url() -> str | None:
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     have_redis = redis_url() is not None
+    have_rabbitmq = brokers.rabbitmq_url() is not None
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             reason = "needs PostgreSQL: set DATABASE_URL=postgres://… to run it"
@@ -52,6 +57,45 @@ def pytest_collection_modifyitems(config, items):
             if IN_CI:
                 pytest.fail(f"CI=true but no Redis is reachable ({item.nodeid})", pytrace=False)
             item.add_marker(pytest.mark.skip(reason=reason))
+        if "rabbitmq" in item.keywords and not have_rabbitmq:
+            reason = "needs RabbitMQ: set RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5672/ to run it"
+            if IN_CI:
+                pytest.fail(f"CI=true but no RabbitMQ is reachable ({item.nodeid})", pytrace=False)
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_vhost():
+    """A RabbitMQ virtual host for this test session (see tests/brokers.py)."""
+    url = brokers.rabbitmq_url()
+    if url is None:
+        pytest.skip("needs RabbitMQ")
+    vhost = brokers.RabbitVhost.open(url)
+    yield vhost
+    vhost.close()
+
+
+_SETTINGS_BROKER = brokers.settings_broker()
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(
+            "settings",
+            id=_SETTINGS_BROKER.kind,
+            marks=[pytest.mark.redis] if _SETTINGS_BROKER.kind == "redis" else [],
+        ),
+        pytest.param("rabbitmq", id="rabbitmq", marks=[pytest.mark.rabbitmq]),
+    ],
+)
+def celery_broker(request) -> brokers.Broker:
+    """The broker a worker test runs on: the settings' one, then RabbitMQ (quorum queues)
+    in a virtual host of this session's."""
+    if request.param == "settings":
+        return _SETTINGS_BROKER
+    vhost = request.getfixturevalue("rabbitmq_vhost")
+    return brokers.Broker(kind="rabbitmq", url=vhost.url)
 
 
 @pytest.fixture(autouse=True)

@@ -241,39 +241,38 @@ ANSWER_CACHE_STATS = envbool("ANSWER_CACHE_STATS", False)
 
 # Celery. With no broker configured, a file-system broker under VAR_DIR needs no server
 # and still runs a real worker and beat. It names its host, which the folders ignore, so that
-# kombu does not warn of a missing one on every connection.
+# kombu does not warn of a missing one on every connection. Redis (redis://) and RabbitMQ
+# (amqp://user:password@host:5672/vhost, quorum queues) are the brokers of a production
+# deployment; directory/brokers.py says what each one changes.
+from directory.brokers import broker_kind, celery_broker_options  # noqa: E402
+
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "control_folder": str(VAR_DIR / "broker-control"),
-        "store_processed": False,
-        # Seconds between looks at the folder when nothing can be taken: kombu's default of
-        # 1 s holds a worker to about one message per process per second.
-        "polling_interval": 0.1,
-    }
-    for _folder in ("broker", "broker-control"):
-        (VAR_DIR / _folder).mkdir(exist_ok=True)
-else:
-    # Seconds a message taken by a worker stays invisible to the others before the broker
-    # hands it out again (Redis): a worker killed with `kill -9` loses no task, its tasks
-    # return after this long instead of kombu's default hour. A task still waiting for its
-    # countdown or ETA when the time is up is delivered twice, which every task that retries
-    # with a countdown tolerates (they are idempotent or claim their work first).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 300, minimum=30),
-    }
-# Acknowledged after they ran (acks_late) only where running twice is harmless: the search
-# index updates and the purge of retiring numbers name it on their task (the periodic ones
-# run again on the next beat anyway). Others are acknowledged as they start. Such a task
-# whose worker process died under it (a child killed, out of memory) goes back to the queue
-# at once instead of being marked failed; a whole worker killed returns its tasks after
-# the visibility timeout.
-CELERY_TASK_ACKS_LATE = False
+try:
+    BROKER_KIND = broker_kind(CELERY_BROKER_URL)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CELERY_BROKER_URL: {exc}") from exc
+_broker = celery_broker_options(
+    CELERY_BROKER_URL,
+    var_dir=VAR_DIR,
+    # Seconds a message taken by a worker stays invisible to the others (Redis).
+    visibility_timeout=envint("CELERY_VISIBILITY_TIMEOUT", 300, minimum=30),
+)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = _broker["broker_transport_options"]
+CELERY_TASK_DEFAULT_QUEUE_TYPE = _broker["task_default_queue_type"]
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _broker["task_default_exchange_type"]
+CELERY_WORKER_DETECT_QUORUM_QUEUES = _broker["worker_detect_quorum_queues"]
+# Every task is acknowledged after it ran (acks_late) and is safe to run twice: each takes
+# ids, re-reads the database, and claims what it changes (a compare-and-set, a row lock
+# taken with skip_locked, or a run key recorded with its result), so a message delivered
+# again after a worker died, or sent twice by two beats started by mistake, changes nothing
+# twice. A task whose worker process died under it (a child killed, out of memory) goes
+# back to the queue at once instead of being marked failed; a whole worker killed returns
+# its tasks when its connection drops (RabbitMQ) or after the visibility timeout (Redis).
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker that loses its broker connection stops the tasks it was running: their messages
+# go back to the queue and are delivered again, so finishing them would run them twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 # The queue tasks go to and workers read; a distinct name lets several deployments (or test
 # runs) share one broker without taking each other's messages.

@@ -68,6 +68,9 @@ class LinkedNumber(models.Model):
     forward_until = models.DateTimeField(null=True, blank=True, db_index=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    # When the owner was emailed that the binding ended early: claimed before the mail is
+    # sent, so a task delivered twice sends one message.
+    end_emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects = LinkedNumberQuerySet.as_manager()
 
@@ -202,6 +205,9 @@ class NumberNotice(models.Model):
     moved = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient was emailed about it: claimed before the mail is sent, so a task
+    # delivered twice sends one message.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

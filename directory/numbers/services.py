@@ -338,13 +338,17 @@ def number_retire_start(
             .values_list("owner_id", flat=True)
             .distinct()
         )
-        NumberNotice.objects.bulk_create(
+        notices = NumberNotice.objects.bulk_create(
             [NumberNotice(recipient_id=pk, moved=row.entry, created_at=now) for pk in recipients]
         )
         if recipients:
             from directory.outbox import outbox_enqueue
 
-            outbox_enqueue("numbers.email_contacts", args=[row.entry_id, recipients])
+            outbox_enqueue(
+                "numbers.email_contacts",
+                args=[row.entry_id, recipients],
+                kwargs={"notice_ids": [notice.pk for notice in notices]},
+            )
     return row
 
 

@@ -19,14 +19,17 @@ def advance() -> int:
 
 
 @shared_task(name="numbers.email_contacts")
-def email_contacts(entry_id: int, recipient_entry_ids: list[int]) -> int:
+def email_contacts(
+    entry_id: int, recipient_entry_ids: list[int], notice_ids: list[int] | None = None
+) -> int:
     """Email the owners of ``recipient_entry_ids`` that entry ``entry_id`` retired a
-    number and where to reach it now; return how many messages were sent."""
-    return emails.send_contact_notices(entry_id, recipient_entry_ids)
+    number and where to reach it now (``notice_ids``: the notices this retirement left
+    them); return how many messages were sent. A second run sends none."""
+    return emails.send_contact_notices(entry_id, recipient_entry_ids, notice_ids)
 
 
 @shared_task(name="numbers.email_binding_ended")
 def email_binding_ended(linked_number_id: int) -> bool:
     """Tell the owner of a number whose binding ended early (recycled, or ended by a
-    moderator); return whether a message was sent."""
+    moderator); return whether this run sent the message (a second run sends none)."""
     return emails.send_binding_ended(linked_number_id)

@@ -147,3 +147,37 @@ def test_operators_see_pending_rows_in_the_admin(broker, admin_user):
     page = admin_client_for(admin_user).get("/admin/directory/outboxmessage/")
     assert page.status_code == 200
     assert b"search.remove_entries" in page.content and b"Connection refused" in page.content
+
+
+@pytest.mark.postgres
+def test_two_relays_at_once_publish_each_row_once(broker):
+    """Two beats started by mistake run the relay at the same moment: each row is taken by
+    one of them (row locks, skip_locked), so the broker gets every message once."""
+    import threading
+
+    from django.db import connection
+
+    broker.stop()
+    for n in range(30):
+        outbox_enqueue("search.remove_entries", args=[[n]])
+    broker.start()
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def relay() -> None:
+        try:
+            start.wait(timeout=10)
+            outbox_relay()
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(args[0][0] for _task, args in _queued(broker)) == list(range(30))
+    assert not OutboxMessage.objects.exists()

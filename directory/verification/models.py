@@ -94,10 +94,20 @@ class VerificationCheck(models.Model):
     status_after = models.CharField(max_length=16, choices=Handle.Status.choices)
     duration_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # The task run that made this check ("<run>:<attempt>", empty for checks made outside
+    # a task): a second delivery of the same run finds it and changes nothing.
+    run_key = models.CharField(max_length=120, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["handle", "-created_at"], name="vcheck_handle_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handle", "run_key"],
+                condition=~models.Q(run_key=""),
+                name="vcheck_one_per_run",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.handle}: {self.get_result_display()}"

@@ -27,6 +27,7 @@ import hmac
 import logging
 import secrets
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -190,26 +191,38 @@ def verification_request_check(
     outbox_enqueue(
         "verification.check_handle",
         args=[handle.pk],
-        kwargs={"trigger": str(trigger), "fresh": True},
+        # One run key per request: the check counts once however often it is delivered.
+        kwargs={"trigger": str(trigger), "fresh": True, "run": f"{trigger}:{uuid.uuid4().hex}"},
         dedupe_key=f"verification.check_handle:{handle.pk}",
     )
     return challenge
 
 
 def verification_run_check(
-    *, handle_id: int, trigger: str, fresh: bool, attempt: int = 0, final: bool = True
+    *,
+    handle_id: int,
+    trigger: str,
+    fresh: bool,
+    attempt: int = 0,
+    final: bool = True,
+    run_key: str = "",
 ) -> VerificationCheck | None:
     """Check the proof of one handle and apply the lifecycle; record the evidence.
 
     Inputs: ``handle_id``; ``trigger`` (a :class:`VerificationCheck.Trigger`); ``fresh``
     (DNS without cache); ``attempt`` (0 for the first try); ``final`` (no retry follows:
-    a transient failure then settles the status). Output: the saved check, or ``None``
-    when the handle or its challenge no longer exists, or for a scheduled or moderator
-    check of a demo-data handle (left alone). Never raises for what the remote
-    side does; the task retries when the result is ``unreachable`` and ``final`` is false.
+    a transient failure then settles the status); ``run_key`` (the task run and attempt
+    this check is, ``"<run>:<attempt>"``; empty: none). Output: the saved check, or
+    ``None`` when the handle or its challenge no longer exists, for a scheduled or
+    moderator check of a demo-data handle (left alone), or when a check with the same
+    ``run_key`` was already recorded (a message delivered twice, two beats sending the
+    same re-check: the second changes nothing). Never raises for what the remote side
+    does; the task retries when the result is ``unreachable`` and ``final`` is false.
     """
     handle = Handle.objects.select_related("entry").filter(pk=handle_id).first()
     if handle is None:
+        return None
+    if run_key and VerificationCheck.objects.filter(handle=handle, run_key=run_key).exists():
         return None
     if handle.is_demo and trigger != VerificationCheck.Trigger.OWNER:
         # Demo data has no proof to look for; only an owner's own proof replaces it.
@@ -249,16 +262,21 @@ def verification_run_check(
     duration = int((time.monotonic() - started) * 1000)
     return _apply(
         handle_id=handle.pk, challenge=challenge, method=challenge.method, outcome=outcome,
-        trigger=trigger, attempt=attempt, final=final, duration_ms=duration,
+        trigger=trigger, attempt=attempt, final=final, duration_ms=duration, run_key=run_key,
     )  # fmt: skip
 
 
 @transaction.atomic
 def _apply(
-    *, handle_id, challenge, method, outcome: Outcome, trigger, attempt, final, duration_ms
-) -> VerificationCheck | None:
+    *, handle_id, challenge, method, outcome: Outcome, trigger, attempt, final, duration_ms,
+    run_key="",
+) -> VerificationCheck | None:  # fmt: skip
     handle = Handle.objects.select_for_update().filter(pk=handle_id).first()
     if handle is None:
+        return None
+    if run_key and VerificationCheck.objects.filter(handle=handle, run_key=run_key).exists():
+        # The same run, delivered twice and checked at once by two workers: the handle's
+        # lock made this one wait for the other, whose check counts.
         return None
     now = timezone.now()
     previous = (
@@ -270,7 +288,7 @@ def _apply(
     check = VerificationCheck(
         handle=handle, challenge=challenge, method=method, trigger=trigger,
         result=outcome.result, reason=outcome.reason, evidence=outcome.evidence,
-        attempt=attempt, duration_ms=duration_ms, created_at=now,
+        attempt=attempt, duration_ms=duration_ms, created_at=now, run_key=run_key,
     )  # fmt: skip
     result = outcome.result
     if result == Result.VERIFIED:

@@ -1,10 +1,14 @@
 """A broker outage delays side effects and loses none.
 
-The broker is a real Redis server on a spare port. It is stopped while people write through
-the API: every write answers 2xx and its side effects wait in the outbox. Then it comes
-back and a real Celery worker with an embedded beat starts: the relay publishes the
-outbox, the worker runs the tasks, and the search index holds exactly the directory
-(``search_check`` finds no drift).
+People write through the API while the broker is down: every write answers 2xx and its
+side effects wait in the outbox. Then the broker is back and a real Celery worker with an
+embedded beat starts: the relay publishes the outbox, the worker runs the tasks, and the
+search index holds exactly the directory (``search_check`` finds no drift).
+
+It runs on two brokers. Redis: a real server on a spare port, stopped during the outage and
+started again. RabbitMQ: the shared server cannot be stopped, so during the outage this
+process sends to a port where nothing listens (connections refused at once, as from a
+stopped server), and the worker and its relay then use the real server.
 """
 
 from __future__ import annotations
@@ -12,35 +16,61 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.brokers import Broker, with_vhost
 from tests.e2e.test_worker import _configure_sender, eventually, run_celery_worker
-from tests.redis_server import REDIS_SERVER, RedisServer
+from tests.redis_server import REDIS_SERVER, RedisServer, spare_port
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server"),
-]
+pytestmark = [pytest.mark.worker]
 
 
-@pytest.fixture
-def broker(tmp_path) -> Iterator[RedisServer]:
-    """A Redis broker on a spare port, stopped; this process sends to it."""
+@dataclass
+class OutageBroker:
+    """A broker that is down until :meth:`start`: ``down_url`` is where this process sends
+    during the outage, ``broker`` what the worker reads once it is back."""
+
+    down_url: str
+    broker: Broker
+    server: RedisServer | None = None
+
+    def start(self) -> None:
+        if self.server is not None:
+            self.server.start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+@pytest.fixture(params=["redis", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+def broker(request, tmp_path: Path) -> Iterator[OutageBroker]:
+    """A broker that is down, for the test to bring back; this process sends to it."""
     from directory.celery import app
 
-    server = RedisServer(tmp_path)
+    if request.param == "redis":
+        if REDIS_SERVER is None:
+            pytest.skip("needs redis-server")
+        server = RedisServer(tmp_path)
+        outage = OutageBroker(server.url(), Broker("redis", server.url()), server)
+    else:
+        vhost = request.getfixturevalue("rabbitmq_vhost")
+        down = with_vhost(f"amqp://guest:guest@127.0.0.1:{spare_port()}/", vhost.name)
+        outage = OutageBroker(down, Broker("rabbitmq", vhost.url))
     saved = {
         "broker_write_url": app.conf.get("broker_write_url"),
         "broker_transport_options": app.conf.broker_transport_options,
     }
-    _configure_sender(app, broker_write_url=server.url(), broker_transport_options={})
+    _configure_sender(app, broker_write_url=outage.down_url, broker_transport_options={})
     try:
-        yield server
+        yield outage
     finally:
         _configure_sender(app, **saved)
-        server.stop()
+        outage.stop()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,7 +114,8 @@ def test_writes_during_a_broker_outage_succeed_and_reach_search_after_it(broker,
     (tmp_path / "worker").mkdir()
     worker_gen = run_celery_worker(
         tmp_path / "worker",
-        extra_env={"CELERY_BROKER_URL": broker.url(), "OUTBOX_RELAY_INTERVAL": "1"},
+        broker.broker,
+        extra_env={"OUTBOX_RELAY_INTERVAL": "1"},
         extra_args=("-B",),
     )
     worker = next(worker_gen)

@@ -1,9 +1,10 @@
 """End to end through a real Celery worker: an entry created through the API reaches search.
 
 A ``celery -A directory worker`` subprocess reads the same test database and the same broker
-as the test: Redis when the settings name one (the test is then marked ``redis``), otherwise
-the file-system broker in a temporary folder. Its queue has a name of its own, so runs that
-share a broker never take each other's messages.
+as the test, once per broker (``celery_broker``, tests/brokers.py): the settings' broker
+(Redis in CI, otherwise the file-system broker in a temporary folder), then RabbitMQ with
+quorum queues. Its queue has a name of its own, so runs that share a broker never take each
+other's messages.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
+
+from directory.brokers import celery_broker_options
+from tests.brokers import Broker, delete_queue, rabbitmq_queue_type
 
 ROOT = Path(__file__).resolve().parents[2]
-USES_REDIS = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 READY_TIMEOUT = 60.0
 FOLLOW_TIMEOUT = 30.0
 POLL_INTERVAL = 0.2
 
-pytestmark = [pytest.mark.worker, *([pytest.mark.redis] if USES_REDIS else [])]
+pytestmark = [pytest.mark.worker]
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:
@@ -73,11 +76,6 @@ def _log_tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def new_queue_name() -> str:
-    """A queue name no other test run uses."""
-    return f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
-
-
 @dataclass(frozen=True)
 class Worker:
     process: subprocess.Popen
@@ -89,13 +87,70 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
-    """Start ``celery -A directory worker`` on the test database; stop it afterwards."""
-    yield from run_celery_worker(tmp_path_factory.mktemp("worker-var"))
+def celery_worker(django_db_setup, tmp_path_factory, celery_broker) -> Iterator[Worker]:
+    """Start ``celery -A directory worker`` on the test database and ``celery_broker``;
+    stop it afterwards."""
+    yield from run_celery_worker(tmp_path_factory.mktemp("worker-var"), celery_broker)
+
+
+SENDER_SETTINGS = (
+    "broker_write_url",
+    "task_default_queue",
+    "broker_transport_options",
+    "task_default_queue_type",
+    "task_default_exchange_type",
+    "worker_detect_quorum_queues",
+)
+
+
+def celery_environment(
+    var_dir: Path, broker: Broker, queue: str, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a ``celery -A directory`` process on the test database,
+    ``broker`` and ``queue``, with ``var_dir`` as its WORLDBOOK_VAR_DIR."""
+    from django.db import connection
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "directory.settings",
+        "WORLDBOOK_VAR_DIR": str(var_dir),
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": broker.url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+
+
+@contextmanager
+def sending_to(broker: Broker, queue: str, var_dir: Path) -> Iterator[None]:
+    """Within the block, this process sends tasks to ``queue`` on ``broker`` with the
+    settings a worker given the same URL and WORLDBOOK_VAR_DIR derives (the file-system
+    broker's folders too)."""
+    from directory.celery import app
+
+    saved = {name: app.conf.get(name) for name in SENDER_SETTINGS}
+    _configure_sender(
+        app,
+        broker_write_url=broker.url,
+        task_default_queue=queue,
+        **celery_broker_options(broker.url, var_dir=var_dir),
+    )
+    try:
+        yield
+    finally:
+        _configure_sender(app, **saved)
+
+
+def new_queue() -> str:
+    """A queue name no other test run uses."""
+    return f"worldbook-e2e-{uuid.uuid4().hex[:12]}"
 
 
 def run_celery_worker(
     var_dir: Path,
+    broker: Broker,
     *,
     extra_env: dict[str, str] | None = None,
     extra_args: tuple[str, ...] = (),
@@ -103,50 +158,24 @@ def run_celery_worker(
 ) -> Iterator[Worker]:
     """Run ``celery -A directory worker`` on the test database, for a fixture to yield from.
 
-    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``extra_env`` (more environment, such as
-    settings), ``extra_args`` (more command-line arguments, such as ``-B`` for an embedded
-    beat), ``queue`` (the queue to read, by default a new one of its own). Yields the
-    running process once its log says it is ready and stops it afterwards. Fails with the
-    worker's log when it exits early or is not ready within ``READY_TIMEOUT`` seconds.
+    Inputs: ``var_dir`` (its WORLDBOOK_VAR_DIR), ``broker`` (the broker it reads and this
+    process sends to), ``extra_env`` (more environment, such as settings), ``extra_args``
+    (more command-line arguments, such as ``-B`` for an embedded beat), ``queue`` (default:
+    a new one). Yields the running process once its log says it is ready and stops it
+    afterwards (deleting its queue on RabbitMQ, where queues outlive their consumers).
+    Fails with the worker's log when it exits early or is not ready within
+    ``READY_TIMEOUT`` seconds.
     """
-    from django.db import connection
-
-    from directory.celery import app
-
-    queue = queue or new_queue_name()
+    queue = queue or new_queue()
     log_path = var_dir / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "directory.settings",
-        "WORLDBOOK_VAR_DIR": str(var_dir),
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PYTHONUNBUFFERED": "1",
-        **(extra_env or {}),
-    }
-    saved = {
-        "task_default_queue": app.conf.task_default_queue,
-        "broker_transport_options": app.conf.broker_transport_options,
-    }
-    sender_conf: dict[str, Any] = {"task_default_queue": queue}
-    if not USES_REDIS:
-        # The worker derives its broker folders from WORLDBOOK_VAR_DIR; the test writes
-        # messages into the same folders.
-        sender_conf["broker_transport_options"] = {
-            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-            "data_folder_in": str(var_dir / "broker"),
-            "data_folder_out": str(var_dir / "broker"),
-            "control_folder": str(var_dir / "broker-control"),
-        }
-        for folder in ("broker", "broker-control"):
-            (var_dir / folder).mkdir(exist_ok=True)
-
+    env = celery_environment(var_dir, broker, queue, extra_env)
+    # On RabbitMQ the worker's heartbeat timer (every 2 s) is what wakes its idle event loop
+    # to notice a SIGTERM; without it a stop waits about ten seconds.
+    heartbeat = () if broker.kind == "rabbitmq" else ("--without-heartbeat",)
     command = [
         sys.executable, "-m", "celery", "-A", "directory", "worker",
         "--pool", "solo", "--loglevel", "INFO", "--hostname", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args,
+        "--without-gossip", "--without-mingle", *heartbeat, *extra_args,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
@@ -167,17 +196,23 @@ def run_celery_worker(
                     f"{_log_tail(log_path)}"
                 )
             time.sleep(0.1)
-        _configure_sender(app, **sender_conf)
-        yield Worker(process=worker, queue=queue, log_path=log_path)
+        with sending_to(broker, queue, var_dir):
+            yield Worker(process=worker, queue=queue, log_path=log_path)
     finally:
-        _configure_sender(app, **saved)
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=5)
+        stop_process(worker)
+        if broker.kind == "rabbitmq":
+            delete_queue(broker.url, queue)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM (Celery's warm shutdown), then SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def eventually(check: Callable[[], Any], what: str, log_path: Path) -> Any:
@@ -202,7 +237,9 @@ def _search_handles(client, query: str) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_follows_an_entry_from_the_api_through_the_worker_into_search(celery_worker):
+def test_it_follows_an_entry_from_the_api_through_the_worker_into_search(
+    celery_worker, celery_broker
+):
     from rest_framework.test import APIClient
 
     from accounts.models import User
@@ -230,8 +267,18 @@ def test_it_follows_an_entry_from_the_api_through_the_worker_into_search(celery_
         "the new entry in search results",
         log_path,
     )
-    # The index was written by the worker process, not by a task run in this one.
-    assert re.search(r"Task search\.sync_entry\[[^\]]+\] succeeded", celery_worker.log())
+    # The index was written by the worker process, not by a task run in this one (which
+    # logs the task's success just after its write is seen).
+    eventually(
+        lambda: re.search(r"Task search\.sync_entry\[[^\]]+\] succeeded", celery_worker.log()),
+        "the worker's log of the index update",
+        log_path,
+    )
+    if celery_broker.kind == "rabbitmq":
+        # The worker found its queue a quorum queue and so set no global prefetch, which
+        # quorum queues refuse.
+        assert "Global QoS is disabled" in celery_worker.log()
+        assert rabbitmq_queue_type(celery_broker.url, celery_worker.queue) in ("quorum", None)
 
     renamed = client.patch(
         f"/api/v1/entries/{handle}", {"nickname": "Wilhelmina Brackwater"}, format="json"

@@ -21,13 +21,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.api.conftest import EntryFactory, UserFactory
-from tests.e2e.test_worker import (
-    USES_REDIS,
-    _configure_sender,
-    _log_tail,
-    new_queue_name,
-    run_celery_worker,
-)
+from tests.brokers import settings_broker
+from tests.e2e.test_worker import _configure_sender, _log_tail, new_queue, run_celery_worker
+
+# The settings' broker: the visibility timeout this test is about is the Redis broker's.
+BROKER = settings_broker()
+USES_REDIS = BROKER.kind == "redis"
 
 pytestmark = [
     pytest.mark.worker,
@@ -84,7 +83,7 @@ def test_a_worker_killed_mid_batch_leaves_no_drift(tmp_path):
     from search.models import SearchDocument
     from tests.e2e.test_worker import database_url
 
-    queue = new_queue_name()
+    queue = new_queue()
     saved = {"task_default_queue": app.conf.task_default_queue}
     # Updates go to a queue no worker reads yet, so the whole batch waits there.
     _configure_sender(app, task_default_queue=queue)
@@ -111,7 +110,7 @@ def test_a_worker_killed_mid_batch_leaves_no_drift(tmp_path):
         # (SELECT … FOR UPDATE) waits: the worker is caught with that update taken.
         lock.execute(f"SELECT 1 FROM {Entry._meta.db_table} WHERE id = %s FOR UPDATE",
                      [held.pk])  # fmt: skip
-        first_gen = run_celery_worker(first_dir, extra_env=env, queue=queue)
+        first_gen = run_celery_worker(first_dir, BROKER, extra_env=env, queue=queue)
         first = next(first_gen)
         try:
             _wait_for(
@@ -135,7 +134,7 @@ def test_a_worker_killed_mid_batch_leaves_no_drift(tmp_path):
     drift = _drift()
     assert drift is not None and "missing" in drift, drift
 
-    second_gen = run_celery_worker(second_dir, extra_env=env, queue=queue)
+    second_gen = run_celery_worker(second_dir, BROKER, extra_env=env, queue=queue)
     second = next(second_gen)
     try:
         limit = killed_at + NO_DRIFT_DEADLINE

@@ -12,12 +12,17 @@ import time
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from tests.e2e.test_worker import USES_REDIS, run_celery_worker
+from tests.brokers import settings_broker
+from tests.e2e.test_worker import run_celery_worker
 from transparency import selectors, services
 from transparency.models import LogCheckpoint, LogHash, LogLeaf, LogTree
 from transparency.verifier import note, tlog
 from transparency.verifier.checkpoint import open_checkpoint
 from transparency.verifier.note import Verifier
+
+# The settings' broker (Redis in CI): the crash is the worker's, whatever carries its task.
+BROKER = settings_broker()
+USES_REDIS = BROKER.kind == "redis"
 
 pytestmark = [
     pytest.mark.worker,
@@ -69,7 +74,7 @@ def test_a_worker_killed_mid_batch_leaves_no_gap_and_no_duplicate(settings, tmp_
     LogLeaf.objects.bulk_create([LogLeaf(data=d) for d in data[BEFORE:]], batch_size=5000)
 
     env = {"TRANSPARENCY_SIGNING_KEY": skey, "TRANSPARENCY_BATCH_SIZE": str(BATCH)}
-    first = run_celery_worker(tmp_path / "first", extra_env=env)
+    first = run_celery_worker(tmp_path / "first", BROKER, extra_env=env)
     (tmp_path / "first").mkdir()
     worker = next(first)
     try:
@@ -88,7 +93,7 @@ def test_a_worker_killed_mid_batch_leaves_no_gap_and_no_duplicate(settings, tmp_
     assert LogCheckpoint.objects.count() == len(published)
 
     (tmp_path / "second").mkdir()
-    second = run_celery_worker(tmp_path / "second", extra_env=env)
+    second = run_celery_worker(tmp_path / "second", BROKER, extra_env=env)
     worker = next(second)
     try:
         integrate.delay()
