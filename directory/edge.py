@@ -234,3 +234,30 @@ def page_not_found(request: HttpRequest, exception=None, **kwargs):
     if request.path_info.startswith(API_PREFIX):
         return _answer(request, 404, "Not found", "Nothing answers at this address.", "not-found")
     return defaults.page_not_found(request, exception, **kwargs)
+
+
+class MethodNotAllowedPageMiddleware:
+    """Gives a web page's bare 405 (a view that takes only POST, say, asked with GET:
+    ``require_POST`` answers with no body) the styled page ``405.html``, keeping its status
+    and ``Allow`` header (RFC 9110 §15.5.6). Answers under ``/api/`` and the OAuth2 machine
+    endpoints keep their own documents, and a 405 that already has a body is left alone.
+    Listed after django-csp's middleware, so the page it renders still gets the policy."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or getattr(response, "streaming", False)
+            or response.content
+            or request.path_info.startswith(API_PREFIX)
+            or request.path_info in OAUTH_MACHINE_PATHS
+        ):
+            return response
+        allowed = response.get("Allow", "")
+        page = HttpResponse(loader.render_to_string("405.html", {}, request), status=405)
+        if allowed:
+            page["Allow"] = allowed
+        return page

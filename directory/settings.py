@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every answer (django-csp; policy below).
     "csp.middleware.CSPMiddleware",
+    # A web page's bare 405 becomes the styled 405 page (inside CSP, so it gets the policy).
+    "directory.edge.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
