@@ -37,8 +37,12 @@ import sys
 import time
 from pathlib import Path
 
+from directory.numbers.logging import redact_numbers
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_LOGGER = "worldbook.access"
+# A number-like run has at least 7 digits: fewer in the request line, nothing to redact.
+_NOT_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def _int(env, name: str, default: int | None, minimum: int = 0) -> int | None:
@@ -155,8 +159,6 @@ class GranianGlue:
         return _Logged(response, self, environ, seen, started)
 
     def _log(self, environ, status: str, size: int | None, started: float) -> None:
-        from directory.numbers.logging import redact_numbers
-
         query = environ.get("QUERY_STRING")
         line = "{} {}{} {}".format(
             environ.get("REQUEST_METHOD", "-"),
@@ -164,10 +166,12 @@ class GranianGlue:
             "?" + query if query else "",
             environ.get("SERVER_PROTOCOL", "-"),
         )
+        if len(line) - len(line.translate(_NOT_DIGITS)) >= 7:
+            line = redact_numbers(line)
         self.log.info(
             '%s "%s" %s %s "%s" %dus',
             environ.get("REMOTE_ADDR", "-"),
-            redact_numbers(line),
+            line,
             status.split(" ", 1)[0],
             "-" if size is None else size,
             environ.get("HTTP_USER_AGENT", "-"),
