@@ -1,7 +1,9 @@
 """Gunicorn settings for the Worldbook web process, read from the environment.
 
-Used by ``deploy/run``, the systemd unit and the compose file:
-``gunicorn --config deploy/gunicorn.conf.py``. The variables are listed in deploy/env.example.
+Used by ``python -m directory.webserver`` (``deploy/run``, the systemd units, the compose
+files and the image) when ``WEB_SERVER`` is ``gunicorn``, the default:
+``gunicorn --config deploy/gunicorn.conf.py``. Granian's settings are in directory/webserver.py.
+The variables are listed in deploy/env.example.
 """
 
 import multiprocessing

@@ -6,6 +6,8 @@
   bytes (RFC 9110 §15.5.15), 431 when there are more than ``MAX_HEADER_FIELDS`` header
   fields or one is longer than ``MAX_HEADER_FIELD_SIZE`` bytes (RFC 6585 §5). gunicorn's
   own limits (deploy/gunicorn.conf.py) are set above these, so these answers are ours;
+  Granian reads longer targets and fields too, but refuses more than 100 header fields
+  itself, with a 431 and no body (directory.webserver);
 - 400 when the path, the query, a URL-encoded or JSON body, or the username of HTTP Basic
   credentials (the OAuth ``client_id`` of a confidential app among them) holds a control
   character: NUL, any other C0 or C1 control, DEL. Form and JSON *values* may hold tab and

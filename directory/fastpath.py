@@ -13,8 +13,8 @@ hold:
   renderer than JSON);
 - the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
   plain ``handle=…`` and nothing else, and the request came over HTTPS or
-  ``SECURE_SSL_REDIRECT`` is off (gunicorn sets ``wsgi.url_scheme`` from a trusted proxy's
-  ``X-Forwarded-Proto``, as Django reads it);
+  ``SECURE_SSL_REDIRECT`` is off (HTTPS as Django sees it, :func:`request_scheme`: a trusted
+  proxy's ``X-Forwarded-Proto`` counts, whatever the server put in ``wsgi.url_scheme``);
 - the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
   keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
 - the answer is in the cache and says 200.
@@ -42,11 +42,42 @@ logger = logging.getLogger(__name__)
 RESOLVE_PATH = "/api/v1/resolve"
 # What the throttle finds in request.META when the fast path already counted the request.
 THROTTLE_WAIT_KEY = "worldbook.throttle_wait"
+SCHEME_KEY = "worldbook.scheme"  # request_scheme's answer, kept in the environ
 _JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 # What Django says, in its problem document, for a lookup that finds nothing (or nothing
 # this caller may see); the fast path repeats Django's answer once it has seen it.
 NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
 MISSING_ANSWER = object()  # _answer's value for "answer with Django's 404"
+
+
+def request_scheme(environ) -> str:
+    """The request's scheme as Django's ``HttpRequest.is_secure`` gives it.
+
+    Input: a WSGI environ. Output: ``"https"`` or ``"http"``. With ``TRUSTED_PROXIES`` set
+    (and so ``SECURE_PROXY_SSL_HEADER``), the first value of ``X-Forwarded-Proto`` decides
+    when the connection's peer is a trusted proxy; a header from anyone else is dropped by
+    :class:`directory.client_address.UntrustedForwardingMiddleware` before Django reads it,
+    and ignored here. Otherwise the server's ``wsgi.url_scheme`` (gunicorn already derives it
+    from a trusted proxy's header; Granian does not). Cached in the environ.
+    """
+    scheme = environ.get(SCHEME_KEY)
+    if scheme is None:
+        scheme = environ["wsgi.url_scheme"]
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO")
+        if forwarded is not None:
+            from django.conf import settings
+
+            from directory.client_address import is_trusted_proxy
+
+            header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+            if (
+                header is not None
+                and header[0] == "HTTP_X_FORWARDED_PROTO"
+                and is_trusted_proxy(environ.get("REMOTE_ADDR") or "")
+            ):
+                scheme = "https" if forwarded.split(",", 1)[0].strip() == header[1] else "http"
+        environ[SCHEME_KEY] = scheme
+    return scheme
 
 
 def _template_key(environ) -> tuple[str, str]:
@@ -57,7 +88,7 @@ def _template_key(environ) -> tuple[str, str]:
         kind = "bearer"
     else:
         kind = "other"
-    return environ["wsgi.url_scheme"], kind
+    return request_scheme(environ), kind
 
 
 def connection_in_transaction() -> bool:
@@ -101,7 +132,7 @@ class ResolveFastPath:
             self.enabled
             and environ.get("PATH_INFO") == RESOLVE_PATH
             and self.settings.ANSWER_CACHE
-            and (not self.ssl_redirect or environ.get("wsgi.url_scheme") == "https")
+            and (not self.ssl_redirect or request_scheme(environ) == "https")
         ):
             try:
                 body = self._answer(environ)

@@ -91,7 +91,9 @@ def test_the_scale_layout_splits_every_role():
     compose = _load(DEPLOY / "compose.scale.yaml")
     services = compose["services"]
     commands = {name: " ".join(s.get("command") or []) for name, s in services.items()}
-    webs = [name for name, command in commands.items() if command.startswith("gunicorn")]
+    webs = [
+        name for name, command in commands.items() if command == "python -m directory.webserver"
+    ]
     workers = [name for name, command in commands.items() if " worker" in command]
     beats = [name for name, command in commands.items() if " beat" in command]
     assert len(webs) == 2 and len(workers) == 1 and beats == ["beat"]

@@ -229,3 +229,26 @@ def test_a_control_character_is_refused_as_django_refuses_it(alice, started):
     status, headers, body = call(fast, "@alice\t")
     assert status.startswith("400")
     assert b"control-character" in body
+
+
+def test_a_trusted_proxys_https_is_https_and_a_clients_is_not(alice, started, settings):
+    # Granian, unlike gunicorn, leaves wsgi.url_scheme at "http" behind a TLS proxy: the
+    # fast path reads X-Forwarded-Proto as Django does, from a trusted proxy only.
+    settings.TRUSTED_PROXIES = ["192.0.2.1"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    proxy = {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_PROTO": "https"}
+    assert call(fast, **proxy)[0] == "200 OK"  # through Django, which teaches the fast path
+    before = len(started)
+    answer = call(fast, **proxy)
+    assert len(started) == before, "the proxy's HTTPS hit went through Django"
+    assert answer == call(django, **proxy)
+    # The same claim from a client, or "http" from the proxy: Django redirects to https.
+    for headers in (
+        {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_PROTO": "https"},
+        {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_PROTO": "http"},
+    ):
+        before = len(started)
+        assert call(fast, **headers)[0].startswith("301")
+        assert len(started) > before

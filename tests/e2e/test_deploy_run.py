@@ -35,8 +35,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def running(tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
-    """``./deploy/run`` in a session of its own, once its site answers; its output file."""
+def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """``./deploy/run`` in a session of its own, once its site answers; its output file.
+    Its web server is gunicorn unless the test is parametrized with another."""
     port = _free_port()
     env = {
         k: v
@@ -45,10 +46,15 @@ def running(tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
     }
     env.update(WORLDBOOK_VAR_DIR=str(tmp_path / "var"), PORT=str(port), HOST="127.0.0.1")
     env.pop("SITE_URL", None)
+    env["WEB_SERVER"] = getattr(request, "param", "gunicorn")
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["./deploy/run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            ["./deploy/run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -101,6 +107,7 @@ def test_ctrl_c_stops_all_three_and_exits_0(running):
     assert _gone(pids)
 
 
+@pytest.mark.parametrize("running", ["gunicorn", "granian"], indirect=True)
 def test_sigterm_stops_all_three_and_exits_0(running):
     process, log = running
     pids = [_pid_of(name, log.read_text()) for name in ("web", "worker", "beat")]
@@ -122,6 +129,7 @@ def test_a_program_that_stops_on_its_own_fails_the_script_naming_it(running):
     assert "==> Stopped" not in text
 
 
+@pytest.mark.parametrize("running", ["gunicorn", "granian"], indirect=True)
 def test_it_says_what_it_does_and_serves_the_demo_on_localhost(running):
     process, log = running
     text = log.read_text()

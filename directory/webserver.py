@@ -1,0 +1,251 @@
+"""The web process: gunicorn or Granian serving ``directory.wsgi``, read from the environment.
+
+``python -m directory.webserver`` is what ``deploy/run``, the systemd units, the compose
+files and the container image start. ``WEB_SERVER`` chooses the server:
+
+- ``gunicorn`` (the default): replaced by ``gunicorn --config deploy/gunicorn.conf.py``;
+- ``granian``: Granian (a Rust HTTP server, WSGI interface) started through its Python
+  API with the options of :func:`granian_options`, serving :func:`granian_application`.
+
+Granian gives the application less than gunicorn does, and :class:`GranianGlue` makes up
+for it, in front of the resolve fast path (:mod:`directory.fastpath`):
+
+- the access log: Granian's own cannot redact phone numbers, so it stays off and each
+  request is logged here, on the ``worldbook.access`` logger, in gunicorn's format
+  (``address "request line" status size "user agent" <duration>us``) with number-like
+  runs of the request line replaced by ``[number]`` (:func:`directory.numbers.logging.
+  redact_numbers`), the fast path's answers included;
+- the process environment: Granian copies every environment variable of the server into
+  each request's environ (``SECRET_KEY``, ``DATABASE_URL``…), where error reports would show
+  them; they are taken out again;
+- ``X-Forwarded-Proto``: gunicorn sets ``wsgi.url_scheme`` from it for a trusted proxy
+  (``FORWARDED_ALLOW_IPS``); Django reads it through ``SECURE_PROXY_SSL_HEADER`` and the fast
+  path the same way (:func:`directory.fastpath.request_scheme`), so nothing is needed here.
+
+Limits: Granian (hyper) reads a request target of any length and header fields up to
+``GRANIAN_HTTP1_BUFFER_SIZE`` bytes in all, so Django's edge (:mod:`directory.edge`) answers
+the 414 and 431 problem documents; more than 100 header fields are refused by hyper itself
+with a 431 and no body, before any Python runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from directory.numbers.logging import redact_numbers
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCESS_LOGGER = "worldbook.access"
+# A number-like run has at least 7 digits: fewer in the request line, nothing to redact.
+_NOT_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _int(env, name: str, default: int | None, minimum: int = 0) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bind(env) -> dict:
+    explicit = env.get("GRANIAN_BIND", "").strip()
+    if explicit.startswith("unix:"):
+        return {"uds": Path(explicit[5:])}
+    if explicit:
+        host, _, port = explicit.rpartition(":")
+        if not host or not port.isdigit():
+            raise SystemExit(f"GRANIAN_BIND must be HOST:PORT or unix:PATH, not {explicit!r}")
+        return {"address": host.strip("[]"), "port": int(port)}
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    return {"address": host.strip("[]"), "port": _int(env, "PORT", 8000, minimum=1)}
+
+
+def granian_options(env=None) -> dict:
+    """The keyword arguments of ``granian.server.Server`` for the web process.
+
+    Input: the environment (``os.environ`` by default); the variables are those of
+    deploy/env.example. Output: a dict for ``Server(**options)``. Raises ``SystemExit``
+    naming a variable that is not a (large enough) integer or a malformed ``GRANIAN_BIND``.
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    env = os.environ if env is None else env
+    level = (env.get("LOG_LEVEL", "").strip() or "info").lower()
+    if level not in {item.value for item in LogLevels}:
+        level = "info"
+    workers = _int(env, "WEB_CONCURRENCY", len(os.sched_getaffinity(0)), minimum=1)
+    keepalive = _int(env, "GRANIAN_KEEPALIVE", 5, minimum=1)
+    return {
+        "target": "directory.webserver:granian_application",
+        "factory": True,
+        **_bind(env),
+        "interface": Interfaces.WSGI,
+        # HTTP/1.1 only, as gunicorn: the proxy in front speaks it, and HTTP/2's own
+        # header limits would bypass the edge's.
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "workers": workers,
+        # Threads running the application per worker: measured best for resolve with
+        # one worker per core (docs/benchmarks.md, "Granian against gunicorn").
+        "blocking_threads": _int(env, "GRANIAN_BLOCKING_THREADS", 4, minimum=1),
+        "backlog": _int(env, "GRANIAN_BACKLOG", 1024, minimum=128),
+        "http1_settings": HTTP1Settings(
+            # hyper closes a connection that sends no complete request head within this
+            # time, a kept-alive idle one included: gunicorn's keepalive.
+            header_read_timeout=keepalive * 1000,
+            keep_alive=True,
+            max_buffer_size=_int(
+                env, "GRANIAN_HTTP1_BUFFER_SIZE", HTTP1Settings.max_buffer_size, minimum=8192
+            ),
+        ),
+        "log_enabled": True,
+        "log_level": LogLevels(level),
+        "log_access": False,  # granian_application logs each request, numbers redacted
+        # A worker that dies is replaced; each is replaced after its lifetime anyway, which
+        # bounds the damage of a slow leak (gunicorn's max_requests), and when its memory
+        # passes GRANIAN_WORKERS_MAX_RSS MiB.
+        "respawn_failed_workers": True,
+        "workers_lifetime": _int(env, "GRANIAN_WORKERS_LIFETIME", 6 * 3600, minimum=60),
+        "workers_max_rss": _int(env, "GRANIAN_WORKERS_MAX_RSS", None, minimum=1),
+        # Seconds a stopping worker gets to finish its requests (gunicorn's graceful_timeout).
+        "workers_kill_timeout": _int(env, "GRANIAN_WORKERS_KILL_TIMEOUT", 30, minimum=1),
+        "working_dir": ROOT,
+    }
+
+
+class GranianGlue:
+    """WSGI middleware under Granian: the redacted access log and the process environment
+    taken out of each request's environ (see the module's docstring)."""
+
+    def __init__(self, application, access_log: logging.Logger | None) -> None:
+        self.application = application
+        self.log = access_log
+        self.inherited = tuple(os.environ.items())
+
+    def __call__(self, environ, start_response):
+        for name, value in self.inherited:
+            if environ.get(name) == value:
+                del environ[name]
+        if self.log is None:
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        seen = []
+
+        def keep(status, headers, exc_info=None):
+            seen[:] = [status]
+            return start_response(status, headers, exc_info)
+
+        try:
+            response = self.application(environ, keep)
+        except BaseException:
+            self._log(environ, "500", None, started)
+            raise
+        if isinstance(response, list):
+            self._log(environ, seen[0] if seen else "500", sum(map(len, response)), started)
+            return response
+        return _Logged(response, self, environ, seen, started)
+
+    def _log(self, environ, status: str, size: int | None, started: float) -> None:
+        query = environ.get("QUERY_STRING")
+        line = "{} {}{} {}".format(
+            environ.get("REQUEST_METHOD", "-"),
+            environ.get("PATH_INFO", ""),
+            "?" + query if query else "",
+            environ.get("SERVER_PROTOCOL", "-"),
+        )
+        if len(line) - len(line.translate(_NOT_DIGITS)) >= 7:
+            line = redact_numbers(line)
+        self.log.info(
+            '%s "%s" %s %s "%s" %dus',
+            environ.get("REMOTE_ADDR", "-"),
+            line,
+            status.split(" ", 1)[0],
+            "-" if size is None else size,
+            environ.get("HTTP_USER_AGENT", "-"),
+            (time.perf_counter() - started) * 1_000_000,
+        )
+
+
+class _Logged:
+    """A response iterable that counts its bytes and logs the request when closed."""
+
+    def __init__(self, inner, glue: GranianGlue, environ, seen: list, started: float) -> None:
+        self.inner, self.glue, self.environ = inner, glue, environ
+        self.seen, self.started, self.size = seen, started, 0
+        self.iterator = iter(inner)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self.iterator)
+        self.size += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.inner, "close"):
+                self.inner.close()
+        finally:
+            status = self.seen[0] if self.seen else "500"
+            self.glue._log(self.environ, status, self.size, self.started)
+
+
+def _access_logger(target: str) -> logging.Logger | None:
+    """``worldbook.access`` writing bare lines to ``target`` (``-``: standard output, a
+    path: that file, appended to; ``off``: no access log)."""
+    if target.lower() == "off":
+        return None
+    log = logging.getLogger(ACCESS_LOGGER)
+    handler = logging.StreamHandler(sys.stdout) if target == "-" else logging.FileHandler(target)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
+
+
+def granian_application():
+    """Granian's application factory, called once in each worker: ``directory.wsgi``'s
+    application (Django behind the resolve fast path) inside :class:`GranianGlue`. Then,
+    as gunicorn's ``post_worker_init`` does, everything allocated so far is moved out of
+    the garbage collector's reach (``gc.freeze``)."""
+    from directory.wsgi import application
+
+    target = os.environ.get("GRANIAN_ACCESS_LOG", "").strip() or "-"
+    glued = GranianGlue(application, _access_logger(target))
+    gc.freeze()
+    return glued
+
+
+def main() -> None:
+    """Start the web server ``WEB_SERVER`` names (``gunicorn`` unless set)."""
+    server = os.environ.get("WEB_SERVER", "").strip().lower() or "gunicorn"
+    if server == "gunicorn":
+        config = str(ROOT / "deploy" / "gunicorn.conf.py")
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", config])
+    if server != "granian":
+        raise SystemExit(f"WEB_SERVER must be gunicorn or granian, not {server!r}")
+    from granian.server import Server
+
+    options = granian_options()
+    os.chdir(ROOT)
+    Server(**options).serve()
+
+
+if __name__ == "__main__":
+    main()
