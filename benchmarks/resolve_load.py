@@ -893,8 +893,8 @@ def render_body(args, load, runs: Runs, found_profile) -> str:
         f"mix sends the same lookups, each with the token of one of {args.bearer_callers} "
         "accounts of one calling app (half of them verified callers).",
         (
-            f"Server: Granian (WSGI), {args.workers} workers × {args.threads} blocking "
-            "thread(s), DEBUG off, Redis "
+            "Server: Granian (WSGI, `WEB_SERVER=granian`), "
+            f"{args.workers} workers × {args.threads} blocking thread(s), DEBUG off, Redis "
             if args.server == "granian"
             else f"Server: gunicorn, {args.workers} {args.worker_class} workers × "
             f"{args.threads} thread(s), config `{config_name(args.gunicorn_config)}`, "

@@ -137,45 +137,31 @@ def granian(
     workers: int,
     log: Path,
     threads: int = 1,
-    extra: list[str] | None = None,
     ready_path: str = "/",
     startup_timeout: float = 60.0,
 ) -> Iterator[RunningServer]:
-    """Run Granian (a Rust HTTP server) with ``directory.wsgi`` on 127.0.0.1 and a free
-    port; stop it on exit.
+    """Run the web process as deployed with ``WEB_SERVER=granian`` (``python -m
+    directory.webserver``: Granian, its access log and request clean-up) on 127.0.0.1 and
+    a free port; stop it on exit.
 
     Inputs: as :func:`gunicorn`; ``threads`` is Granian's blocking threads per worker (the
-    threads that run the WSGI application). Yields a :class:`RunningServer`. Raises
-    ``RuntimeError`` with the log's tail when Granian exits or does not answer within
+    threads that run the application). The access log goes to /dev/null, formatted as in
+    production, as the gunicorn runs' does. Yields a :class:`RunningServer`. Raises
+    ``RuntimeError`` with the log's tail when the server exits or does not answer within
     ``startup_timeout`` seconds.
     """
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--blocking-threads",
-        str(threads),
-        "--http",
-        "1",
-        "--no-ws",
-        "--log-level",
-        "warning",
-        "--working-dir",
-        str(REPO_ROOT),
-        *(extra or []),
-        "directory.wsgi:application",
-    ]
+    server_env = {
+        **env,
+        "WEB_SERVER": "granian",
+        "GRANIAN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "GRANIAN_BLOCKING_THREADS": str(threads),
+        "GRANIAN_ACCESS_LOG": "/dev/null",
+    }
+    command = [sys.executable, "-m", "directory.webserver"]
     with open(log, "ab") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, env=server_env, cwd=REPO_ROOT, stdout=sink, stderr=sink)
     server = RunningServer(f"http://127.0.0.1:{port}", process.pid, log)
     try:
         _wait_until_ready(process, server.base_url + ready_path, log, startup_timeout)
