@@ -37,7 +37,7 @@ def _free_port() -> int:
 @pytest.fixture
 def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
     """``./deploy/run`` in a session of its own, once its site answers; its output file.
-    Its web server is gunicorn unless the test is parametrized with another."""
+    Its web server is the default (Granian) unless the test is parametrized with another."""
     port = _free_port()
     env = {
         k: v
@@ -46,7 +46,7 @@ def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
     }
     env.update(WORLDBOOK_VAR_DIR=str(tmp_path / "var"), PORT=str(port), HOST="127.0.0.1")
     env.pop("SITE_URL", None)
-    env["WEB_SERVER"] = getattr(request, "param", "gunicorn")
+    env["WEB_SERVER"] = getattr(request, "param", "granian")
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
