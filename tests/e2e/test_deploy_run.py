@@ -75,7 +75,11 @@ def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
 
 
 def _stopped(process: subprocess.Popen, log: Path) -> tuple[int, str]:
-    returncode = process.wait(timeout=STOP_TIMEOUT)
+    try:
+        returncode = process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"./deploy/run still running {STOP_TIMEOUT:.0f} s later; its output:\n"
+                    + log.read_text(errors="replace")[-6000:])  # fmt: skip
     return returncode, log.read_text()
 
 
