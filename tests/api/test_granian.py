@@ -25,6 +25,7 @@ import pytest
 
 from directory import services
 from tests.api.conftest import UserFactory, claim, reach
+from tests.api.test_gunicorn_limits import _send
 from tests.e2e.test_worker import database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -39,23 +40,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _send(port: int, request: bytes, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:
-    """One request on a connection of its own (``Connection: close``): status, headers
-    (lower-case names), body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as c:
-        c.sendall(request)
-        data = b""
-        while chunk := c.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers, body
 
 
 def _get(target: str, extra: str = "", host: str = DOMAIN) -> bytes:

@@ -63,8 +63,12 @@ def gunicorn(tmp_path_factory):
     process.wait(timeout=30)
 
 
-def _send(port: int, request: bytes) -> tuple[int, dict, bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+def _send(port: int, request: bytes, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:
+    """One request on a connection of its own (``Connection: close``) from the loopback
+    address ``source``: status, headers (lower-case names), body."""
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=30, source_address=(source, 0)
+    ) as connection:
         connection.sendall(request)
         data = b""
         while chunk := connection.recv(65536):

@@ -56,6 +56,10 @@ def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As from a terminal: a test run started in the background (nohup, `&` in a
+            # script) inherits SIGINT ignored, which bash then cannot trap, and Ctrl-C
+            # would not reach the script or the programs it starts.
+            preexec_fn=_default_sigint,
         )
     try:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -72,6 +76,10 @@ def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stopped(process: subprocess.Popen, log: Path) -> tuple[int, str]:
