@@ -81,6 +81,8 @@ SITE_PAGES: list[SitePage] = [
     SitePage("search-no-results", "/search?q=zzzzzzzz"),
     SitePage("entry", lambda site: f"/@{site.other_handle}"),
     SitePage("not-found", "/@nobody-by-this-name", status=404),
+    # Sign-out takes only POST: a link to it gets the 405 page.
+    SitePage("method-not-allowed", "/account/sign-out/", status=405),
     SitePage("sign-in", SIGN_IN_PATH),
     SitePage("sign-up", "/account/sign-up/"),
     SitePage("password-reset", "/account/password-reset/"),
@@ -138,6 +140,7 @@ SITE_PAGES: list[SitePage] = [
     SitePage(
         "handle-add", lambda site: f"/account/entries/{site.handle}/handles/new", signed_in=True
     ),
+    SitePage("my-entry-log", lambda site: f"/account/entries/{site.handle}/log", signed_in=True),
     SitePage(
         "proof",
         lambda site: f"/account/entries/{site.handle}/handles/{site.handle_pk}/proof",
