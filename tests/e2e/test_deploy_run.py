@@ -76,6 +76,13 @@ def running(request, tmp_path) -> Iterator[tuple[subprocess.Popen, Path]]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # Each program leads a process group of its own: a test that failed leaves none
+        # of them (nor their workers) running.
+        for pid in re.findall(r"Started \w+ \(pid (\d+)\)", log.read_text(errors="replace")):
+            try:
+                os.killpg(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def _default_sigint() -> None:
