@@ -127,7 +127,7 @@ def test_a_newcomer_builds_proves_shares_and_deletes_an_entry(
         _check(page, width)
         dns.set(values["Name"], values["Type"], values["Value"])
         page.locator("main").get_by_role("button", name="Check now").click()
-        page.reload()
+        page.goto(page.url)
         page.locator("main").get_by_text(re.compile(r"Verified on")).first.wait_for()
         _check(page, width)
 
@@ -142,7 +142,7 @@ def test_a_newcomer_builds_proves_shares_and_deletes_an_entry(
         page_html = f"<html><body>{link_html}</body></html>"
         web.serve(home.split("/")[2], "/", Reply(200, page_html, {"Content-Type": "text/html"}))
         page.locator("main").get_by_role("button", name="Check now").click()
-        page.reload()
+        page.goto(page.url)
         page.locator("main").get_by_text(re.compile(r"Verified on")).first.wait_for()
 
         # The public page and search show both handles as verified.
@@ -170,7 +170,7 @@ def test_a_newcomer_builds_proves_shares_and_deletes_an_entry(
         page.check("input[name=audience][value=signed_in]")
         page.locator("main").get_by_role("button", name="Save").click()
         page.wait_for_url(re.compile(rf"/account/entries/{handle}/"))
-        visitor.reload()
+        visitor.goto(visitor.url)
         assert visitor.locator("ol.endpoints").get_by_text(sip).count() == 0
         assert visitor.locator("ol.endpoints").get_by_text(xmpp).count() == 1
         page.goto(f"{base}/@{handle}")
