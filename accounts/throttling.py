@@ -17,9 +17,11 @@ younger than the period, and a refused request is not counted against that rate.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
+from functools import lru_cache
 
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
@@ -28,27 +30,33 @@ from accounts.oauth import is_bearer_request
 
 logger = logging.getLogger(__name__)
 
-# KEYS: one sorted set per counter. ARGV: now, a member id unique to this request, then
-# (limit, period in seconds) per key. Returns per key -1 (counted) or the seconds until
-# the oldest request in the window leaves it (refused, not counted).
-_SCRIPT = """
-local now = tonumber(ARGV[1])
-local out = {}
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local period = tonumber(ARGV[2 + 2 * i])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
-  if redis.call('ZCARD', key) < limit then
-    redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
-    redis.call('PEXPIRE', key, math.ceil(period * 1000))
-    out[i] = '-1'
-  else
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    out[i] = tostring(tonumber(oldest[2]) + period - now)
+# A Lua function counting one request against the sorted sets KEYS[1..n]. ARGV: now, a
+# member id unique to this request, then (limit, period in seconds) per key. Returns per
+# key '-1' (counted) or the seconds until the oldest request in the window leaves it
+# (refused, not counted). Shared by the throttles' script and the resolve fast path's
+# (directory.fastpath), which goes on to read the answer cache in the same call.
+COUNT_LUA = """
+local function count(n)
+  local now = tonumber(ARGV[1])
+  local out = {}
+  for i = 1, n do
+    local key = KEYS[i]
+    local limit = tonumber(ARGV[1 + 2 * i])
+    local period = tonumber(ARGV[2 + 2 * i])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+    if redis.call('ZCARD', key) < limit then
+      redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
+      redis.call('PEXPIRE', key, math.ceil(period * 1000))
+      out[i] = '-1'
+    else
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      out[i] = tostring(tonumber(oldest[2]) + period - now)
+    end
   end
+  return out
 end
-return out
 """
+_SCRIPT = COUNT_LUA + "return count(#KEYS)\n"
 _scripts: dict[int, object] = {}
 
 
@@ -66,6 +74,47 @@ def _wanted(counts: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
         if rate is not None:
             wanted.append((f"throttle_{scope}_{ident}", *rate))
     return wanted
+
+
+# Members of the counters' sorted sets: unique per request in this process (the counter
+# below) and across processes (the random prefix drawn when the module loads).
+_MEMBER_PREFIX = secrets.token_hex(6) + "-"
+_members = itertools.count()
+
+
+@lru_cache(maxsize=4096)
+def _planned(counts: tuple, rates: tuple, cache_, prefix: str, version) -> tuple[tuple, tuple]:
+    keys: list[str] = []
+    limits: list[int] = []
+    for (scope, ident), rate in zip(counts, rates, strict=True):
+        if rate:
+            limit, period = SimpleRateThrottle.parse_rate(None, rate)
+            keys.append(cache_.make_key(f"throttle_{scope}_{ident}"))
+            limits += [limit, period]
+    return tuple(keys), tuple(limits)
+
+
+def count_arguments(
+    counts: tuple[tuple[str, str], ...], cache_=None
+) -> tuple[list[str], list[object]]:
+    """The KEYS and ARGV of :data:`COUNT_LUA`'s ``count`` for ``counts`` (``(scope,
+    ident)`` pairs; scopes without a rate are left out), for a script of the caller's own
+    that calls it. Read the verdicts with :func:`waits_from`. The keys and rates of a
+    set of counts are worked out once per process (again when a rate or the cache
+    changes). ``cache_``: the default cache when the caller holds it already."""
+    from django.core.cache import caches
+
+    default = caches["default"] if cache_ is None else cache_
+    rates = SimpleRateThrottle.THROTTLE_RATES
+    keys, limits = _planned(
+        counts,
+        tuple(rates.get(scope) for scope, _ident in counts),
+        default,
+        default.key_prefix,
+        default.version,
+    )
+    member = f"{_MEMBER_PREFIX}{next(_members)}"
+    return list(keys), [repr(time.time()), member, *limits]
 
 
 def script_call(counts: list[tuple[str, str]]) -> tuple[str, list, list] | None:

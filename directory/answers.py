@@ -63,6 +63,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -336,6 +337,48 @@ def pipelined_read(pipe, items: list[tuple[str, list[str]]], *, site: bool = Tru
         return out
 
     return values
+
+
+def count_hit() -> None:
+    """Count one answer served from the cache (``ANSWER_CACHE_STATS``) by a caller that
+    read it itself (the resolve fast path)."""
+    _count("hit")
+
+
+@lru_cache(maxsize=65536)
+def _made_keys(key: str, deps: tuple[str, ...], site: str, prefix: str, version) -> tuple:
+    record_key = cache.make_key(f"{PREFIX}r:{key}|{_digest(site)}")
+    token_keys = (cache.make_key(EPOCH_KEY), *(cache.make_key(_token_key(dep)) for dep in deps))
+    return record_key, token_keys
+
+
+def resolve_cache_keys(parsed, cache_=None) -> tuple[str, tuple[str, ...]]:
+    """The cache's own keys (prefixed and versioned, as Redis holds them) of the resolve
+    record of ``parsed`` and of its tokens, the epoch first, in the order :func:`cached_many`
+    reads them. For a caller that reads them with its own Redis commands; ``cache_`` is
+    the default cache when the caller holds it already."""
+    key, deps = resolve_key(parsed)
+    held = cache if cache_ is None else cache_
+    return _made_keys(key, tuple(deps), _site(), held.key_prefix, held.version)
+
+
+def record_value(raw_record: bytes | None, raw_tokens: list) -> Any:
+    """The value of a record read raw from Redis with its tokens (as :func:`resolve_cache_keys`
+    orders them), or :data:`MISSING` when the record is absent or was stored under other
+    tokens than the current ones."""
+    if raw_record is None or any(raw is None for raw in raw_tokens):
+        return MISSING
+    loads = cache._cache._serializer.loads
+    record = loads(raw_record)
+    if record[0] != [loads(raw) for raw in raw_tokens]:
+        return MISSING
+    return record[1]
+
+
+def fingerprint(raw_tokens: list[bytes]) -> bytes:
+    """The tokens of a record, as Redis holds them, in one string: each one's length in
+    bytes, a colon and the token (the resolve fast path's script builds the same)."""
+    return b"".join(b"%d:%s" % (len(raw), raw) for raw in raw_tokens)
 
 
 def token_dep(checksum: str) -> str:

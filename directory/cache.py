@@ -61,7 +61,11 @@ def redis_client(alias: str = "default"):
 
     Output: the process's client for writes (the first server), shared with the cache.
     """
-    cache = caches[alias]
+    return redis_client_of(caches[alias])
+
+
+def redis_client_of(cache) -> object | None:
+    """:func:`redis_client` for a cache object already in hand (``caches[alias]``)."""
     if not isinstance(cache, _DjangoRedisCache):
         return None
     return cache._cache.get_client(write=True)

@@ -29,6 +29,7 @@ def _networks(trusted: tuple[str, ...]) -> tuple[bool, tuple[Network, ...]]:
     )
 
 
+@lru_cache(maxsize=65536)
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"

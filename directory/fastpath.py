@@ -29,10 +29,15 @@ refused throttle is not counted twice: the throttle reads the fast path's verdic
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
+from hiredis import pack_command
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError as RedisNoScriptError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from directory.edge import CONTROL
@@ -97,11 +102,168 @@ def connection_in_transaction() -> bool:
     return connection.in_atomic_block
 
 
-@lru_cache(maxsize=65536)
-def _parse(query: str, domain: str, region):
+NOT_ELIGIBLE = object()  # _lookup's value for a query the fast path leaves to Django
+# Query strings up to this long have their reading kept (_lookup); longer ones, rare and
+# possibly hostile, are read again each time rather than fill the memory.
+_KEPT_QUERY = 256
+
+
+def _read_query(query: str, domain: str, region):
+    if len(query) > 4096:
+        return NOT_ELIGIBLE
+    pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
+    if len(pairs) != 1 or pairs[0][0] != "handle":
+        return NOT_ELIGIBLE
+    handle = pairs[0][1]
+    if CONTROL.search(handle):
+        return NOT_ELIGIBLE  # Django's edge middleware refuses it (directory.edge)
+    handle = handle.strip()
+    if not 0 < len(handle) <= 2048:
+        return NOT_ELIGIBLE
     from directory.normalization import parse_lookup
 
-    return parse_lookup(query, local_domain=domain)
+    try:
+        return parse_lookup(handle, local_domain=domain)
+    except ValueError:
+        return None  # not a handle: Django answers its problem document
+
+
+_read_kept = lru_cache(maxsize=65536)(_read_query)
+
+
+def _lookup(query: str, domain: str, region):
+    """The parsed lookup of a resolve query string (``handle=…`` and nothing else), ``None``
+    when the handle cannot be parsed, :data:`NOT_ELIGIBLE` when the query is not one the
+    fast path answers. Readings of short query strings are kept per process."""
+    if len(query) <= _KEPT_QUERY:
+        return _read_kept(query, domain, region)
+    return _read_query(query, domain, region)
+
+
+# The anonymous hit in one call. KEYS: the n throttle counters, the answer's record, then
+# its tokens (epoch and dependencies). ARGV: the throttles' (COUNT_LUA), then n and the
+# fingerprint of the tokens this process's copy of the answer was stored under ("" for
+# none). Returns the n verdicts; when every rate allows the request, then '1' when the
+# copy is current, else '0', the record and its tokens.
+HOT_LUA = """
+local n = tonumber(ARGV[#ARGV - 1])
+local out = count(n)
+for i = 1, n do
+  if out[i] ~= '-1' then return out end
+end
+local tokens = redis.call('MGET', unpack(KEYS, n + 2))
+local parts = {}
+for i = 1, #tokens do
+  local token = tokens[i]
+  if not token then
+    parts = nil
+    break
+  end
+  parts[i] = #token .. ':' .. token
+end
+if parts and table.concat(parts) == ARGV[#ARGV] then
+  out[n + 1] = '1'
+  return out
+end
+out[n + 1] = '0'
+out[n + 2] = redis.call('GET', KEYS[n + 1])
+for i = 1, #tokens do
+  out[n + 2 + i] = tokens[i]
+end
+return out
+"""
+
+
+def _hot_script():
+    from accounts.throttling import COUNT_LUA
+
+    return COUNT_LUA + HOT_LUA
+
+
+_hot_sha: dict[int, bytes] = {}
+
+
+class _HotConnection(threading.local):
+    """Each thread's own Redis connection for the hot script, made with the settings of
+    the cache's pool (host, database, password, timeouts) but held outside it: taking a
+    connection from the pool and giving it back cost more than the round trip."""
+
+    connection = None
+    pool = None
+    pid = None
+
+
+_hot_connection = _HotConnection()
+
+
+def _connection_for(client):
+    pool = client.connection_pool
+    held = _hot_connection
+    if held.connection is None or held.pool is not pool or held.pid != os.getpid():
+        held.connection = pool.connection_class(**pool.connection_kwargs)
+        held.pool, held.pid = pool, os.getpid()
+    return held.connection
+
+
+def _run_hot(client, keys: list, args: list) -> list:
+    """EVALSHA of the hot script with the pool settings of redis-py ``client``: keys and
+    arguments packed by hiredis and sent on this thread's connection
+    (:class:`_HotConnection`), without redis-py's per-command machinery (argument encoding,
+    observability hooks), which cost more than the round trip. A connection Redis dropped
+    (a restart) is made again and the command sent once more, as redis-py's own retry
+    does. Raises redis-py's errors."""
+    connection = _connection_for(client)
+    try:
+        return _evalsha_hot(client, connection, keys, args)
+    except RedisConnectionError:
+        connection.disconnect()
+        return _evalsha_hot(client, connection, keys, args)
+
+
+def _evalsha_hot(client, connection, keys: list, args: list) -> list:
+    """Send the hot script's EVALSHA on ``connection`` and read the reply, loading the
+    script first once per client and again when Redis forgot it (NOSCRIPT)."""
+    sha = _hot_sha.get(id(client))
+    if sha is None:
+        sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
+    try:
+        connection.send_packed_command(
+            [pack_command((b"EVALSHA", sha, len(keys), *keys, *args))], check_health=False
+        )
+        return connection.read_response()
+    except RedisNoScriptError:
+        sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
+        connection.send_packed_command(
+            [pack_command((b"EVALSHA", sha, len(keys), *keys, *args))], check_health=False
+        )
+        return connection.read_response()
+
+
+class AnswerCopies:
+    """This process's copies of anonymous resolve answers: per record key, the fingerprint
+    of the tokens the record was current under (:func:`directory.answers.fingerprint`) and
+    the answer's body (``None`` for a 404). A copy is used only when the hot script finds
+    the record's tokens unchanged, so it is never older than the shared record. At most
+    ``limit`` copies; the oldest goes first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held: dict[str, tuple[bytes, bytes | None]] = {}
+
+    def get(self, key: str) -> tuple[bytes, bytes | None] | None:
+        return self.held.get(key)
+
+    def put(self, key: str, fingerprint: bytes, body: bytes | None) -> None:
+        if self.limit <= 0:
+            return
+        held = self.held
+        held.pop(key, None)
+        while len(held) >= self.limit:
+            try:
+                del held[next(iter(held))]
+            except (KeyError, RuntimeError, StopIteration):
+                break  # another thread changed it meanwhile
+        held[key] = (fingerprint, body)
 
 
 class ResolveFastPath:
@@ -117,7 +279,7 @@ class ResolveFastPath:
         self.enabled = settings.ANSWER_CACHE
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.settings = settings
-        self.session_cookie = settings.SESSION_COOKIE_NAME.encode("latin-1")
+        self.session_cookie_name = settings.SESSION_COOKIE_NAME
         self.renderer = JSONRenderer()
         self.ident = client_address
         self.hosts: set[str] = set()  # Host headers Django accepted on this path
@@ -126,6 +288,7 @@ class ResolveFastPath:
         self.headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
         # Django's whole 404 answer ("No entry answers to that handle."), the same way.
         self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
+        self.copies = AnswerCopies(settings.ANSWER_CACHE_LOCAL_COPIES)
 
     def __call__(self, environ, start_response):
         if (
@@ -157,8 +320,11 @@ class ResolveFastPath:
             return self._through_django(environ, start_response)
         return self.application(environ, start_response)
 
-    def _eligible(self, environ) -> str | None:
-        """The ``handle`` parameter when the request may take the fast path."""
+    def _answer(self, environ):
+        """The body of the answer, :data:`MISSING_ANSWER` for Django's 404, or ``None``
+        to let Django answer."""
+        from directory import answers
+
         if (
             environ.get("REQUEST_METHOD") != "GET"
             or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
@@ -166,35 +332,15 @@ class ResolveFastPath:
         ):
             return None
         cookie = environ.get("HTTP_COOKIE")
-        if cookie and self.session_cookie.decode() in cookie:
+        if cookie and self.session_cookie_name in cookie:
             return None
-        query = environ.get("QUERY_STRING", "")
-        if len(query) > 4096:
-            return None
-        pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
-        if len(pairs) != 1 or pairs[0][0] != "handle":
-            return None
-        handle = pairs[0][1]
-        if CONTROL.search(handle):
-            return None  # Django's edge middleware refuses it (directory.edge)
-        handle = handle.strip()
-        return handle if 0 < len(handle) <= 2048 else None
-
-    def _answer(self, environ):
-        """The body of the answer, :data:`MISSING_ANSWER` for Django's 404, or ``None``
-        to let Django answer."""
-        from django.conf import settings
-
-        from directory import answers
-
-        handle = self._eligible(environ)
-        if handle is None or answers.invalidations_lost():
+        settings = self.settings
+        parsed = _lookup(
+            environ.get("QUERY_STRING", ""), settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION
+        )
+        if parsed is NOT_ELIGIBLE or answers.invalidations_lost():
             # Django's path starts a new epoch first (directory.answers._usable).
             return None
-        try:
-            parsed = _parse(handle, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
-        except ValueError:
-            parsed = None
         authorization = environ.get("HTTP_AUTHORIZATION")
         if authorization is None:
             return self._anonymous(environ, parsed)
@@ -204,37 +350,49 @@ class ResolveFastPath:
         return self._bearer(environ, parsed, token.strip())
 
     def _anonymous(self, environ, parsed) -> bytes | None:
-        """An anonymous hit. One Redis round trip: the throttles' script and the answer
-        cache's read, pipelined."""
-        from accounts.throttling import script_call, take, waits_from
+        """An anonymous hit, in one Redis call: :data:`HOT_LUA` counts the throttles and
+        checks this process's copy of the answer (:class:`AnswerCopies`) against the
+        record's current tokens, sending the record itself only when the copy is missing
+        or stale."""
+        from django.core.cache import caches
+
+        from accounts.throttling import count_arguments, take, waits_from
         from directory import answers
-        from directory.cache import redis_client
+        from directory.cache import redis_client_of
 
         address = self.ident(environ)
-        counts = [("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address)]
-        client = redis_client()
+        counts = (("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address))
+        default = caches["default"]
+        client = redis_client_of(default)
         if parsed is None or client is None or connection_in_transaction():
-            environ[THROTTLE_WAIT_KEY] = take(counts)
+            environ[THROTTLE_WAIT_KEY] = take(list(counts))
             return None
-        call = script_call(counts)
-        pipe = client.pipeline(transaction=False)
-        if call is not None:
-            sha, keys, args = call
-            pipe.evalsha(sha, len(keys), *keys, *args)
-        read = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
-        replies = pipe.execute(raise_on_error=False)
-        if any(isinstance(reply, Exception) for reply in replies):
-            # A Redis that lost the script or failed: count and answer the slow way.
-            environ[THROTTLE_WAIT_KEY] = take(counts)
+        record_key, token_keys = answers.resolve_cache_keys(parsed, default)
+        throttle_keys, args = count_arguments(counts, default)
+        held = self.copies.get(record_key)
+        n = len(throttle_keys)
+        args += [n, held[0] if held is not None else b""]
+        try:
+            reply = _run_hot(client, [*throttle_keys, record_key, *token_keys], args)
+        except RedisResponseError:
+            # A Redis that refused the script: count and answer the slow way.
+            environ[THROTTLE_WAIT_KEY] = take(list(counts))
             return None
-        wait = waits_from(replies[0]) if call is not None else None
+        verdicts = reply[:n]
+        wait = None if all(v == b"-1" for v in verdicts) else waits_from(verdicts)
         environ[THROTTLE_WAIT_KEY] = wait
         if wait is not None:
             return None
-        card = read(replies[-1])[0]
-        if card is answers.MISSING:
-            return None
-        body = answers.anonymous_json(card)
+        if reply[n] == b"1":  # this process's copy is current
+            answers.count_hit()
+            body = held[1]
+        else:
+            card = answers.record_value(reply[n + 1], reply[n + 2 :])
+            if card is answers.MISSING:
+                return None  # Django computes and stores it
+            answers.count_hit()
+            body = answers.anonymous_json(card)
+            self.copies.put(record_key, answers.fingerprint(reply[n + 2 :]), body)
         if body is None:
             return MISSING_ANSWER if _template_key(environ) in self.missing else None
         return body

@@ -124,6 +124,35 @@ def test_a_write_is_seen_at_once(alice):
     assert call(fast)[0].startswith("404")
 
 
+def test_the_process_copy_is_served_only_while_the_shared_record_is_current(alice, started):
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)  # Django fills the shared record
+    answer = call(fast)  # the fast path reads it and keeps a copy
+    [(key, (fingerprint, body))] = fast.copies.held.items()
+    assert body == answer[2]
+    # Mark the copy: while the record's tokens are unchanged the copy is what is served,
+    # without reading the record again.
+    fast.copies.put(key, fingerprint, b'{"copy":true}')
+    before = len(started)
+    assert call(fast)[2] == b'{"copy":true}'
+    assert len(started) == before
+    # A write replaces the tokens on commit: the marked copy is never served again.
+    services.entry_update(entry=alice, nickname="Alice Liddell")
+    assert b'"Alice Liddell"' in call(fast)[2]
+    assert b'"Alice Liddell"' in call(fast)[2]
+    assert fast.copies.held[key][1] != b'{"copy":true}'
+    services.entry_set_status(entry=alice, status="suspended")
+    assert call(fast)[0].startswith("404")
+
+
+def test_no_copies_with_the_setting_at_zero(alice, settings):
+    settings.ANSWER_CACHE_LOCAL_COPIES = 0
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    assert call(fast)[0] == "200 OK"
+    assert fast.copies.held == {}
+
+
 def test_the_throttle_refuses_at_the_configured_rate(alice, redis_site):
     fast = ResolveFastPath(WSGIHandler())
     redis_site["resolve"] = "3/min"

@@ -162,6 +162,33 @@ def test_the_fast_path_answers_through_django_with_redis_stopped(alice, redis_ca
     assert b'"Alice"' in call(fast)[2]
 
 
+def test_the_fast_path_reconnects_and_reloads_its_script_after_a_redis_restart(
+    alice, redis_cache, caplog
+):
+    from django.core.signals import request_started
+
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    assert call(fast)[0] == "200 OK"  # the fast path's connection and script are in place
+    redis_cache.stop()
+    redis_cache.start()  # an empty Redis: the connection is gone, the script forgotten
+    seen = []
+
+    def through_django(**kwargs):
+        seen.append(1)
+
+    request_started.connect(through_django)
+    try:
+        with caplog.at_level(logging.WARNING, logger=OUTAGE_LOGGER):
+            assert b'"Alice"' in call(fast)[2]  # a miss: Django fills the empty cache
+            before = len(seen)
+            assert b'"Alice"' in call(fast)[2]
+            assert len(seen) == before, "the fast path did not answer after the restart"
+    finally:
+        request_started.disconnect(through_django)
+    assert not [r for r in caplog.records if r.name == OUTAGE_LOGGER]
+
+
 def test_throttles_refuse_per_process_while_redis_is_down_and_recover(
     alice, redis_cache, rates, caplog
 ):
