@@ -335,9 +335,8 @@ class ResolveFastPath:
         if cookie and self.session_cookie_name in cookie:
             return None
         settings = self.settings
-        parsed = _lookup(
-            environ.get("QUERY_STRING", ""), settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION
-        )
+        query = environ.get("QUERY_STRING", "")
+        parsed = _lookup(query, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
         if parsed is NOT_ELIGIBLE or answers.invalidations_lost():
             # Django's path starts a new epoch first (directory.answers._usable).
             return None

@@ -204,17 +204,12 @@ class GranianGlue:
         )
         if len(line) - len(line.translate(_NOT_DIGITS)) >= 7:
             line = redact_numbers(line)
-        self.log.write(
-            '%s "%s" %s %s "%s" %dus\n'
-            % (
-                environ.get("REMOTE_ADDR", "-"),
-                line,
-                status.split(" ", 1)[0],
-                "-" if size is None else size,
-                environ.get("HTTP_USER_AGENT", "-"),
-                (time.perf_counter() - started) * 1_000_000,
-            )
-        )
+        address = environ.get("REMOTE_ADDR", "-")
+        code = status.split(" ", 1)[0]
+        length = "-" if size is None else size
+        agent = environ.get("HTTP_USER_AGENT", "-")
+        duration = int((time.perf_counter() - started) * 1_000_000)
+        self.log.write(f'{address} "{line}" {code} {length} "{agent}" {duration}us\n')
 
 
 class WithoutInheritedEnvironment:
@@ -274,14 +269,13 @@ def granian_application():
     server's environment taken out of what reaches Django. Then, as gunicorn's
     ``post_worker_init`` does, everything allocated so far is moved out of the garbage
     collector's reach (``gc.freeze``)."""
-    from directory.wsgi import django_application  # sets Django up first
-
+    from directory import wsgi  # sets Django up first
     from directory.fastpath import ResolveFastPath
 
     inherited = dict(os.environ)
     target = os.environ.get("GRANIAN_ACCESS_LOG", "").strip() or "-"
     glued = GranianGlue(
-        ResolveFastPath(WithoutInheritedEnvironment(django_application, inherited)),
+        ResolveFastPath(WithoutInheritedEnvironment(wsgi.django_application, inherited)),
         access_log(target),
         inherited,
     )
