@@ -304,41 +304,6 @@ def cached_many(items: list[Item], *, only_cached: bool = False) -> list[Any]:
     return values
 
 
-def pipelined_read(pipe, items: list[tuple[str, list[str]]], *, site: bool = True):
-    """Queue on a redis-py pipeline ``pipe`` the read :func:`cached_many` makes for
-    ``items`` (``(record key, dependencies)``), for a caller that sends other commands in
-    the same round trip. Output: a function that takes the MGET's reply and returns the
-    fresh values, :data:`MISSING` for each that is not. Redis caches only."""
-    suffix = f"|{_digest(_site())}" if site else ""
-    keyed = [
-        (cache.make_key(f"{PREFIX}r:{key}{suffix}"), [cache.make_key(EPOCH_KEY)])
-        for key, _deps in items
-    ]
-    for (_record_key, token_keys), (_key, deps) in zip(keyed, items, strict=True):
-        token_keys.extend(cache.make_key(_token_key(dep)) for dep in deps)
-    wanted = [key for record_key, token_keys in keyed for key in (record_key, *token_keys)]
-    pipe.mget(wanted)
-    loads = cache._cache._serializer.loads
-
-    def values(reply) -> list[Any]:
-        got = {
-            key: (None if raw is None else loads(raw))
-            for key, raw in zip(wanted, reply, strict=True)
-        }
-        out = []
-        for record_key, token_keys in keyed:
-            tokens = [got.get(key) for key in token_keys]
-            record = got.get(record_key)
-            if record is not None and record[0] == tokens and None not in tokens:
-                _count("hit")
-                out.append(record[1])
-            else:
-                out.append(MISSING)
-        return out
-
-    return values
-
-
 def count_hit() -> None:
     """Count one answer served from the cache (``ANSWER_CACHE_STATS``) by a caller that
     read it itself (the resolve fast path)."""
@@ -346,8 +311,9 @@ def count_hit() -> None:
 
 
 @lru_cache(maxsize=65536)
-def _made_keys(key: str, deps: tuple[str, ...], site: str, prefix: str, version) -> tuple:
-    record_key = cache.make_key(f"{PREFIX}r:{key}|{_digest(site)}")
+def _made_keys(key: str, deps: tuple[str, ...], site: str | None, prefix: str, version) -> tuple:
+    suffix = "" if site is None else f"|{_digest(site)}"
+    record_key = cache.make_key(f"{PREFIX}r:{key}{suffix}")
     token_keys = (cache.make_key(EPOCH_KEY), *(cache.make_key(_token_key(dep)) for dep in deps))
     return record_key, token_keys
 
@@ -373,6 +339,11 @@ def record_value(raw_record: bytes | None, raw_tokens: list) -> Any:
     if record[0] != [loads(raw) for raw in raw_tokens]:
         return MISSING
     return record[1]
+
+
+def record_card(raw_record: bytes) -> Any:
+    """The value of a record read raw from Redis, its freshness already checked."""
+    return cache._cache._serializer.loads(raw_record)[1]
 
 
 def fingerprint(raw_tokens: list[bytes]) -> bytes:
@@ -432,41 +403,45 @@ def bearer_record(checksum: str) -> dict | None:
     return record
 
 
-def pipelined_bearer(pipe, checksum: str):
-    """Queue the read of the token record of ``checksum`` and its ``tok:`` token; the
-    returned function takes the MGET reply and gives the record, or ``None`` when it is
-    missing or stale (its ``u:`` token is checked by :func:`pipelined_caller`)."""
-    keys = [
-        cache.make_key(PREFIX + "r:bearer:" + checksum),
-        cache.make_key(_token_key(token_dep(checksum))),
-    ]
-    pipe.mget(keys)
+def bearer_cache_keys(checksum: str, cache_=None) -> tuple[str, tuple[str]]:
+    """The cache's own keys of the token record of ``checksum`` (:func:`bearer_record`) and
+    of its ``tok:`` token, for a caller that reads them with its own Redis commands."""
+    held = cache if cache_ is None else cache_
+    return _made_bearer_keys(checksum, held, held.key_prefix, held.version)
+
+
+@lru_cache(maxsize=4096)
+def _made_bearer_keys(checksum: str, cache_, prefix: str, version) -> tuple[str, tuple[str]]:
+    return (
+        cache_.make_key(PREFIX + "r:bearer:" + checksum),
+        (cache_.make_key(_token_key(token_dep(checksum))),),
+    )
+
+
+def bearer_value(raw_record: bytes | None, raw_tok: bytes | None) -> dict | None:
+    """The token record read raw with its ``tok:`` token; ``None`` when either is missing
+    or the record was stored under another token (its ``u:`` token is checked against the
+    caller's facts record, :func:`caller_cache_keys`)."""
+    if raw_record is None or raw_tok is None:
+        return None
     loads = cache._cache._serializer.loads
-
-    def record(reply):
-        raw_record, raw_tok = reply
-        if raw_record is None or raw_tok is None:
-            return None
-        value = loads(raw_record)
-        return value if value["tok"] == loads(raw_tok) else None
-
-    return record
+    value = loads(raw_record)
+    return value if value["tok"] == loads(raw_tok) else None
 
 
-def pipelined_caller(pipe, user_id: int):
-    """Queue the read of an account's caller facts record and its ``u:`` token; the
-    returned function takes the MGET reply and gives ``(facts or MISSING, u token)``."""
-    items = [(f"caller:{user_id}", [caller_dep(user_id)])]
-    keyed_reader = pipelined_read(pipe, items, site=False)
-    loads = cache._cache._serializer.loads
+def caller_cache_keys(user_id: int, cache_=None) -> tuple[str, tuple[str, ...]]:
+    """The cache's own keys of an account's caller facts record and of its tokens (the
+    epoch, then ``u:<user id>``), for a caller that reads them with its own Redis
+    commands; read the value with :func:`record_value` and the ``u:`` token last."""
+    held = cache if cache_ is None else cache_
+    return _made_keys(
+        f"caller:{user_id}", (caller_dep(user_id),), None, held.key_prefix, held.version
+    )
 
-    def facts(reply):
-        values = keyed_reader(reply)
-        # The u: token is the last key read (record, epoch, then the dependency).
-        raw = reply[-1]
-        return values[0], (None if raw is None else loads(raw))
 
-    return facts
+def token_value(raw: bytes | None):
+    """A dependency token read raw from Redis (``None`` when missing)."""
+    return None if raw is None else cache._cache._serializer.loads(raw)
 
 
 def signed_in_view(card: dict, facts, user_id: int, parsed) -> dict | None:
@@ -615,6 +590,12 @@ def _answer(
     if signed_in and caller.pk in card["owners"]:
         return None
     return card, (values[1] if signed_in else None)
+
+
+def phone_lookup(parsed) -> bool:
+    """Whether the parsed lookup may be a phone number (E.164): a signed-in caller's
+    answer to it is computed each time (the forward of a retiring number)."""
+    return _phone_candidates(parsed)
 
 
 def _phone_candidates(parsed) -> bool:

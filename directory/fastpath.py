@@ -140,38 +140,85 @@ def _lookup(query: str, domain: str, region):
     return _read_query(query, domain, region)
 
 
-# The anonymous hit in one call. KEYS: the n throttle counters, the answer's record, then
-# its tokens (epoch and dependencies). ARGV: the throttles' (COUNT_LUA), then n and the
-# fingerprint of the tokens this process's copy of the answer was stored under ("" for
-# none). Returns the n verdicts; when every rate allows the request, then '1' when the
-# copy is current, else '0', the record and its tokens.
+# A hit in one call: the throttles, then the freshness of each record the answer needs.
+# KEYS: the n throttle counters, then per record its key and its m tokens. ARGV: the
+# throttles' (COUNT_LUA), then per record m and the fingerprint of the tokens this process's
+# copy was stored under ("" for none), then n and the number of records g. Returns the n
+# verdicts; when every rate allows the request, then per record '1' when the copy is
+# current, else '0', the record and its m tokens.
 HOT_LUA = """
+local g = tonumber(ARGV[#ARGV])
 local n = tonumber(ARGV[#ARGV - 1])
 local out = count(n)
 for i = 1, n do
   if out[i] ~= '-1' then return out end
 end
-local tokens = redis.call('MGET', unpack(KEYS, n + 2))
-local parts = {}
-for i = 1, #tokens do
-  local token = tokens[i]
-  if not token then
-    parts = nil
-    break
+local key = n + 1
+local arg = 3 + 2 * n
+for j = 1, g do
+  local m = tonumber(ARGV[arg])
+  local tokens = redis.call('MGET', unpack(KEYS, key + 1, key + m))
+  local parts = {}
+  for i = 1, m do
+    local token = tokens[i]
+    if not token then
+      parts = nil
+      break
+    end
+    parts[i] = #token .. ':' .. token
   end
-  parts[i] = #token .. ':' .. token
-end
-if parts and table.concat(parts) == ARGV[#ARGV] then
-  out[n + 1] = '1'
-  return out
-end
-out[n + 1] = '0'
-out[n + 2] = redis.call('GET', KEYS[n + 1])
-for i = 1, #tokens do
-  out[n + 2 + i] = tokens[i]
+  if parts and table.concat(parts) == ARGV[arg + 1] then
+    out[#out + 1] = '1'
+  else
+    out[#out + 1] = '0'
+    out[#out + 1] = redis.call('GET', KEYS[key])
+    for i = 1, m do
+      out[#out + 1] = tokens[i]
+    end
+  end
+  key = key + 1 + m
+  arg = arg + 2
 end
 return out
 """
+HELD = object()  # hot()'s value for a record whose copy in this process is current
+
+
+def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tuple:
+    """Count the throttles and check this process's copies of ``records`` in one call.
+
+    Inputs: the redis-py ``client``; the throttles' keys and arguments
+    (:func:`accounts.throttling.count_arguments`); ``records``, each ``(record key, token
+    keys, fingerprint of the copy or b"")``. Output: ``(wait, values)``: ``wait`` as
+    :func:`accounts.throttling.take` gives it; when it is ``None``, per record
+    :data:`HELD` or ``(raw record, [raw tokens])`` as Redis holds them (``None`` for a
+    missing key). Raises redis-py's errors.
+    """
+    from accounts.throttling import waits_from
+
+    keys = [*throttle_keys]
+    # The script reads the records' arguments after the throttles' "now" and member id.
+    args = [*throttle_args] if throttle_args else [0, b""]
+    for record_key, token_keys, fingerprint in records:
+        keys.append(record_key)
+        keys.extend(token_keys)
+        args += [len(token_keys), fingerprint]
+    n = len(throttle_keys)
+    args += [n, len(records)]
+    reply = _run_hot(client, keys, args)
+    verdicts = reply[:n]
+    if not all(verdict == b"-1" for verdict in verdicts):
+        return waits_from(verdicts), []
+    values = []
+    at = n
+    for _record_key, token_keys, _fingerprint in records:
+        if reply[at] == b"1":
+            values.append(HELD)
+            at += 1
+        else:
+            values.append((reply[at + 1], reply[at + 2 : at + 2 + len(token_keys)]))
+            at += 2 + len(token_keys)
+    return None, values
 
 
 def _hot_script():
@@ -265,6 +312,9 @@ class AnswerCopies:
                 break  # another thread changed it meanwhile
         held[key] = (fingerprint, body)
 
+    def drop(self, key: str) -> None:
+        self.held.pop(key, None)
+
 
 class ResolveFastPath:
     """WSGI middleware: anonymous resolve hits answered without Django's request cycle."""
@@ -288,7 +338,12 @@ class ResolveFastPath:
         self.headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
         # Django's whole 404 answer ("No entry answers to that handle."), the same way.
         self.missing: dict[tuple[str, str], tuple[str, list, bytes]] = {}
+        # This process's copies (AnswerCopies): anonymous answers, and for bearer callers
+        # cards (with their rendered variants), token records and callers' facts.
         self.copies = AnswerCopies(settings.ANSWER_CACHE_LOCAL_COPIES)
+        self.cards = AnswerCopies(settings.ANSWER_CACHE_LOCAL_COPIES)
+        self.tokens = AnswerCopies(settings.ANSWER_CACHE_LOCAL_COPIES)
+        self.callers = AnswerCopies(settings.ANSWER_CACHE_LOCAL_COPIES)
 
     def __call__(self, environ, start_response):
         if (
@@ -349,13 +404,12 @@ class ResolveFastPath:
         return self._bearer(environ, parsed, token.strip())
 
     def _anonymous(self, environ, parsed) -> bytes | None:
-        """An anonymous hit, in one Redis call: :data:`HOT_LUA` counts the throttles and
-        checks this process's copy of the answer (:class:`AnswerCopies`) against the
-        record's current tokens, sending the record itself only when the copy is missing
-        or stale."""
+        """An anonymous hit, in one Redis call (:func:`hot`): the throttles counted and this
+        process's copy of the answer (:class:`AnswerCopies`) checked against the record's
+        current tokens, the record itself sent only when the copy is missing or stale."""
         from django.core.cache import caches
 
-        from accounts.throttling import count_arguments, take, waits_from
+        from accounts.throttling import count_arguments, take
         from directory import answers
         from directory.cache import redis_client_of
 
@@ -369,93 +423,153 @@ class ResolveFastPath:
         record_key, token_keys = answers.resolve_cache_keys(parsed, default)
         throttle_keys, args = count_arguments(counts, default)
         held = self.copies.get(record_key)
-        n = len(throttle_keys)
-        args += [n, held[0] if held is not None else b""]
+        records = [(record_key, token_keys, b"" if held is None else held[0])]
         try:
-            reply = _run_hot(client, [*throttle_keys, record_key, *token_keys], args)
+            wait, values = hot(client, throttle_keys, args, records)
         except RedisResponseError:
             # A Redis that refused the script: count and answer the slow way.
             environ[THROTTLE_WAIT_KEY] = take(list(counts))
             return None
-        verdicts = reply[:n]
-        wait = None if all(v == b"-1" for v in verdicts) else waits_from(verdicts)
         environ[THROTTLE_WAIT_KEY] = wait
         if wait is not None:
             return None
-        if reply[n] == b"1":  # this process's copy is current
+        if values[0] is HELD:
             answers.count_hit()
             body = held[1]
         else:
-            card = answers.record_value(reply[n + 1], reply[n + 2 :])
+            raw_record, raw_tokens = values[0]
+            card = answers.record_value(raw_record, raw_tokens)
             if card is answers.MISSING:
                 return None  # Django computes and stores it
             answers.count_hit()
             body = answers.anonymous_json(card)
-            self.copies.put(record_key, answers.fingerprint(reply[n + 2 :]), body)
+            self.copies.put(record_key, answers.fingerprint(raw_tokens), body)
         if body is None:
             return MISSING_ANSWER if _template_key(environ) in self.missing else None
         return body
 
     def _bearer(self, environ, parsed, token: str) -> bytes | None:
-        """A hit for a calling app's access token (scope ``lookup``). Two Redis round
-        trips: the token's record with the answer, then the throttles' script with the
-        caller's facts. The token must be known, unexpired and hold ``lookup``, its
-        account active; anything else (and any miss) goes to Django, which refuses or
-        answers as it always does. Throttles are counted here only for an answer given
-        here."""
+        """A hit for a calling app's access token (scope ``lookup``), in one Redis call
+        (:func:`hot`): the throttles counted, and this process's copies of the token's
+        record, the card and the caller's facts checked against their current tokens.
+        The first request with a token this process holds no copy of takes one more call,
+        to read the token's record (its app is the throttles' client). The token must be
+        known, unexpired and hold ``lookup``, its account active; anything else (and any
+        miss) goes to Django, which refuses or answers as it always does."""
         import hashlib
         import time
 
-        from accounts.throttling import script_call, waits_from
-        from directory import answers
-        from directory.cache import redis_client
+        from django.core.cache import caches
 
-        client = redis_client()
+        from accounts.throttling import count_arguments
+        from directory import answers
+        from directory.cache import redis_client_of
+
+        default = caches["default"]
+        client = redis_client_of(default)
         if parsed is None or client is None or connection_in_transaction():
             return None
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        pipe = client.pipeline(transaction=False)
-        read_token = answers.pipelined_bearer(pipe, checksum)
-        read_card = answers.pipelined_read(pipe, [answers.resolve_key(parsed)])
-        replies = pipe.execute(raise_on_error=False)
-        if any(isinstance(reply, Exception) for reply in replies):
+        token_keys = answers.bearer_cache_keys(checksum, default)
+        held_token = self.tokens.get(checksum)
+        if held_token is None:
+            # No throttle is counted by this first call; the one below counts them.
+            _wait, [(raw_record, raw_tok)] = hot(client, [], [], [(*token_keys, b"")])
+            record = answers.bearer_value(raw_record, *raw_tok)
+            if record is None:
+                answers.bearer_record(checksum)  # for the next request; Django answers this
+                return None
+            held_token = (answers.fingerprint(raw_tok), record)
+            self.tokens.put(checksum, *held_token)
+        record = held_token[1]
+        user_id = record["user_id"]
+        client_key = f"app-{record['app_id']}"
+        counts = (
+            ("user", client_key),
+            ("resolve", client_key),
+            ("resolve_ip", self.ident(environ)),
+        )
+        throttle_keys, args = count_arguments(counts, default)
+        card_key, card_tokens = answers.resolve_cache_keys(parsed, default)
+        held_card = self.cards.get(card_key)
+        records = [
+            (*token_keys, held_token[0]),
+            (card_key, card_tokens, b"" if held_card is None else held_card[0]),
+        ]
+        held_facts = None
+        if user_id is not None:
+            facts_key, facts_tokens = answers.caller_cache_keys(user_id, default)
+            held_facts = self.callers.get(facts_key)
+            records.append((facts_key, facts_tokens, b"" if held_facts is None else held_facts[0]))
+        wait, values = hot(client, throttle_keys, args, records)
+        environ[THROTTLE_WAIT_KEY] = wait
+        if wait is not None:
             return None
-        record = read_token(replies[0])
-        if record is None:
-            answers.bearer_record(checksum)  # for the next request; Django answers this one
-            return None
-        card = read_card(replies[1])[0]
+        if values[0] is not HELD:
+            raw_record, raw_tok = values[0]
+            record = answers.bearer_value(raw_record, *raw_tok)
+            if record is None:
+                self.tokens.drop(checksum)
+                return None
+            self.tokens.put(checksum, answers.fingerprint(raw_tok), record)
         if (
-            card is answers.MISSING
-            or not record["active"]
+            not record["active"]
             or record["expires"] <= time.time()
             or "lookup" not in record["scopes"]
         ):
             return None
-        address = self.ident(environ)
-        client_key = f"app-{record['app_id']}"
-        call = script_call([("user", client_key), ("resolve", client_key), ("resolve_ip", address)])
-        user_id = record["user_id"]
-        pipe = client.pipeline(transaction=False)
-        if call is not None:
-            sha, keys, args = call
-            pipe.evalsha(sha, len(keys), *keys, *args)
-        read_facts = answers.pipelined_caller(pipe, user_id) if user_id is not None else None
-        replies = pipe.execute(raise_on_error=False)
-        if any(isinstance(reply, Exception) for reply in replies):
-            return None
-        wait = waits_from(replies[0]) if call is not None else None
-        environ[THROTTLE_WAIT_KEY] = wait
-        if wait is not None:
-            return None
-        if user_id is None:  # client credentials: anonymous to the contact policy
-            data = answers.anonymous_view(card)
+        # A card's copy holds the record as Redis sent it and the bodies rendered from it
+        # so far, not the card's objects: a million small objects kept across requests
+        # would make every full garbage collection pause the process.
+        if values[1] is HELD:
+            raw_card, entry_id, owners, bodies = held_card[1]
         else:
-            facts, u_token = read_facts(replies[-1])
-            if facts is answers.MISSING or u_token != record["u"]:
+            raw_record, raw_tokens = values[1]
+            card = answers.record_value(raw_record, raw_tokens)
+            if card is answers.MISSING:
                 return None
-            data = answers.signed_in_view(card, facts, user_id, parsed)
-        return None if data is None else self.renderer.render(data)
+            raw_card, entry_id, owners, bodies = (
+                raw_record,
+                card.get("entry_id"),  # None when the lookup finds no entry
+                frozenset(card["owners"]),
+                {},
+            )
+            self.cards.put(
+                card_key, answers.fingerprint(raw_tokens), (raw_card, entry_id, owners, bodies)
+            )
+        answers.count_hit()
+        variant = None  # client credentials: anonymous to the contact policy
+        if user_id is not None:
+            if values[2] is HELD:
+                facts, u_token = held_facts[1]
+            else:
+                raw_record, raw_tokens = values[2]
+                facts = answers.record_value(raw_record, raw_tokens)
+                if facts is answers.MISSING:
+                    return None
+                u_token = answers.token_value(raw_tokens[-1])
+                self.callers.put(facts_key, answers.fingerprint(raw_tokens), (facts, u_token))
+            if u_token != record["u"] or user_id in owners:
+                return None  # a stale token record, or the entry's owner: Django answers
+            # What a signed-in caller is shown: by whether they are verified and whether
+            # they are a contact of the entry.
+            variant = (facts[0], entry_id in facts[1])
+        body = bodies.get(variant)
+        if body is None:
+            card = answers.record_card(raw_card)
+            if variant is None:
+                body = answers.anonymous_json(card)
+            elif card["entry"] is None and not answers.phone_lookup(parsed):
+                body = MISSING_ANSWER  # the 404 a hidden entry and a missing one share
+            else:
+                data = answers.signed_in_view(card, facts, user_id, parsed)
+                if data is None:
+                    return None  # a phone number: Django counts the forward's quota
+                body = self.renderer.render(data)
+            bodies[variant] = body
+        if body is None or body is MISSING_ANSWER:
+            return MISSING_ANSWER if _template_key(environ) in self.missing else None
+        return body
 
     def _through_django(self, environ, start_response):
         """Django's answer; the first 200 teaches the fast path its headers and host."""
@@ -480,12 +594,12 @@ class ResolveFastPath:
 
         if not (
             environ.get("REQUEST_METHOD") == "GET"
-            and environ.get("HTTP_AUTHORIZATION") is None
+            and _template_key(environ)[1] != "other"
             and _template_key(environ) not in self.missing
         ):
             return self.application(environ, learn)
-        # An anonymous request while the 404 is not known yet: keep Django's answer if it
-        # is the lookup's 404, to repeat it.
+        # An anonymous or bearer request while its 404 is not known yet: keep Django's
+        # answer if it is the lookup's 404, to repeat it.
         seen = {}
 
         def keep(status, headers, exc_info=None):

@@ -378,9 +378,7 @@ def normalize_directory_handle(raw: str) -> DirectoryHandle:
     check_restriction_level(text)
     bare = "".join(ch for ch in text if ch not in _DIRECTORY_HANDLE_PUNCT)
     if all(unicodedata.category(ch) == "Nd" for ch in bare):
-        raise NormalizationError(
-            _("A handle needs a letter: digits alone read as a phone number.")
-        )
+        raise NormalizationError(_("A handle needs a letter: digits alone read as a phone number."))
     canonical = text.casefold()
     folded_bare = "".join(ch for ch in canonical if ch not in _DIRECTORY_HANDLE_PUNCT)
     return DirectoryHandle(

@@ -111,11 +111,16 @@ def directory_handle_check_available(raw: str, *, exclude_entry_id: int | None =
             as_domain = normalize_domain(wanted.canonical)
         except NormalizationError:
             as_domain = None
-        if as_domain and Handle.objects.filter(
-            kind__in=(HandleKind.DOMAIN, HandleKind.ATPROTO),
-            key=as_domain,
-            status=Handle.Status.VERIFIED,
-        ).exclude(entry_id=exclude_entry_id).exists():
+        if (
+            as_domain
+            and Handle.objects.filter(
+                kind__in=(HandleKind.DOMAIN, HandleKind.ATPROTO),
+                key=as_domain,
+                status=Handle.Status.VERIFIED,
+            )
+            .exclude(entry_id=exclude_entry_id)
+            .exists()
+        ):
             raise HandleTaken(
                 _("@%(handle)s is a domain another entry has proved it owns.")
                 % {"handle": wanted.display}
@@ -453,9 +458,8 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
         # Moderation: an endpoint a moderator hid stays hidden until an appeal is granted.
         from directory.moderation.selectors import endpoint_hidden_by_moderator
 
-        if (
-            changes["audience"] != Endpoint.Audience.NOBODY
-            and endpoint_hidden_by_moderator(endpoint.pk)
+        if changes["audience"] != Endpoint.Audience.NOBODY and endpoint_hidden_by_moderator(
+            endpoint.pk
         ):
             raise Forbidden(
                 _(

@@ -81,9 +81,7 @@ class VCardSyntaxError(WorldbookError):
     slug = "invalid-vcard"
     title = "The vCard cannot be read"
 
-    def __init__(
-        self, reason: str, *, line: int, lost_card: bool = True, lost_line: bool = False
-    ):
+    def __init__(self, reason: str, *, line: int, lost_card: bool = True, lost_line: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.line = line
@@ -275,7 +273,7 @@ def _strip_bom(data: bytes) -> tuple[str | None, bytes]:
     """A byte-order mark's encoding and the file as bytes unfolding can read (UTF-16 is
     re-encoded as UTF-8: its line breaks and separators are not single bytes)."""
     if data.startswith(codecs.BOM_UTF8):
-        return "utf-8", data[len(codecs.BOM_UTF8):]
+        return "utf-8", data[len(codecs.BOM_UTF8) :]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", data.decode("utf-16", errors="replace").encode("utf-8")
     return None, data
@@ -313,10 +311,7 @@ def _split_cards(
             else:
                 problems.append(
                     VCardSyntaxError(
-                        _(
-                            "the card has no END:VCARD before the next BEGIN:VCARD; "
-                            "it was not read"
-                        ),
+                        _("the card has no END:VCARD before the next BEGIN:VCARD; it was not read"),
                         line=current[0][0],
                     )
                 )
@@ -600,8 +595,11 @@ def parse_card(block: CardBlock) -> VCard:
         if _split_head(text) is None:
             problems.append(
                 VCardSyntaxError(
-                    _("line has no ':' between property name and value: %(text)s; "
-                      "only this line was left out") % {"text": repr(text[:60])},
+                    _(
+                        "line has no ':' between property name and value: %(text)s; "
+                        "only this line was left out"
+                    )
+                    % {"text": repr(text[:60])},
                     line=number,
                     lost_card=False,
                     lost_line=True,
@@ -613,8 +611,11 @@ def parse_card(block: CardBlock) -> VCard:
         except VObjectError:
             problems.append(
                 VCardSyntaxError(
-                    _("line does not follow the vCard grammar: %(text)s; "
-                      "only this line was left out") % {"text": repr(text[:60])},
+                    _(
+                        "line does not follow the vCard grammar: %(text)s; "
+                        "only this line was left out"
+                    )
+                    % {"text": repr(text[:60])},
                     line=number,
                     lost_card=False,
                     lost_line=True,
@@ -632,10 +633,7 @@ def parse_card(block: CardBlock) -> VCard:
             version = line.value.strip()
             if version not in KNOWN_VERSIONS:
                 raise VCardSyntaxError(
-                    _(
-                        "VERSION %(version)s is not a vCard version this import reads "
-                        "(%(known)s)"
-                    )
+                    _("VERSION %(version)s is not a vCard version this import reads (%(known)s)")
                     % {"version": repr(version), "known": ", ".join(KNOWN_VERSIONS)},
                     line=number,
                 )

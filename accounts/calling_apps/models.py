@@ -23,7 +23,6 @@ def redirect_uri_protected(uri: str) -> bool:
         return False
 
 
-
 class CallingApp(AbstractApplication):
     """An API client a developer registered (``OAUTH2_PROVIDER_APPLICATION_MODEL``).
 

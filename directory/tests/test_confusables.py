@@ -157,9 +157,7 @@ _SEPARATORS = dict.fromkeys(map(ord, "._-"))
 
 def _marks_off(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_STROKED))
-    return unicodedata.normalize("NFC", decomposed.translate(_HIDDEN_MARKS)).translate(
-        _SEPARATORS
-    )
+    return unicodedata.normalize("NFC", decomposed.translate(_HIDDEN_MARKS)).translate(_SEPARATORS)
 
 
 def test_real_first_names_are_not_refused_as_look_alikes_of_each_other():

@@ -274,7 +274,7 @@ def test_a_malformed_line_costs_only_its_property_and_is_reported_with_its_line(
         card("FN:First Good\nEMAIL:first@example.com")
         + card(
             "FN:Broken\nEMAIL:broken@example.com\nthis line has no colon\n"
-            'TEL;=cell:+1 202 555 0143\nIMPP:xmpp:broken@example.net'
+            "TEL;=cell:+1 202 555 0143\nIMPP:xmpp:broken@example.net"
         )
         + card("FN:Second Good\nEMAIL:second@example.com")
     )

@@ -33,9 +33,9 @@ def write_bytes(tmp_path: Path, name: str, data: bytes) -> Path:
 
 def tel_uris(nickname: str) -> list[str]:
     entry = Entry.objects.get(nickname=nickname)
-    return list(entry.endpoints.filter(scheme="tel").order_by("preference").values_list(
-        "uri", flat=True
-    ))
+    return list(
+        entry.endpoints.filter(scheme="tel").order_by("preference").values_list("uri", flat=True)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -59,10 +59,7 @@ def test_a_fold_inside_a_utf8_character_is_joined_before_decoding(tmp_path):
 
 
 def test_a_file_that_is_not_utf8_is_read_in_an_8bit_charset_and_says_so(tmp_path):
-    text = (
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:José Müller\r\nEMAIL:jose@example.com\r\n"
-        "END:VCARD\r\n"
-    )
+    text = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:José Müller\r\nEMAIL:jose@example.com\r\nEND:VCARD\r\n"
     path = write_bytes(tmp_path, "latin.vcf", text.encode("cp1252"))
 
     _, err = run(path)
@@ -104,7 +101,7 @@ def test_quoted_printable_soft_breaks_and_charsets_are_still_honoured(tmp_path):
 
 MALFORMED = (
     b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob\r\n"
-    b"TEL;TYPE=\"cell:+1 613 555 0101\r\n"  # 4: an unclosed quote, no ':' outside it
+    b'TEL;TYPE="cell:+1 613 555 0101\r\n'  # 4: an unclosed quote, no ':' outside it
     b"EMAIL:bob@example.net\r\n"
     b"X-BROKEN;=x:y\r\n"  # 6: an empty parameter name
     b"IMPP:xmpp:bob@example.net\r\nEND:VCARD\r\n"
@@ -210,6 +207,4 @@ def test_extensions_are_stored_on_the_tel_uri_of_the_endpoint(tmp_path):
     )
     _, err = run(write_bytes(tmp_path, "ext.vcf", text.encode()))
     assert err == ""
-    assert tel_uris("Ext Person") == [
-        f"tel:+1613555010{n};ext=1{n}" for n in range(1, 6)
-    ]
+    assert tel_uris("Ext Person") == [f"tel:+1613555010{n};ext=1{n}" for n in range(1, 6)]

@@ -153,7 +153,8 @@ def email_steps(handle: Handle) -> list[Step]:
             _(
                 "It holds an 8-digit code that works once, for %(minutes)s minutes. Nothing "
                 "there? Look in your spam folder, or ask for a new code."
-            ) % {"minutes": settings.VERIFICATION_EMAIL_CODE_MINUTES},
+            )
+            % {"minutes": settings.VERIFICATION_EMAIL_CODE_MINUTES},
         ),
         Step(_("Enter the code below")),
     ]

@@ -204,7 +204,8 @@ class RelMeVerifier(Verifier):
                     "Paste this link into the page at %(page)s, anywhere in its HTML (a "
                     '<link rel="me" href="…"> in its head works too). The link must carry '
                     'rel="me" and point at your Worldbook page.'
-                ) % {"page": handle.canonical},
+                )
+                % {"page": handle.canonical},
                 (
                     Value(_("Link to paste"), profile_link(handle)),
                     Value(_("Worldbook page address"), handle.entry.profile_url),
@@ -302,7 +303,8 @@ class FediverseVerifier(Verifier):
                     "profile → Extra fields; other servers call them links or metadata). Give "
                     "it any label, and this address as its content: your server then links it "
                     'with rel="me".'
-                ) % {"host": host},
+                )
+                % {"host": host},
                 (Value(_("Label"), "Worldbook"), Value(_("Content"), handle.entry.profile_url)),
             ),
             Step(
@@ -384,7 +386,8 @@ class DomainVerifier(Verifier):
                     "this record. Some providers want only the first part of the name "
                     "(%(label)s) and add the domain themselves. A new record can take a few "
                     "minutes to appear."
-                ) % {"domain": domain, "label": self.RECORD_LABEL},
+                )
+                % {"domain": domain, "label": self.RECORD_LABEL},
                 (
                     Value(_("Name"), self.record_name(domain)),
                     Value(_("Type"), "TXT"),
@@ -494,16 +497,16 @@ class AtprotoVerifier(Verifier):
             base = settings.VERIFICATION_PLC_DIRECTORY_URL.rstrip("/")
             return self.get_json(f"{base}/{quote(did, safe=':')}")
         if did.startswith("did:web:"):
-            host = did[len("did:web:"):]
+            host = did[len("did:web:") :]
             if ":" in host or "/" in host:
                 return None
             return self.get_json(f"https://{host}/.well-known/did.json")
         return None
 
     def instructions(self, handle, challenge):
-        return _(
-            "Put %(token)s in your Bluesky profile description, then ask for a check."
-        ) % {"token": challenge.token}
+        return _("Put %(token)s in your Bluesky profile description, then ask for a check.") % {
+            "token": challenge.token
+        }
 
     def steps(self, handle, challenge):
         name = handle.canonical
@@ -524,7 +527,8 @@ class AtprotoVerifier(Verifier):
                     "or from https://%(name)s/.well-known/atproto-did, and your DID document "
                     "must name at://%(name)s. Bluesky sets both up when you use %(name)s as "
                     "your handle: nothing to do unless you changed your handle recently."
-                ) % {"name": name},
+                )
+                % {"name": name},
             ),
             _keep_step(),
         ]
@@ -577,9 +581,9 @@ class GitHubVerifier(Verifier):
         )
 
     def instructions(self, handle, challenge):
-        return _(
-            "Put %(token)s in your GitHub bio or in a public gist, then ask for a check."
-        ) % {"token": challenge.token}
+        return _("Put %(token)s in your GitHub bio or in a public gist, then ask for a check.") % {
+            "token": challenge.token
+        }
 
     def steps(self, handle, challenge):
         return [
@@ -588,7 +592,8 @@ class GitHubVerifier(Verifier):
                 _(
                     "Signed in to GitHub as %(login)s, open Settings → Public profile and add "
                     "the token to your bio as a word of its own."
-                ) % {"login": handle.canonical},
+                )
+                % {"login": handle.canonical},
                 (Value(_("Token"), challenge.token),),
             ),
             Step(
@@ -596,7 +601,8 @@ class GitHubVerifier(Verifier):
                 _(
                     "Create a public gist (gist.github.com) as %(login)s with a file that "
                     "holds the token. One of your 30 newest gists is read."
-                ) % {"login": handle.canonical},
+                )
+                % {"login": handle.canonical},
                 (Value(_("Gist content"), challenge.token),),
                 alternative=True,
             ),
@@ -653,9 +659,7 @@ class ProofUrlVerifier(Verifier):
         )
 
     def instructions(self, handle, challenge):
-        return _("Post %(token)s publicly, then give the post's URL.") % {
-            "token": challenge.token
-        }
+        return _("Post %(token)s publicly, then give the post's URL.") % {"token": challenge.token}
 
     @staticmethod
     def post_text(handle: Handle, challenge: VerificationChallenge) -> str:
@@ -681,7 +685,8 @@ class ProofUrlVerifier(Verifier):
                         "As %(name)s on %(platform)s, post this text where anyone can read it "
                         "without signing in. Keep the token as a word of its own."
                     )
-                ) % {"name": handle.canonical, "platform": platform},
+                )
+                % {"name": handle.canonical, "platform": platform},
                 (Value(_("Post text"), self.post_text(handle, challenge)),),
             ),
             Step(
@@ -689,7 +694,8 @@ class ProofUrlVerifier(Verifier):
                 _(
                     "Copy the link of the post (it starts with %(example)s) into the field "
                     "below, then press “Check now”."
-                ) % {"example": example},
+                )
+                % {"example": example},
             ),
         ]
 

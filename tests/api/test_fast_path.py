@@ -26,6 +26,14 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def no_fast_path_failure(caplog):
+    """The fast path hands a request to Django when it fails; no test may pass that way."""
+    yield
+    failures = [r for r in caplog.records if r.name == "directory.fastpath"]
+    assert not failures, [r.getMessage() for r in failures]
+
+
 @pytest.fixture
 def redis_site(settings):
     from rest_framework.throttling import SimpleRateThrottle
@@ -205,6 +213,33 @@ def test_a_bearer_hit_is_answered_without_django_and_byte_for_byte(alice, bearer
     assert b"xmpp:alice@xmpp.example" not in call(fast)[2]  # not an anonymous one's
 
 
+def test_a_bearer_callers_copies_follow_the_callers_facts(alice, bearer, started):
+    from accounts.contacts import contact_save
+    from directory.models import Entry
+
+    reach(alice, "sip:alice-private@sip.example.org", audience="contacts")
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    call(fast, **headers)  # Django answers and fills the shared records
+    call(fast, **headers)  # the token's record is stored; Django answers once more
+    answer = call(fast, **headers)  # the fast path answers and keeps copies
+    assert answer[0] == "200 OK" and b"alice-private" not in answer[2]
+    [(_fingerprint, (_record, _entry_id, _owners, bodies))] = fast.cards.held.values()
+    [variant] = bodies
+    # While nothing changed the kept body is served without reading the records again.
+    bodies[variant] = b'{"copy":true}'
+    before = len(started)
+    assert call(fast, **headers)[2] == b'{"copy":true}'
+    assert len(started) == before
+    # Alice saves the caller as a contact: the caller's facts change on commit, and the
+    # contacts-only endpoint is in the very next answer.
+    contact_save(owner=alice, saved=Entry.objects.get(handle="vic"))
+    for _ in range(2):
+        answer = call(fast, **headers)
+        assert answer[0] == "200 OK" and b"alice-private" in answer[2]
+    assert answer == call(WSGIHandler(), **headers)
+
+
 def test_a_revoked_token_is_refused_at_once(alice, bearer):
     fast = ResolveFastPath(WSGIHandler())
     headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
@@ -236,6 +271,26 @@ def test_a_lookup_that_finds_nothing_answers_djangos_404_once_seen(alice, starte
         assert len(started) == before, "a cached 404 went through Django"
         assert answer == call(django, handle)
         assert answer[0] == "404 Not Found"
+
+
+def test_a_bearer_callers_404_is_djangos_once_seen(alice, bearer, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    call(fast, **headers)  # Django answers: the host and headers are learned
+    call(fast, "@nobody", **headers)  # Django's 404, learned; the token's record stored
+    services.entry_set_status(entry=alice, status="suspended")
+    call(fast, "@alice", **headers)  # the hidden entry's card, cached by Django's answer
+    for handle in ("@nobody", "@alice", "@nobody"):
+        before = len(started)
+        answer = call(fast, handle, **headers)
+        assert len(started) == before, "a bearer caller's cached 404 went through Django"
+        assert answer == call(django, handle, **headers)
+        assert answer[0] == "404 Not Found"
+    # A phone number is always Django's to answer for a signed-in caller.
+    call(fast, "+15550100999", **headers)
+    before = len(started)
+    assert call(fast, "+15550100999", **headers)[0] == "404 Not Found"
+    assert len(started) > before
 
 
 def test_a_rotated_x_forwarded_for_does_not_escape_the_fast_paths_throttle(

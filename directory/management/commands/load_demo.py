@@ -101,6 +101,4 @@ class Command(BaseCommand):
             except WorldbookError as exc:
                 self.stderr.write(f"{VERIFIED_FILE}: @{entry.handle} {item['value']}: {exc.detail}")
         if settings.DEMO_DATA:
-            self.stdout.write(
-                f"{recorded} handles shown as verified by demo data, not a proof."
-            )
+            self.stdout.write(f"{recorded} handles shown as verified by demo data, not a proof.")
