@@ -32,6 +32,8 @@ import logging
 import os
 import threading
 from functools import lru_cache
+from hashlib import sha256
+from time import time
 from urllib.parse import parse_qsl
 
 from hiredis import pack_command
@@ -100,6 +102,35 @@ def connection_in_transaction() -> bool:
     from django.db import connection
 
     return connection.in_atomic_block
+
+
+def _cache_keys(environ, parsed, default) -> tuple[str, tuple[str, ...]]:
+    """:func:`directory.answers.resolve_cache_keys` of a lookup, kept per query string
+    (short ones, as :func:`_lookup` keeps their readings)."""
+    query = environ.get("QUERY_STRING", "")
+    if len(query) > _KEPT_QUERY:
+        from directory import answers
+
+        return answers.resolve_cache_keys(parsed, default)
+    from django.conf import settings
+
+    return _cache_keys_kept(
+        query,
+        settings.WORLDBOOK_DOMAIN,
+        settings.DEFAULT_PHONE_REGION,
+        settings.SITE_URL,
+        default.key_prefix,
+        default.version,
+    )
+
+
+@lru_cache(maxsize=65536)
+def _cache_keys_kept(query, domain, region, site, prefix, version):
+    from django.core.cache import caches
+
+    from directory import answers
+
+    return answers.resolve_cache_keys(_lookup(query, domain, region), caches["default"])
 
 
 NOT_ELIGIBLE = object()  # _lookup's value for a query the fast path leaves to Django
@@ -228,6 +259,19 @@ def _hot_script():
 
 
 _hot_sha: dict[int, bytes] = {}
+
+
+@lru_cache(maxsize=1)
+def _hot_modules():
+    """What the hot path calls, imported once (an import statement in a function costs
+    every request a lookup)."""
+    from django.core.cache import caches
+
+    from accounts import throttling
+    from directory import answers
+    from directory.cache import redis_client_of
+
+    return caches, throttling, answers, redis_client_of
 
 
 class _HotConnection(threading.local):
@@ -367,11 +411,11 @@ class ResolveFastPath:
                 status, headers, body = self.missing[_template_key(environ)]
                 start_response(status, [*headers, ("Content-Length", str(len(body)))])
                 return [body]
-            if body is not None and _template_key(environ) in self.headers:
-                headers = [*self.headers[_template_key(environ)]]
-                headers.append(("Content-Length", str(len(body))))
-                start_response("200 OK", headers)
-                return [body]
+            if body is not None:
+                headers = self.headers.get(_template_key(environ))
+                if headers is not None:
+                    start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+                    return [body]
             return self._through_django(environ, start_response)
         return self.application(environ, start_response)
 
@@ -407,28 +451,23 @@ class ResolveFastPath:
         """An anonymous hit, in one Redis call (:func:`hot`): the throttles counted and this
         process's copy of the answer (:class:`AnswerCopies`) checked against the record's
         current tokens, the record itself sent only when the copy is missing or stale."""
-        from django.core.cache import caches
-
-        from accounts.throttling import count_arguments, take
-        from directory import answers
-        from directory.cache import redis_client_of
-
+        caches, throttling, answers, redis_client_of = _hot_modules()
         address = self.ident(environ)
         counts = (("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address))
         default = caches["default"]
         client = redis_client_of(default)
         if parsed is None or client is None or connection_in_transaction():
-            environ[THROTTLE_WAIT_KEY] = take(list(counts))
+            environ[THROTTLE_WAIT_KEY] = throttling.take(list(counts))
             return None
-        record_key, token_keys = answers.resolve_cache_keys(parsed, default)
-        throttle_keys, args = count_arguments(counts, default)
+        record_key, token_keys = _cache_keys(environ, parsed, default)
+        throttle_keys, args = throttling.count_arguments(counts, default)
         held = self.copies.get(record_key)
         records = [(record_key, token_keys, b"" if held is None else held[0])]
         try:
             wait, values = hot(client, throttle_keys, args, records)
         except RedisResponseError:
             # A Redis that refused the script: count and answer the slow way.
-            environ[THROTTLE_WAIT_KEY] = take(list(counts))
+            environ[THROTTLE_WAIT_KEY] = throttling.take(list(counts))
             return None
         environ[THROTTLE_WAIT_KEY] = wait
         if wait is not None:
@@ -456,20 +495,12 @@ class ResolveFastPath:
         to read the token's record (its app is the throttles' client). The token must be
         known, unexpired and hold ``lookup``, its account active; anything else (and any
         miss) goes to Django, which refuses or answers as it always does."""
-        import hashlib
-        import time
-
-        from django.core.cache import caches
-
-        from accounts.throttling import count_arguments
-        from directory import answers
-        from directory.cache import redis_client_of
-
+        caches, throttling, answers, redis_client_of = _hot_modules()
         default = caches["default"]
         client = redis_client_of(default)
         if parsed is None or client is None or connection_in_transaction():
             return None
-        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        checksum = sha256(token.encode("utf-8")).hexdigest()
         token_keys = answers.bearer_cache_keys(checksum, default)
         held_token = self.tokens.get(checksum)
         if held_token is None:
@@ -489,8 +520,8 @@ class ResolveFastPath:
             ("resolve", client_key),
             ("resolve_ip", self.ident(environ)),
         )
-        throttle_keys, args = count_arguments(counts, default)
-        card_key, card_tokens = answers.resolve_cache_keys(parsed, default)
+        throttle_keys, args = throttling.count_arguments(counts, default)
+        card_key, card_tokens = _cache_keys(environ, parsed, default)
         held_card = self.cards.get(card_key)
         records = [
             (*token_keys, held_token[0]),
@@ -512,11 +543,7 @@ class ResolveFastPath:
                 self.tokens.drop(checksum)
                 return None
             self.tokens.put(checksum, answers.fingerprint(raw_tok), record)
-        if (
-            not record["active"]
-            or record["expires"] <= time.time()
-            or "lookup" not in record["scopes"]
-        ):
+        if not record["active"] or record["expires"] <= time() or "lookup" not in record["scopes"]:
             return None
         # A card's copy holds the record as Redis sent it and the bodies rendered from it
         # so far, not the card's objects: a million small objects kept across requests
