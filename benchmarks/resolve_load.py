@@ -66,6 +66,8 @@ RESOLVE_PATH = "/api/v1/resolve?handle="
 # As deploy/gunicorn.conf.py serves by default.
 DEFAULT_WORKER_CLASS = "gthread"
 DEFAULT_THREADS = 4
+# As directory/webserver.py serves by default (GRANIAN_BLOCKING_THREADS).
+DEFAULT_GRANIAN_THREADS = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -92,7 +94,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--worker-class", default=DEFAULT_WORKER_CLASS, help="gunicorn worker class"
     )
     parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="threads per gunicorn worker"
+        "--threads",
+        type=int,
+        default=None,
+        help=(
+            f"threads per worker (default: as deployed, {DEFAULT_THREADS} for gunicorn, "
+            f"{DEFAULT_GRANIAN_THREADS} blocking threads for Granian)"
+        ),
     )
     parser.add_argument(
         "--preload", action="store_true", help="gunicorn --preload (load the app before forking)"
@@ -227,6 +235,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-docs", action="store_true", help="do not record the run")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.threads is None:
+        args.threads = DEFAULT_GRANIAN_THREADS if args.server == "granian" else DEFAULT_THREADS
     for name in (
         "entries",
         "concurrency",

@@ -102,9 +102,10 @@ def granian_options(env=None) -> dict:
         "http": HTTPModes.http1,
         "websockets": False,
         "workers": workers,
-        # Threads running the application per worker: measured best for resolve with
-        # one worker per core (docs/benchmarks.md, "Granian against gunicorn").
-        "blocking_threads": _int(env, "GRANIAN_BLOCKING_THREADS", 4, minimum=1),
+        # Threads running the application per worker: two per worker, one worker per core,
+        # answered the most resolves (docs/benchmarks.md, "One Redis call per resolve");
+        # raise it where pages wait long on the database.
+        "blocking_threads": _int(env, "GRANIAN_BLOCKING_THREADS", 2, minimum=1),
         "backlog": _int(env, "GRANIAN_BACKLOG", 1024, minimum=128),
         "http1_settings": HTTP1Settings(
             # hyper closes a connection that sends no complete request head within this
