@@ -31,31 +31,39 @@ from accounts.oauth import is_bearer_request
 logger = logging.getLogger(__name__)
 
 # A Lua function counting one request against the sorted sets KEYS[1..n]. ARGV: now, a
-# member id unique to this request, then (limit, period in seconds) per key. Returns per
-# key '-1' (counted) or the seconds until the oldest request in the window leaves it
-# (refused, not counted). Shared by the throttles' script and the resolve fast path's
+# member id unique to this request, '1' to prune the sets of requests older than their
+# window ('0' leaves them: the count looks at the window only, and pruning now and then
+# bounds the sets' size), then (limit, period in seconds) per key. Returns per key '-1'
+# (counted) or the seconds until the oldest request in the window leaves it (refused, not
+# counted). Shared by the throttles' script and the resolve fast path's
 # (directory.fastpath), which goes on to read the answer cache in the same call.
 COUNT_LUA = """
 local function count(n)
   local now = tonumber(ARGV[1])
+  local prune = ARGV[3] == '1'
   local out = {}
   for i = 1, n do
     local key = KEYS[i]
-    local limit = tonumber(ARGV[1 + 2 * i])
-    local period = tonumber(ARGV[2 + 2 * i])
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
-    if redis.call('ZCARD', key) < limit then
+    local limit = tonumber(ARGV[2 + 2 * i])
+    local period = tonumber(ARGV[3 + 2 * i])
+    local after = '(' .. (now - period)
+    if prune then
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+    end
+    if redis.call('ZCOUNT', key, after, '+inf') < limit then
       redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
       redis.call('PEXPIRE', key, math.ceil(period * 1000))
       out[i] = '-1'
     else
-      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      local oldest = redis.call('ZRANGEBYSCORE', key, after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
       out[i] = tostring(tonumber(oldest[2]) + period - now)
     end
   end
   return out
 end
 """
+# One request in this many prunes the sets it counts against.
+PRUNE_EVERY = 16
 _SCRIPT = COUNT_LUA + "return count(#KEYS)\n"
 _scripts: dict[int, object] = {}
 
@@ -113,31 +121,14 @@ def count_arguments(
         default.key_prefix,
         default.version,
     )
-    member = f"{_MEMBER_PREFIX}{next(_members)}"
-    return list(keys), [repr(time.time()), member, *limits]
+    return list(keys), _script_args(limits)
 
 
-def script_call(counts: list[tuple[str, str]]) -> tuple[str, list, list] | None:
-    """For a caller that pipelines its own Redis commands with the count (the resolve fast
-    path): ``(script sha, keys, args)`` to send with EVALSHA, or ``None`` when no scope of
-    ``counts`` has a rate. The script is loaded into Redis first (once per process); read
-    its answer with :func:`waits_from`."""
-    from directory.cache import redis_client
-
-    wanted = _wanted(counts)
-    if not wanted:
-        return None
-    client = redis_client()
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_SCRIPT)
-    if not getattr(script, "_worldbook_loaded", False):
-        script.sha = client.script_load(_SCRIPT)
-        script._worldbook_loaded = True
-    args: list[object] = [repr(time.time()), secrets.token_hex(8)]
-    for _key, limit, period in wanted:
-        args += [limit, period]
-    return script.sha, [cache.make_key(key) for key, _l, _p in wanted], args
+def _script_args(limits) -> list[object]:
+    """ARGV of :data:`COUNT_LUA` for the flat ``(limit, period)`` pairs ``limits``."""
+    number = next(_members)
+    prune = "1" if number % PRUNE_EVERY == 0 else "0"
+    return [repr(time.time()), f"{_MEMBER_PREFIX}{number}", prune, *limits]
 
 
 def waits_from(answers) -> float | None:
@@ -166,9 +157,7 @@ def take(counts: list[tuple[str, str]]) -> float | None:
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_SCRIPT)
-    args: list[object] = [repr(time.time()), secrets.token_hex(8)]
-    for _key, limit, period in wanted:
-        args += [limit, period]
+    args = _script_args([number for _key, limit, period in wanted for number in (limit, period)])
     try:
         answers = script(keys=[cache.make_key(key) for key, _l, _p in wanted], args=args)
     except REDIS_ERRORS as exc:

@@ -346,12 +346,6 @@ def record_card(raw_record: bytes) -> Any:
     return cache._cache._serializer.loads(raw_record)[1]
 
 
-def fingerprint(raw_tokens: list[bytes]) -> bytes:
-    """The tokens of a record, as Redis holds them, in one string: each one's length in
-    bytes, a colon and the token (the resolve fast path's script builds the same)."""
-    return b"".join(b"%d:%s" % (len(raw), raw) for raw in raw_tokens)
-
-
 def token_dep(checksum: str) -> str:
     """The dependency of what is cached about an OAuth2 access token (its checksum)."""
     return f"tok:{checksum}"

@@ -173,8 +173,8 @@ def _lookup(query: str, domain: str, region):
 
 # A hit in one call: the throttles, then the freshness of each record the answer needs.
 # KEYS: the n throttle counters, then per record its key and its m tokens. ARGV: the
-# throttles' (COUNT_LUA), then per record m and the fingerprint of the tokens this process's
-# copy was stored under ("" for none), then n and the number of records g. Returns the n
+# throttles' (COUNT_LUA), then per record m and the m tokens this process's copy was
+# stored under ("" each for no copy), then n and the number of records g. Returns the n
 # verdicts; when every rate allows the request, then per record '1' when the copy is
 # current, else '0', the record and its m tokens.
 HOT_LUA = """
@@ -185,20 +185,18 @@ for i = 1, n do
   if out[i] ~= '-1' then return out end
 end
 local key = n + 1
-local arg = 3 + 2 * n
+local arg = 4 + 2 * n
 for j = 1, g do
   local m = tonumber(ARGV[arg])
   local tokens = redis.call('MGET', unpack(KEYS, key + 1, key + m))
-  local parts = {}
+  local same = true
   for i = 1, m do
-    local token = tokens[i]
-    if not token then
-      parts = nil
+    if tokens[i] ~= ARGV[arg + i] then
+      same = false
       break
     end
-    parts[i] = #token .. ':' .. token
   end
-  if parts and table.concat(parts) == ARGV[arg + 1] then
+  if same then
     out[#out + 1] = '1'
   else
     out[#out + 1] = '0'
@@ -208,7 +206,7 @@ for j = 1, g do
     end
   end
   key = key + 1 + m
-  arg = arg + 2
+  arg = arg + 1 + m
 end
 return out
 """
@@ -220,7 +218,7 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
 
     Inputs: the redis-py ``client``; the throttles' keys and arguments
     (:func:`accounts.throttling.count_arguments`); ``records``, each ``(record key, token
-    keys, fingerprint of the copy or b"")``. Output: ``(wait, values)``: ``wait`` as
+    keys, the tokens of the copy or ``None``)``. Output: ``(wait, values)``: ``wait`` as
     :func:`accounts.throttling.take` gives it; when it is ``None``, per record
     :data:`HELD` or ``(raw record, [raw tokens])`` as Redis holds them (``None`` for a
     missing key). Raises redis-py's errors.
@@ -229,11 +227,12 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
 
     keys = [*throttle_keys]
     # The script reads the records' arguments after the throttles' "now" and member id.
-    args = [*throttle_args] if throttle_args else [0, b""]
-    for record_key, token_keys, fingerprint in records:
+    args = [*throttle_args] if throttle_args else [0, b"", 0]
+    for record_key, token_keys, held in records:
         keys.append(record_key)
         keys.extend(token_keys)
-        args += [len(token_keys), fingerprint]
+        args.append(len(token_keys))
+        args.extend(held if held is not None else [b""] * len(token_keys))
     n = len(throttle_keys)
     args += [n, len(records)]
     reply = _run_hot(client, keys, args)
@@ -242,7 +241,7 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
         return waits_from(verdicts), []
     values = []
     at = n
-    for _record_key, token_keys, _fingerprint in records:
+    for _record_key, token_keys, _held in records:
         if reply[at] == b"1":
             values.append(HELD)
             at += 1
@@ -331,20 +330,20 @@ def _evalsha_hot(client, connection, keys: list, args: list) -> list:
 
 
 class AnswerCopies:
-    """This process's copies of anonymous resolve answers: per record key, the fingerprint
-    of the tokens the record was current under (:func:`directory.answers.fingerprint`) and
+    """This process's copies of answers: per record key, the tokens the record was current
+    under (as Redis holds them) and
     the answer's body (``None`` for a 404). A copy is used only when the hot script finds
     the record's tokens unchanged, so it is never older than the shared record. At most
     ``limit`` copies; the oldest goes first."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.held: dict[str, tuple[bytes, bytes | None]] = {}
+        self.held: dict[str, tuple[tuple, object]] = {}
 
-    def get(self, key: str) -> tuple[bytes, bytes | None] | None:
+    def get(self, key: str) -> tuple[tuple, object] | None:
         return self.held.get(key)
 
-    def put(self, key: str, fingerprint: bytes, body: bytes | None) -> None:
+    def put(self, key: str, tokens: tuple, body) -> None:
         if self.limit <= 0:
             return
         held = self.held
@@ -354,7 +353,7 @@ class AnswerCopies:
                 del held[next(iter(held))]
             except (KeyError, RuntimeError, StopIteration):
                 break  # another thread changed it meanwhile
-        held[key] = (fingerprint, body)
+        held[key] = (tokens, body)
 
     def drop(self, key: str) -> None:
         self.held.pop(key, None)
@@ -462,7 +461,7 @@ class ResolveFastPath:
         record_key, token_keys = _cache_keys(environ, parsed, default)
         throttle_keys, args = throttling.count_arguments(counts, default)
         held = self.copies.get(record_key)
-        records = [(record_key, token_keys, b"" if held is None else held[0])]
+        records = [(record_key, token_keys, None if held is None else held[0])]
         try:
             wait, values = hot(client, throttle_keys, args, records)
         except RedisResponseError:
@@ -482,7 +481,7 @@ class ResolveFastPath:
                 return None  # Django computes and stores it
             answers.count_hit()
             body = answers.anonymous_json(card)
-            self.copies.put(record_key, answers.fingerprint(raw_tokens), body)
+            self.copies.put(record_key, tuple(raw_tokens), body)
         if body is None:
             return MISSING_ANSWER if _template_key(environ) in self.missing else None
         return body
@@ -505,12 +504,12 @@ class ResolveFastPath:
         held_token = self.tokens.get(checksum)
         if held_token is None:
             # No throttle is counted by this first call; the one below counts them.
-            _wait, [(raw_record, raw_tok)] = hot(client, [], [], [(*token_keys, b"")])
+            _wait, [(raw_record, raw_tok)] = hot(client, [], [], [(*token_keys, None)])
             record = answers.bearer_value(raw_record, *raw_tok)
             if record is None:
                 answers.bearer_record(checksum)  # for the next request; Django answers this
                 return None
-            held_token = (answers.fingerprint(raw_tok), record)
+            held_token = (tuple(raw_tok), record)
             self.tokens.put(checksum, *held_token)
         record = held_token[1]
         user_id = record["user_id"]
@@ -525,13 +524,13 @@ class ResolveFastPath:
         held_card = self.cards.get(card_key)
         records = [
             (*token_keys, held_token[0]),
-            (card_key, card_tokens, b"" if held_card is None else held_card[0]),
+            (card_key, card_tokens, None if held_card is None else held_card[0]),
         ]
         held_facts = None
         if user_id is not None:
             facts_key, facts_tokens = answers.caller_cache_keys(user_id, default)
             held_facts = self.callers.get(facts_key)
-            records.append((facts_key, facts_tokens, b"" if held_facts is None else held_facts[0]))
+            records.append((facts_key, facts_tokens, None if held_facts is None else held_facts[0]))
         wait, values = hot(client, throttle_keys, args, records)
         environ[THROTTLE_WAIT_KEY] = wait
         if wait is not None:
@@ -542,7 +541,7 @@ class ResolveFastPath:
             if record is None:
                 self.tokens.drop(checksum)
                 return None
-            self.tokens.put(checksum, answers.fingerprint(raw_tok), record)
+            self.tokens.put(checksum, tuple(raw_tok), record)
         if not record["active"] or record["expires"] <= time() or "lookup" not in record["scopes"]:
             return None
         # A card's copy holds the record as Redis sent it and the bodies rendered from it
@@ -561,9 +560,7 @@ class ResolveFastPath:
                 frozenset(card["owners"]),
                 {},
             )
-            self.cards.put(
-                card_key, answers.fingerprint(raw_tokens), (raw_card, entry_id, owners, bodies)
-            )
+            self.cards.put(card_key, tuple(raw_tokens), (raw_card, entry_id, owners, bodies))
         answers.count_hit()
         variant = None  # client credentials: anonymous to the contact policy
         if user_id is not None:
@@ -575,7 +572,7 @@ class ResolveFastPath:
                 if facts is answers.MISSING:
                     return None
                 u_token = answers.token_value(raw_tokens[-1])
-                self.callers.put(facts_key, answers.fingerprint(raw_tokens), (facts, u_token))
+                self.callers.put(facts_key, tuple(raw_tokens), (facts, u_token))
             if u_token != record["u"] or user_id in owners:
                 return None  # a stale token record, or the entry's owner: Django answers
             # What a signed-in caller is shown: by whether they are verified and whether

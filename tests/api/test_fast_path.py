@@ -136,11 +136,11 @@ def test_the_process_copy_is_served_only_while_the_shared_record_is_current(alic
     fast = ResolveFastPath(WSGIHandler())
     call(fast)  # Django fills the shared record
     answer = call(fast)  # the fast path reads it and keeps a copy
-    [(key, (fingerprint, body))] = fast.copies.held.items()
+    [(key, (tokens, body))] = fast.copies.held.items()
     assert body == answer[2]
     # Mark the copy: while the record's tokens are unchanged the copy is what is served,
     # without reading the record again.
-    fast.copies.put(key, fingerprint, b'{"copy":true}')
+    fast.copies.put(key, tokens, b'{"copy":true}')
     before = len(started)
     assert call(fast)[2] == b'{"copy":true}'
     assert len(started) == before
@@ -224,7 +224,7 @@ def test_a_bearer_callers_copies_follow_the_callers_facts(alice, bearer, started
     call(fast, **headers)  # the token's record is stored; Django answers once more
     answer = call(fast, **headers)  # the fast path answers and keeps copies
     assert answer[0] == "200 OK" and b"alice-private" not in answer[2]
-    [(_fingerprint, (_record, _entry_id, _owners, bodies))] = fast.cards.held.values()
+    [(_tokens, (_record, _entry_id, _owners, bodies))] = fast.cards.held.values()
     [variant] = bodies
     # While nothing changed the kept body is served without reading the records again.
     bodies[variant] = b'{"copy":true}'
