@@ -87,8 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--server",
         choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="HTTP server: gunicorn (as deployed) or Granian (a Rust HTTP server)",
+        default="granian",
+        help="HTTP server: Granian (as deployed, WEB_SERVER=granian) or gunicorn",
     )
     parser.add_argument(
         "--worker-class", default=DEFAULT_WORKER_CLASS, help="gunicorn worker class"
