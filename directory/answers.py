@@ -116,6 +116,11 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def digest(text: str) -> str:
+    """A short fixed-length digest of ``text`` for record keys (BLAKE2b, 128 bits, hex)."""
+    return _digest(text)
+
+
 def _token_key(dep: str) -> str:
     return PREFIX + "t:" + _digest(dep)
 

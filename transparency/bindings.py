@@ -208,6 +208,11 @@ def binding_changed(handles) -> None:
             queued = True
         if queued:
             outbox_enqueue("transparency.integrate", dedupe_key="transparency.integrate")
+        # What a proof of these handles reads from the answer cache (their latest record).
+        from directory.answers import invalidate_on_commit
+        from transparency.selectors import log_dep
+
+        invalidate_on_commit(log_dep(handle) for handle in handles)
 
 
 # ------------------------------------------------------------------------------ signals

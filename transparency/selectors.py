@@ -117,24 +117,75 @@ def answer_proof(answer: Mapping) -> dict:
     if log_signer() is None:
         return none
     handle = str(answer["entry"]["handle"]).removeprefix("@").casefold()
-    leaf = LogLeaf.objects.filter(handle=handle).order_by("-seq").first()
-    if leaf is None or leaf.index is None:
+    latest = latest_leaf(handle)
+    if latest is None:
         return none
-    found = proof_checkpoint(leaf.index)
+    index, data, secret = latest
+    found = proof_checkpoint(index)
     if found is None:
         return none
     size, note = found
-    path = inclusion_proof(leaf.index, size)
-    secret = bytes(leaf.secret)
+    path = cached_inclusion_proof(index, size)
     salts = [
         base64.b64encode(item_salt(secret, ENDPOINT_DOMAIN, endpoint_encoding(e))).decode()
         for e in answer["endpoints"]
     ]
     return {
-        "proof": format_proof(leaf.index, path, note),
-        "leaf": bytes(leaf.data).decode(),
+        "proof": format_proof(index, path, note),
+        "leaf": data.decode(),
         "endpoint_salts": salts,
     }
+
+
+def log_dep(handle: str) -> str:
+    """The answer cache's dependency (:mod:`directory.answers`) on the log's records of the
+    directory handle ``handle``: replaced when a record of it is appended or integrated."""
+    return f"l:{handle}"
+
+
+def latest_leaf(handle: str) -> tuple[int, bytes, bytes] | None:
+    """``(index, record, secret)`` of the latest binding record of ``handle`` (case-folded),
+    or ``None`` when it has none or its latest is not integrated yet. Kept in the answer
+    cache under :func:`log_dep`, so a proof costs no query while the handle's records and
+    the tree stand still."""
+    from directory import answers
+
+    def compute():
+        leaf = (
+            LogLeaf.objects.filter(handle=handle)
+            .order_by("-seq")
+            .values_list("index", "data", "secret")
+            .first()
+        )
+        if leaf is None or leaf[0] is None:
+            return None
+        return leaf[0], bytes(leaf[1]), bytes(leaf[2])
+
+    [value] = answers.cached_many([(f"leaf:{answers.digest(handle)}", [log_dep(handle)], compute)])
+    return value
+
+
+def cached_inclusion_proof(index: int, size: int) -> list[bytes]:
+    """:func:`inclusion_proof`, kept in the shared cache: the audit path of a leaf in a tree
+    of a given size never changes. A cache that fails is skipped."""
+    from django.core.cache import cache
+
+    key = f"transparency:path:{index}:{size}"
+    try:
+        path = cache.get(key)
+    except Exception:
+        path = None
+    if path is None:
+        path = inclusion_proof(index, size)
+        try:
+            cache.set(key, path, timeout=PATH_CACHE_SECONDS)
+        except Exception:
+            pass
+    return path
+
+
+#: How long an audit path is kept in the cache: trees grow, old sizes stop being asked for.
+PATH_CACHE_SECONDS = 3600
 
 
 def tile(level: int, index: int, width: int) -> bytes:

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from directory.answers import invalidate_on_commit
 from transparency.keys import log_signer
 from transparency.models import LogCheckpoint, LogCosignature, LogHash, LogLeaf, LogTree
-from transparency.selectors import forget_proof_checkpoint
+from transparency.selectors import forget_proof_checkpoint, log_dep
 from transparency.verifier import tlog
 from transparency.verifier.checkpoint import (
     Checkpoint,
@@ -111,6 +112,8 @@ def log_integrate(*, batch_size: int | None = None) -> LogCheckpoint | None:
         tree.save(update_fields=["size", "root_hash", "updated_at"])
         note = sign_checkpoint(Checkpoint(signer.name, size, root), signer)
         published = LogCheckpoint.objects.create(size=size, root_hash=root, note=note)
+        # The integrated handles' latest records now have indexes: proofs read them again.
+        invalidate_on_commit(log_dep(leaf.handle) for leaf in pending if leaf.handle)
     forget_proof_checkpoint()
     return published
 

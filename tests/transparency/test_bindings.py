@@ -169,6 +169,39 @@ def test_each_caller_gets_the_salts_of_the_endpoints_it_may_see(log_key):
     assert bad.status_code == 400 and "proof" in bad.json()["errors"]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_proof_follows_each_append_and_integration(log_key, settings):
+    """A proof's material is kept in the answer cache; every record appended for the handle
+    and every integration of one replaces it, so no answer carries an older record."""
+    settings.ANSWER_CACHE = True
+    integrate()
+    ivan = EntryFactory(handle="ivan")
+    reach(ivan, "sip:ivan@sip.example.org")
+    integrate()
+
+    def proved() -> dict:
+        return client_for(None).get("/api/v1/resolve?handle=@ivan&proof=1").json()
+
+    first = proved()
+    verify_answer(first, log_key)
+    assert proved() == first  # kept: asked again, the same answer
+    # A new record: whether or not it is integrated yet (the outbox may have run the task
+    # already), the kept older one must never be shown for it.
+    reach(ivan, "xmpp:ivan@chat.example.org")
+    latest = LogLeaf.objects.filter(handle="ivan").order_by("-seq").first()
+    after = proved()
+    if latest.index is None:
+        assert (after["proof"], after["leaf"], after["endpoint_salts"]) == (None, None, None)
+    else:
+        assert after["leaf"] == bytes(latest.data).decode()
+    integrate()
+    second = proved()
+    verify_answer(second, log_key)
+    assert second["leaf"] != first["leaf"]
+    assert BindingRecord.parse(second["leaf"].encode()).seq == records("ivan")[-1].seq
+
+
 @pytest.mark.django_db
 def test_a_change_not_yet_integrated_has_no_proof(log_key):
     # In this (never committed) test transaction nothing reaches the integrate task.
