@@ -1,5 +1,5 @@
-"""The resolve hot path: an anonymous resolve answered from the answer cache without the
-Django request cycle.
+"""The resolve hot path: a resolve answered from the answer cache without the Django
+request cycle.
 
 A calling app resolves a handle before every call, most often anonymously, and most
 answers are in the answer cache (:mod:`directory.answers`). For such a request Django's
@@ -8,22 +8,36 @@ nothing the answer depends on, yet cost most of its time. :class:`ResolveFastPat
 the WSGI application and answers ``GET /api/v1/resolve?handle=…`` itself when all of these
 hold:
 
-- no ``Authorization`` header and no session cookie (the caller is anonymous; anyone else
-  goes through Django, as do requests whose ``Accept`` header could choose another
-  renderer than JSON);
+- no session cookie, and no ``Authorization`` header but a bearer token (signed-in
+  browsers and other schemes go through Django, as do requests whose ``Accept`` header
+  could choose another renderer than JSON);
 - the ``Host`` is one Django already accepted (``ALLOWED_HOSTS``), the query string is a
   plain ``handle=…`` and nothing else, and the request came over HTTPS or
   ``SECURE_SSL_REDIRECT`` is off (HTTPS as Django sees it, :func:`request_scheme`: a trusted
   proxy's ``X-Forwarded-Proto`` counts, whatever the server put in ``wsgi.url_scheme``);
-- the throttles allow it (counted once, by :func:`accounts.throttling.take`, with the same
-  keys and rates as :class:`accounts.throttling.RequestRateThrottle`);
-- the answer is in the cache and says 200.
+- the throttles allow it (counted with the same keys and rates as
+  :class:`accounts.throttling.RequestRateThrottle`);
+- the answer is in the cache and says 200 (or the lookup's 404, once Django's is known).
+
+The same goes for a calling app's bearer token with scope ``lookup`` (the token known,
+unexpired, its account active, the caller not the owner of the entry reached, the lookup
+not a phone number).
+
+**One Redis call.** A Lua script (:data:`HOT_LUA` after the throttles' ``count``) counts
+every throttle of the request and, when they allow it, compares the tokens of each record
+the answer needs (:mod:`directory.answers`) with those this process's copy of it was
+stored under (:class:`AnswerCopies`): a current copy is answered as it is, a stale or
+missing one comes back in the same reply. An anonymous answer needs the card (its copy
+holds the rendered body); a calling app's needs its token's record, the card (its copy
+holds the record as Redis sent it and the bodies rendered so far, one for each of what a
+signed-in caller may see) and the caller's facts. A copy is never used without that
+check, so none is older than the shared record, which writes replace on commit.
 
 The body is rendered by DRF's JSON renderer from the same data the view returns, and the
 headers are those Django sent for the last such answer (captured from the first one it
 served), so a fast answer is byte for byte the answer Django would give. Anything else —
-a miss, a 404, a refused throttle, an error of any kind — goes to Django unchanged (a
-refused throttle is not counted twice: the throttle reads the fast path's verdict).
+a miss, a refused throttle, an error of any kind — goes to Django unchanged (a refused
+throttle is not counted twice: the throttle reads the fast path's verdict).
 """
 
 from __future__ import annotations
