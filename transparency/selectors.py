@@ -228,7 +228,8 @@ def owner_log(entry) -> list[dict]:
     """The log records of ``entry``'s directory handle as its owner reads them, newest first.
 
     Input: an entry (``endpoints`` prefetched or not). Output: one dict per record:
-    ``seq``, ``index`` (None while pending), ``time`` (the record's), ``answers``,
+    ``seq``, ``index`` (None while pending), ``time`` (the record's, RFC 3339) and
+    ``time_shown`` (the same for reading), ``answers``,
     ``handles`` (the verified handles it lists), ``endpoints`` (how many it commits to),
     ``current`` (the entry's endpoints it commits to now, opened with the record's kept
     secret), ``unknown`` (how many of its commitments no current endpoint opens: an
@@ -262,6 +263,8 @@ def owner_log(entry) -> list[dict]:
                 "seq": record.seq,
                 "index": leaf.index,
                 "time": record.time,
+                # "2026-12-04T17:18:57Z" shown as "2026-12-04 17:18:57" (the column says UTC).
+                "time_shown": record.time.replace("T", " ").removesuffix("Z"),
                 "answers": record.answers,
                 "handles": list(record.handles),
                 "endpoints": len(record.endpoints),
