@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import secrets
 import time
 from functools import lru_cache
@@ -85,9 +86,20 @@ def _wanted(counts: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
 
 
 # Members of the counters' sorted sets: unique per request in this process (the counter
-# below) and across processes (the random prefix drawn when the module loads).
+# below) and across processes (a random prefix drawn when the module loads and again in
+# each child a fork makes, such as gunicorn's workers after --preload: two processes
+# adding the same member would count two requests as one).
 _MEMBER_PREFIX = secrets.token_hex(6) + "-"
 _members = itertools.count()
+
+
+def _new_member_prefix() -> None:
+    global _MEMBER_PREFIX, _members
+    _MEMBER_PREFIX = secrets.token_hex(6) + "-"
+    _members = itertools.count()
+
+
+os.register_at_fork(after_in_child=_new_member_prefix)
 
 
 @lru_cache(maxsize=4096)

@@ -67,3 +67,20 @@ def test_the_count_looks_at_the_window_only(rates):
         cache.make_key(f"throttle_anon_{ident}"), {f"old-{n}": stale for n in range(3)}
     )
     assert throttling.take([("anon", ident)]) is None
+
+
+def test_a_forked_process_draws_members_of_its_own():
+    """Two processes adding the same member to a counter would count two requests as one."""
+    import os
+
+    reader, writer = os.pipe()
+    parent_prefix = throttling._script_args([])[1].rsplit("-", 1)[0]
+    pid = os.fork()
+    if pid == 0:  # the child reports its first member and leaves at once
+        os.write(writer, throttling._script_args([])[1].encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        child_member = pipe.read()
+    os.waitpid(pid, 0)
+    assert child_member and child_member.rsplit("-", 1)[0] != parent_prefix
