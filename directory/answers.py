@@ -315,7 +315,7 @@ def count_hit() -> None:
     _count("hit")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _made_keys(key: str, deps: tuple[str, ...], site: str | None, prefix: str, version) -> tuple:
     suffix = "" if site is None else f"|{_digest(site)}"
     record_key = cache.make_key(f"{PREFIX}r:{key}{suffix}")
@@ -367,14 +367,16 @@ def bearer_record(checksum: str) -> dict | None:
 
     if not _usable():
         return None
+    tokens = AccessToken.objects.filter(token_checksum=checksum)
+    if not tokens.exists():
+        # Nothing is written for a token nobody holds: a caller inventing tokens must not
+        # fill the cache with their dependency tokens.
+        return None
     tok_key = _token_key(token_dep(checksum))
     cache.add(tok_key, _new_token(), timeout=None)
     tok = cache.get(tok_key)
-    token = (
-        AccessToken.objects.filter(token_checksum=checksum)
-        .values_list("user_id", "application_id", "scope", "expires")
-        .first()
-    )
+    # Read again after the token: a revocation committed meanwhile shows here.
+    token = tokens.values_list("user_id", "application_id", "scope", "expires").first()
     if token is None or tok is None:
         return None
     user_id, app_id, scope, expires = token

@@ -56,7 +56,7 @@ from redis.exceptions import NoScriptError as RedisNoScriptError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from directory.edge import CONTROL
+from directory.edge import CONTROL, header_fields_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,9 @@ RESOLVE_PATH = "/api/v1/resolve"
 # What the throttle finds in request.META when the fast path already counted the request.
 THROTTLE_WAIT_KEY = "worldbook.throttle_wait"
 SCHEME_KEY = "worldbook.scheme"  # request_scheme's answer, kept in the environ
-_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+# Accept headers under which Django's content negotiation picks JSON (no header at all
+# counts too; an empty one does not: Django answers it 406).
+_JSON_ACCEPTS = frozenset({"*/*", "application/json"})
 # What Django says, in its problem document, for a lookup that finds nothing (or nothing
 # this caller may see); the fast path repeats Django's answer once it has seen it.
 NOT_FOUND_DETAIL = b'"detail":"No entry answers to that handle."'
@@ -118,6 +120,15 @@ def connection_in_transaction() -> bool:
     return connection.in_atomic_block
 
 
+NOT_ELIGIBLE = object()  # _lookup's value for a query the fast path leaves to Django
+# Query strings up to this long have their reading kept (_lookup); longer ones, rare and
+# possibly hostile, are read again each time rather than fill the memory. With at most
+# _KEPT_READINGS readings kept, a client sending endless distinct queries (they are read
+# before the throttles count) holds a worker's memory to about 100 MB more.
+_KEPT_QUERY = 128
+_KEPT_READINGS = 32768
+
+
 def _cache_keys(environ, parsed, default) -> tuple[str, tuple[str, ...]]:
     """:func:`directory.answers.resolve_cache_keys` of a lookup, kept per query string
     (short ones, as :func:`_lookup` keeps their readings)."""
@@ -138,19 +149,13 @@ def _cache_keys(environ, parsed, default) -> tuple[str, tuple[str, ...]]:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_KEPT_READINGS)
 def _cache_keys_kept(query, domain, region, site, prefix, version):
     from django.core.cache import caches
 
     from directory import answers
 
     return answers.resolve_cache_keys(_lookup(query, domain, region), caches["default"])
-
-
-NOT_ELIGIBLE = object()  # _lookup's value for a query the fast path leaves to Django
-# Query strings up to this long have their reading kept (_lookup); longer ones, rare and
-# possibly hostile, are read again each time rather than fill the memory.
-_KEPT_QUERY = 256
 
 
 def _read_query(query: str, domain: str, region):
@@ -173,7 +178,7 @@ def _read_query(query: str, domain: str, region):
         return None  # not a handle: Django answers its problem document
 
 
-_read_kept = lru_cache(maxsize=65536)(_read_query)
+_read_kept = lru_cache(maxsize=_KEPT_READINGS)(_read_query)
 
 
 def _lookup(query: str, domain: str, region):
@@ -437,10 +442,12 @@ class ResolveFastPath:
         to let Django answer."""
         from directory import answers
 
+        accept = environ.get("HTTP_ACCEPT")
         if (
             environ.get("REQUEST_METHOD") != "GET"
-            or environ.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
+            or (accept is not None and accept not in _JSON_ACCEPTS)
             or environ.get("HTTP_HOST") not in self.hosts
+            or header_fields_too_large(environ)  # Django's edge answers its 431
         ):
             return None
         cookie = environ.get("HTTP_COOKIE")
@@ -587,8 +594,15 @@ class ResolveFastPath:
                     return None
                 u_token = answers.token_value(raw_tokens[-1])
                 self.callers.put(facts_key, tuple(raw_tokens), (facts, u_token))
-            if u_token != record["u"] or user_id in owners:
-                return None  # a stale token record, or the entry's owner: Django answers
+            if u_token != record["u"]:
+                # The caller's facts changed since the token's record was stored: store it
+                # afresh for the next request (this process's copy goes too); Django
+                # answers this one.
+                self.tokens.drop(checksum)
+                answers.bearer_record(checksum)
+                return None
+            if user_id in owners:
+                return None  # the entry's owner: Django answers
             # What a signed-in caller is shown: by whether they are verified and whether
             # they are a contact of the entry.
             variant = (facts[0], entry_id in facts[1])
@@ -619,7 +633,7 @@ class ResolveFastPath:
                 status.startswith("200 ")
                 and environ.get("REQUEST_METHOD") == "GET"
                 and not environ.get("HTTP_COOKIE")
-                and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS
+                and environ.get("HTTP_ACCEPT", "*/*") in _JSON_ACCEPTS
                 and kind[1] != "other"
                 and not any(name.lower() == "set-cookie" for name, _ in headers)
             ):
@@ -652,7 +666,7 @@ class ResolveFastPath:
         finally:
             if hasattr(response, "close"):
                 response.close()
-        if NOT_FOUND_DETAIL in body and environ.get("HTTP_ACCEPT", "") in _JSON_ACCEPTS:
+        if NOT_FOUND_DETAIL in body and environ.get("HTTP_ACCEPT", "*/*") in _JSON_ACCEPTS:
             headers = [(n, v) for n, v in seen["headers"] if n.lower() != "content-length"]
             if not any(n.lower() == "set-cookie" for n, _ in headers):
                 self.missing[_template_key(environ)] = (seen["status"], headers, body)

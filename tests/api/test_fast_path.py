@@ -293,6 +293,53 @@ def test_a_bearer_callers_404_is_djangos_once_seen(alice, bearer, started):
     assert len(started) > before
 
 
+def test_what_django_refuses_at_its_edge_or_in_negotiation_is_refused_alike(alice, started):
+    fast, django = ResolveFastPath(WSGIHandler()), WSGIHandler()
+    call(fast)
+    call(fast, "@nobody")
+    cases = [
+        {"HTTP_X_PADDING": "a" * 9000},  # a header field over the edge's limit: 431
+        {f"HTTP_X_FIELD_{n}": "x" for n in range(120)},  # too many fields: 431
+        {"HTTP_ACCEPT": ""},  # an empty Accept: Django's negotiation answers 406
+    ]
+    for headers in cases:
+        for handle in ("@alice", "@nobody"):
+            answer = call(fast, handle, **headers)
+            assert answer == call(django, handle, **headers)
+            assert answer[0][:3] in ("406", "431")
+
+
+def test_an_invented_bearer_token_leaves_nothing_in_the_cache(alice, redis_site):
+    from django.core.cache import cache
+
+    from directory.cache import redis_client
+
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    pattern = cache.make_key("answers:t:*")
+    before = set(redis_client().scan_iter(match=pattern))
+    for _ in range(20):
+        assert call(fast, HTTP_AUTHORIZATION=f"Bearer {uuid.uuid4().hex}")[0].startswith("401")
+    assert set(redis_client().scan_iter(match=pattern)) == before
+
+
+def test_a_bearer_caller_is_answered_fast_again_after_their_facts_change(alice, bearer, started):
+    from accounts.contacts import contact_save
+    from directory.models import Entry
+
+    fast = ResolveFastPath(WSGIHandler())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer[0]}"}
+    for _ in range(3):
+        call(fast, **headers)
+    contact_save(owner=alice, saved=Entry.objects.get(handle="vic"))
+    for _ in range(3):  # Django answers while the token's record is stored afresh
+        call(fast, **headers)
+    before = len(started)
+    answer = call(fast, **headers)
+    assert len(started) == before, "the caller stayed on Django's path"
+    assert answer == call(WSGIHandler(), **headers)
+
+
 def test_a_rotated_x_forwarded_for_does_not_escape_the_fast_paths_throttle(
     alice, redis_site, settings
 ):
