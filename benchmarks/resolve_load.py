@@ -81,8 +81,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=len(os.sched_getaffinity(0)) + 1,
-        help="gunicorn workers (default cores + 1, as deploy/gunicorn.conf.py)",
+        default=None,
+        help=(
+            "web workers (default: as deployed, one per core for Granian, cores + 1 for "
+            "gunicorn as deploy/gunicorn.conf.py)"
+        ),
     )
     parser.add_argument(
         "--server",
@@ -237,6 +240,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.threads is None:
         args.threads = DEFAULT_GRANIAN_THREADS if args.server == "granian" else DEFAULT_THREADS
+    if args.workers is None:
+        cores = len(os.sched_getaffinity(0))
+        args.workers = cores if args.server == "granian" else cores + 1
     for name in (
         "entries",
         "concurrency",
