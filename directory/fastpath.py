@@ -582,7 +582,6 @@ class ResolveFastPath:
                 {},
             )
             self.cards.put(card_key, tuple(raw_tokens), (raw_card, entry_id, owners, bodies))
-        answers.count_hit()
         variant = None  # client credentials: anonymous to the contact policy
         if user_id is not None:
             if values[2] is HELD:
@@ -620,7 +619,10 @@ class ResolveFastPath:
                 body = self.renderer.render(data)
             bodies[variant] = body
         if body is None or body is MISSING_ANSWER:
-            return MISSING_ANSWER if _template_key(environ) in self.missing else None
+            if _template_key(environ) not in self.missing:
+                return None
+            body = MISSING_ANSWER
+        answers.count_hit()
         return body
 
     def _through_django(self, environ, start_response):
