@@ -240,8 +240,8 @@ ANSWER_CACHE = envbool("ANSWER_CACHE", True)
 ANSWER_CACHE_SECONDS = envint("ANSWER_CACHE_SECONDS", 86400, minimum=1)
 # Count answer-cache hits and misses in the cache (the benchmark reads them).
 ANSWER_CACHE_STATS = envbool("ANSWER_CACHE_STATS", False)
-# Anonymous resolve answers each web process keeps a copy of, used while the shared
-# record's tokens are unchanged (directory.fastpath; 0 keeps none).
+# Copies each web process keeps of each kind of record the resolve fast path reads, used
+# while the shared record's tokens are unchanged (directory.fastpath; 0 keeps none).
 ANSWER_CACHE_LOCAL_COPIES = envint("ANSWER_CACHE_LOCAL_COPIES", 50000, minimum=0)
 
 # Celery. With no broker configured, a file-system broker under VAR_DIR needs no server
