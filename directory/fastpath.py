@@ -242,8 +242,6 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
     :data:`HELD` or ``(raw record, [raw tokens])`` as Redis holds them (``None`` for a
     missing key). Raises redis-py's errors.
     """
-    from accounts.throttling import waits_from
-
     keys = [*throttle_keys]
     # The script reads the records' arguments after the throttles' "now" and member id.
     args = [*throttle_args] if throttle_args else [0, b"", 0]
@@ -257,7 +255,8 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
     reply = _run_hot(client, keys, args)
     verdicts = reply[:n]
     if not all(verdict == b"-1" for verdict in verdicts):
-        return waits_from(verdicts), []
+        _caches, throttling, _answers, _client_of = _hot_modules()
+        return throttling.waits_from(verdicts), []
     values = []
     at = n
     for _record_key, token_keys, _held in records:
@@ -333,27 +332,25 @@ def _evalsha_hot(client, connection, keys: list, args: list) -> list:
     """Send the hot script's EVALSHA on ``connection`` and read the reply, loading the
     script first once per client and again when Redis forgot it (NOSCRIPT)."""
     sha = _hot_sha.get(id(client))
-    if sha is None:
-        sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
-    try:
+    for _attempt in (1, 2):
+        if sha is None:
+            sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
         connection.send_packed_command(
             [pack_command((b"EVALSHA", sha, len(keys), *keys, *args))], check_health=False
         )
-        return connection.read_response()
-    except RedisNoScriptError:
-        sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
-        connection.send_packed_command(
-            [pack_command((b"EVALSHA", sha, len(keys), *keys, *args))], check_health=False
-        )
-        return connection.read_response()
+        try:
+            return connection.read_response()
+        except RedisNoScriptError:
+            sha = None
+    raise RedisNoScriptError("the resolve script could not be loaded")
 
 
 class AnswerCopies:
-    """This process's copies of answers: per record key, the tokens the record was current
-    under (as Redis holds them) and
-    the answer's body (``None`` for a 404). A copy is used only when the hot script finds
-    the record's tokens unchanged, so it is never older than the shared record. At most
-    ``limit`` copies; the oldest goes first."""
+    """This process's copies of cached records: per record key, the tokens the record was
+    current under (as Redis holds them) and what the fast path keeps of it (an answer's
+    body, ``None`` for a 404; a card; a token's record; a caller's facts). A copy is used
+    only when the hot script finds the record's tokens unchanged, so it is never older
+    than the shared record. At most ``limit`` copies; the oldest goes first."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -493,18 +490,19 @@ class ResolveFastPath:
         if wait is not None:
             return None
         if values[0] is HELD:
-            answers.count_hit()
             body = held[1]
         else:
             raw_record, raw_tokens = values[0]
             card = answers.record_value(raw_record, raw_tokens)
             if card is answers.MISSING:
                 return None  # Django computes and stores it
-            answers.count_hit()
             body = answers.anonymous_json(card)
             self.copies.put(record_key, tuple(raw_tokens), body)
         if body is None:
-            return MISSING_ANSWER if _template_key(environ) in self.missing else None
+            if _template_key(environ) not in self.missing:
+                return None
+            body = MISSING_ANSWER
+        answers.count_hit()
         return body
 
     def _bearer(self, environ, parsed, token: str) -> bytes | None:
