@@ -112,17 +112,18 @@ def _failed(exc: Exception, message: str, *args) -> None:
         logger.exception("answer cache: " + message, *args)
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
+    """A short fixed-length digest of ``text`` for record keys (BLAKE2b, 128 bits, hex)."""
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def digest(text: str) -> str:
-    """A short fixed-length digest of ``text`` for record keys (BLAKE2b, 128 bits, hex)."""
-    return _digest(text)
+def _loads(raw: bytes):
+    """A value as the cache stored it in Redis (its serializer's bytes)."""
+    return cache._cache._serializer.loads(raw)
 
 
 def _token_key(dep: str) -> str:
-    return PREFIX + "t:" + _digest(dep)
+    return PREFIX + "t:" + digest(dep)
 
 
 def _new_token(position: int | None = None) -> str:
@@ -317,7 +318,7 @@ def count_hit() -> None:
 
 @lru_cache(maxsize=4096)
 def _made_keys(key: str, deps: tuple[str, ...], site: str | None, prefix: str, version) -> tuple:
-    suffix = "" if site is None else f"|{_digest(site)}"
+    suffix = "" if site is None else f"|{digest(site)}"
     record_key = cache.make_key(f"{PREFIX}r:{key}{suffix}")
     token_keys = (cache.make_key(EPOCH_KEY), *(cache.make_key(_token_key(dep)) for dep in deps))
     return record_key, token_keys
@@ -339,16 +340,15 @@ def record_value(raw_record: bytes | None, raw_tokens: list) -> Any:
     tokens than the current ones."""
     if raw_record is None or any(raw is None for raw in raw_tokens):
         return MISSING
-    loads = cache._cache._serializer.loads
-    record = loads(raw_record)
-    if record[0] != [loads(raw) for raw in raw_tokens]:
+    record = _loads(raw_record)
+    if record[0] != [_loads(raw) for raw in raw_tokens]:
         return MISSING
     return record[1]
 
 
 def record_card(raw_record: bytes) -> Any:
     """The value of a record read raw from Redis, its freshness already checked."""
-    return cache._cache._serializer.loads(raw_record)[1]
+    return _loads(raw_record)[1]
 
 
 def token_dep(checksum: str) -> str:
@@ -425,9 +425,8 @@ def bearer_value(raw_record: bytes | None, raw_tok: bytes | None) -> dict | None
     caller's facts record, :func:`caller_cache_keys`)."""
     if raw_record is None or raw_tok is None:
         return None
-    loads = cache._cache._serializer.loads
-    value = loads(raw_record)
-    return value if value["tok"] == loads(raw_tok) else None
+    value = _loads(raw_record)
+    return value if value["tok"] == _loads(raw_tok) else None
 
 
 def caller_cache_keys(user_id: int, cache_=None) -> tuple[str, tuple[str, ...]]:
@@ -442,14 +441,14 @@ def caller_cache_keys(user_id: int, cache_=None) -> tuple[str, tuple[str, ...]]:
 
 def token_value(raw: bytes | None):
     """A dependency token read raw from Redis (``None`` when missing)."""
-    return None if raw is None else cache._cache._serializer.loads(raw)
+    return None if raw is None else _loads(raw)
 
 
 def signed_in_view(card: dict, facts, user_id: int, parsed) -> dict | None:
     """The resolve answer a signed-in caller who does not own a reached entry gets from
     ``card`` and their ``facts``; ``None`` when Django must answer (an owner, a phone
     number, a 404)."""
-    if user_id in card["owners"] or _phone_candidates(parsed) or card["entry"] is None:
+    if user_id in card["owners"] or phone_lookup(parsed) or card["entry"] is None:
         return None
     return {
         "entry": card["entry"],
@@ -464,7 +463,7 @@ def resolve_key(parsed) -> tuple[str, list[str]]:
     deps = [handle_dep(c.kind, c.key) for c in parsed.candidates]
     if parsed.directory_handle is not None:
         deps.append(directory_dep(parsed.directory_handle.canonical))
-    return "resolve:" + _digest("\n".join(deps)), deps
+    return "resolve:" + digest("\n".join(deps)), deps
 
 
 def anonymous_view(card: dict) -> dict | None:
@@ -579,7 +578,7 @@ def _answer(
     answered from the database (they own an entry the lookup reached) or, with
     ``only_cached``, when the card is not in the cache."""
     signed_in = bool(caller is not None and caller.is_authenticated)
-    items: list[Item] = [(f"{key}|{_digest(_site())}", deps, compute)]
+    items: list[Item] = [(f"{key}|{digest(_site())}", deps, compute)]
     if signed_in:
         items.append(
             (f"caller:{caller.pk}", [caller_dep(caller.pk)], lambda: _caller_facts(caller))
@@ -596,10 +595,6 @@ def _answer(
 def phone_lookup(parsed) -> bool:
     """Whether the parsed lookup may be a phone number (E.164): a signed-in caller's
     answer to it is computed each time (the forward of a retiring number)."""
-    return _phone_candidates(parsed)
-
-
-def _phone_candidates(parsed) -> bool:
     from directory.policy import PHONE_HANDLE_KINDS
 
     return any(c.kind in PHONE_HANDLE_KINDS and c.key[:1] == "+" for c in parsed.candidates)
@@ -626,7 +621,7 @@ def resolve_answer_parsed(parsed, caller, *, only_cached: bool = False) -> dict 
     in the cache and says 200, else ``None``; nothing is computed and nothing raised."""
     from directory.exceptions import NotFound
 
-    if caller is not None and caller.is_authenticated and _phone_candidates(parsed):
+    if caller is not None and caller.is_authenticated and phone_lookup(parsed):
         return None
     key, deps = resolve_key(parsed)
     found = _answer(
@@ -737,7 +732,7 @@ def entry_answer(handle: str, caller) -> dict | None:
             return {"entry": None, "owners": owners}
         return {**_card(entry), "owners": owners}
 
-    found = _answer("entry:" + _digest(canonical), [directory_dep(canonical)], compute, caller)
+    found = _answer("entry:" + digest(canonical), [directory_dep(canonical)], compute, caller)
     if found is None:
         return None
     card, facts = found
@@ -769,7 +764,7 @@ def webfinger_answer(handle: str) -> dict:
             return None
         return entry_jrd(entry)
 
-    key = f"webfinger:{_digest(canonical)}|{_digest(_site())}"
+    key = f"webfinger:{digest(canonical)}|{digest(_site())}"
     jrd = cached_many([(key, [directory_dep(canonical)], compute)])[0]
     if jrd is None:
         raise NotFound("No entry answers to that handle.")
