@@ -177,7 +177,7 @@ def binding_changed(handles) -> None:
         return
     with transaction.atomic():
         pending = _pending()
-        queued = False
+        appended: list[str] = []
         for handle in handles:
             binding = binding_of(handle)
             now = timezone.now()
@@ -205,14 +205,16 @@ def binding_changed(handles) -> None:
             pending.leaves[handle] = (leaf.pk, seq, prev, secret)
             head.seq, head.leaf_hash, head.digest = seq, tlog.leaf_hash(data), binding.digest
             head.save(update_fields=["seq", "leaf_hash", "digest", "updated_at"])
-            queued = True
-        if queued:
+            appended.append(handle)
+        if appended:
             outbox_enqueue("transparency.integrate", dedupe_key="transparency.integrate")
-        # What a proof of these handles reads from the answer cache (their latest record).
-        from directory.answers import invalidate_on_commit
-        from transparency.selectors import log_dep
+            # What a proof of these handles reads from the answer cache (their latest
+            # record); a record rewritten in place above was appended earlier in this
+            # transaction, which already asked for it.
+            from directory.answers import invalidate_on_commit
+            from transparency.selectors import log_dep
 
-        invalidate_on_commit(log_dep(handle) for handle in handles)
+            invalidate_on_commit(log_dep(handle) for handle in appended)
 
 
 # ------------------------------------------------------------------------------ signals

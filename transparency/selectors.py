@@ -167,20 +167,24 @@ def latest_leaf(handle: str) -> tuple[int, bytes, bytes] | None:
 
 def cached_inclusion_proof(index: int, size: int) -> list[bytes]:
     """:func:`inclusion_proof`, kept in the shared cache: the audit path of a leaf in a tree
-    of a given size never changes. A cache that fails is skipped."""
+    of a given size never changes. While Redis is down the path is read from the database
+    (the outage logged once, :data:`directory.cache.outage`)."""
     from django.core.cache import cache
+
+    from directory.cache import REDIS_ERRORS, outage
 
     key = f"transparency:path:{index}:{size}"
     try:
         path = cache.get(key)
-    except Exception:
-        path = None
+    except REDIS_ERRORS as exc:
+        outage.failed("transparency: audit paths", exc)
+        return inclusion_proof(index, size)
     if path is None:
         path = inclusion_proof(index, size)
         try:
             cache.set(key, path, timeout=PATH_CACHE_SECONDS)
-        except Exception:
-            pass
+        except REDIS_ERRORS as exc:
+            outage.failed("transparency: audit paths", exc)
     return path
 
 

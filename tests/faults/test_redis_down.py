@@ -222,3 +222,23 @@ def test_page_rate_limits_refuse_per_process_while_redis_is_down(settings, alice
     client = Client(raise_request_exception=False)
     redis_cache.stop()
     assert [client.get("/@alice").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_proof_is_answered_and_verifies_with_redis_stopped(alice, redis_cache, settings):
+    from transparency import services as log_services
+    from transparency.verifier import note
+    from transparency.verifier.cli import verify_answer
+    from transparency.verifier.note import Verifier
+
+    signing_key, verifier_key = note.generate_key("worldbook.example/log")
+    settings.TRANSPARENCY_SIGNING_KEY = signing_key
+    reach(alice, "xmpp:alice@chat.example.org")  # a record under this log's key
+    while log_services.log_integrate() is not None:
+        pass
+    client = APIClient()
+    kept = client.get("/api/v1/resolve", {"handle": "@alice", "proof": "1"}).json()
+    redis_cache.stop()
+    answer = client.get("/api/v1/resolve", {"handle": "@alice", "proof": "1"})
+    assert answer.status_code == 200
+    assert answer.json()["proof"] == kept["proof"]  # the record and path from the database
+    verify_answer(answer.json(), Verifier.from_key(verifier_key))
