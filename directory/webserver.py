@@ -131,6 +131,14 @@ def granian_options(env=None) -> dict:
     }
 
 
+def _take_out(environ, inherited) -> None:
+    """Delete from ``environ`` each ``(name, value)`` of ``inherited`` it still holds
+    unchanged (a request header of the same name, which Granian writes over it, stays)."""
+    for name, value in inherited:
+        if environ.get(name) == value:
+            del environ[name]
+
+
 class AccessLog:
     """The access log's writer: one line per request, written and flushed under a lock.
     Python's logging would build a record, look up the caller's frame and run the
@@ -173,9 +181,7 @@ class GranianGlue:
         )
 
     def __call__(self, environ, start_response):
-        for name, value in self.read_early:
-            if environ.get(name) == value:
-                del environ[name]
+        _take_out(environ, self.read_early)
         if self.log is None:
             return self.application(environ, start_response)
         started = time.perf_counter()
@@ -223,9 +229,7 @@ class WithoutInheritedEnvironment:
         self.inherited = tuple((dict(os.environ) if inherited is None else inherited).items())
 
     def __call__(self, environ, start_response):
-        for name, value in self.inherited:
-            if environ.get(name) == value:
-                del environ[name]
+        _take_out(environ, self.inherited)
         return self.application(environ, start_response)
 
 

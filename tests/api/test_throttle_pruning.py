@@ -54,19 +54,24 @@ def test_requests_older_than_the_window_are_pruned(rates):
     assert members(ident) <= batch
 
 
-def test_the_count_looks_at_the_window_only(rates):
+def test_the_count_looks_at_the_window_only(rates, monkeypatch):
     from django.core.cache import cache
 
     from directory.cache import redis_client
+
+    # No request prunes here: only the count's own window can leave the old ones out.
+    monkeypatch.setattr(throttling, "PRUNE_EVERY", 10**12)
+    next(throttling._members)  # the next member's number is not 0, which would prune
 
     rates["anon"] = "3/s"
     ident = uuid.uuid4().hex
     # Three requests two seconds old, not pruned yet: they are outside the window.
     stale = time.time() - 2
-    redis_client().zadd(
-        cache.make_key(f"throttle_anon_{ident}"), {f"old-{n}": stale for n in range(3)}
-    )
+    key = cache.make_key(f"throttle_anon_{ident}")
+    redis_client().zadd(key, {f"old-{n}": stale for n in range(3)})
     assert throttling.take([("anon", ident)]) is None
+    # Counted on Redis (not let through by a failing script): the old three stay, unpruned.
+    assert redis_client().zcard(key) == 4
 
 
 def test_a_forked_process_draws_members_of_its_own():
