@@ -29,8 +29,16 @@ def _networks(trusted: tuple[str, ...]) -> tuple[bool, tuple[Network, ...]]:
     )
 
 
-@lru_cache(maxsize=65536)
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    # No address, with brackets and a port, is longer: a longer value (a hostile
+    # X-Forwarded-For entry) is refused before it could fill the kept readings.
+    if len(value) > 64:
+        return None
+    return _address_kept(value)
+
+
+@lru_cache(maxsize=65536)
+def _address_kept(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"
         value = value[1 : value.index("]")]
