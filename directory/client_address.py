@@ -37,6 +37,19 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return _address_kept(value)
 
 
+def _peer_text(remote: str) -> str:
+    """The peer's address as text, normalized; ``remote`` itself when it is none."""
+    if len(remote) > 64:
+        return remote  # _address refuses it
+    return _peer_text_kept(remote)
+
+
+@lru_cache(maxsize=65536)
+def _peer_text_kept(remote: str) -> str:
+    peer = _address_kept(remote)
+    return remote if peer is None else str(peer)
+
+
 @lru_cache(maxsize=65536)
 def _address_kept(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     value = value.strip()
@@ -72,12 +85,14 @@ def client_address(meta: Mapping[str, str]) -> str:
     entries are appended by each proxy, so only those right of the last trusted hop count.
     """
     remote = (meta.get("REMOTE_ADDR") or "").strip()
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if not forwarded:
+        return _peer_text(remote)
     peer = _address(remote)
     if peer is None:
         return remote
     anyone, _networks_ = _networks(tuple(settings.TRUSTED_PROXIES))
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
-    if not forwarded or not is_trusted_proxy(str(peer)):
+    if not is_trusted_proxy(str(peer)):
         return str(peer)
     hops = [hop for hop in (part.strip() for part in forwarded.split(",")) if hop]
     client = peer

@@ -148,10 +148,13 @@ def header_fields_too_large(meta) -> bool:
     """Whether a request's ``META`` (or WSGI environ) has more than ``MAX_HEADER_FIELDS``
     header fields or one longer than ``MAX_HEADER_FIELD_SIZE`` bytes: the edge's 431 (RFC
     6585 §5), which the resolve fast path leaves to Django."""
-    fields = [value for name, value in meta.items() if name[:5] == "HTTP_"]
-    if len(fields) > MAX_HEADER_FIELDS:
-        return True
-    return max(map(len, map(str, fields)), default=0) > MAX_HEADER_FIELD_SIZE
+    fields = 0
+    for name, value in meta.items():
+        if name[:5] == "HTTP_":
+            fields += 1
+            if len(value if value.__class__ is str else str(value)) > MAX_HEADER_FIELD_SIZE:
+                return True
+    return fields > MAX_HEADER_FIELDS
 
 
 class EdgeMiddleware:
