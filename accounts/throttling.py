@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import secrets
 import time
@@ -31,33 +32,36 @@ from accounts.oauth import is_bearer_request
 
 logger = logging.getLogger(__name__)
 
-# A Lua function counting one request against the sorted sets KEYS[1..n]. ARGV: now, a
-# member id unique to this request, '1' to prune the sets of requests older than their
-# window ('0' leaves them: the count looks at the window only, and pruning now and then
-# bounds the sets' size), then (limit, period in seconds) per key. Returns per key '-1'
-# (counted) or the seconds until the oldest request in the window leaves it (refused, not
-# counted). Shared by the throttles' script and the resolve fast path's
-# (directory.fastpath), which goes on to read the answer cache in the same call.
+# A Lua function counting one request against the sorted sets KEYS[1..n]. ARGV: now (the
+# score of this request), a member id unique to this request, '1' to prune the sets of
+# requests older than their window ('0' leaves them: the count looks at the window only,
+# and pruning now and then bounds the sets' size), then per key its limit, its period in
+# milliseconds (the set's expiry) and the window's exclusive lower bound ('(' and now less
+# the period; worked out by the caller, since formatting numbers in Lua cost Redis more
+# than the counting). Returns per key '-1' (counted) or the seconds until the oldest
+# request in the window leaves it (refused, not counted). Shared by the throttles' script
+# and the resolve fast path's (directory.fastpath), which goes on to read the answer cache
+# in the same call.
 COUNT_LUA = """
 local function count(n)
-  local now = tonumber(ARGV[1])
+  local now = ARGV[1]
+  local member = ARGV[2]
   local prune = ARGV[3] == '1'
   local out = {}
   for i = 1, n do
     local key = KEYS[i]
-    local limit = tonumber(ARGV[2 + 2 * i])
-    local period = tonumber(ARGV[3 + 2 * i])
-    local after = '(' .. (now - period)
+    local a = 1 + 3 * i
+    local after = ARGV[a + 2]
     if prune then
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', after)
     end
-    if redis.call('ZCOUNT', key, after, '+inf') < limit then
-      redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
-      redis.call('PEXPIRE', key, math.ceil(period * 1000))
+    if redis.call('ZCOUNT', key, after, '+inf') < tonumber(ARGV[a]) then
+      redis.call('ZADD', key, now, member .. ':' .. i)
+      redis.call('PEXPIRE', key, ARGV[a + 1])
       out[i] = '-1'
     else
       local oldest = redis.call('ZRANGEBYSCORE', key, after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-      out[i] = tostring(tonumber(oldest[2]) + period - now)
+      out[i] = tostring(tonumber(oldest[2]) + tonumber(ARGV[a + 1]) / 1000 - tonumber(now))
     end
   end
   return out
@@ -105,12 +109,12 @@ os.register_at_fork(after_in_child=_new_member_prefix)
 @lru_cache(maxsize=4096)
 def _planned(counts: tuple, rates: tuple, cache_, prefix: str, version) -> tuple[tuple, tuple]:
     keys: list[str] = []
-    limits: list[int] = []
+    limits: list[tuple[int, int]] = []
     for (scope, ident), rate in zip(counts, rates, strict=True):
         if rate:
             limit, period = SimpleRateThrottle.parse_rate(None, rate)
             keys.append(cache_.make_key(f"throttle_{scope}_{ident}"))
-            limits += [limit, period]
+            limits.append((limit, period))
     return tuple(keys), tuple(limits)
 
 
@@ -137,10 +141,15 @@ def count_arguments(
 
 
 def _script_args(limits) -> list[object]:
-    """ARGV of :data:`COUNT_LUA` for the flat ``(limit, period)`` pairs ``limits``."""
+    """ARGV of :data:`COUNT_LUA` for the ``(limit, period in seconds)`` pairs ``limits``,
+    one per key."""
     number = next(_members)
-    prune = "1" if number % PRUNE_EVERY == 0 else "0"
-    return [repr(time.time()), f"{_MEMBER_PREFIX}{number}", prune, *limits]
+    now = time.time()
+    prune = "0" if number % PRUNE_EVERY else "1"
+    args: list[object] = [repr(now), f"{_MEMBER_PREFIX}{number}", prune]
+    for limit, period in limits:
+        args += (limit, math.ceil(period * 1000), f"({now - period!r}")
+    return args
 
 
 def waits_from(answers) -> float | None:
@@ -169,7 +178,7 @@ def take(counts: list[tuple[str, str]]) -> float | None:
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_SCRIPT)
-    args = _script_args([number for _key, limit, period in wanted for number in (limit, period)])
+    args = _script_args([(limit, period) for _key, limit, period in wanted])
     try:
         answers = script(keys=[cache.make_key(key) for key, _l, _p in wanted], args=args)
     except REDIS_ERRORS as exc:

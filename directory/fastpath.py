@@ -50,6 +50,9 @@ from hashlib import sha256
 from time import time
 from urllib.parse import parse_qsl
 
+import hiredis
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from hiredis import pack_command
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError as RedisNoScriptError
@@ -115,9 +118,14 @@ def _template_key(environ) -> tuple[str, str]:
 
 
 def connection_in_transaction() -> bool:
+    """Whether this thread's default database connection is inside an ``atomic`` block."""
     from django.db import connection
 
     return connection.in_atomic_block
+
+
+def _never() -> bool:
+    return False
 
 
 NOT_ELIGIBLE = object()  # _lookup's value for a query the fast path leaves to Django
@@ -204,7 +212,7 @@ for i = 1, n do
   if out[i] ~= '-1' then return out end
 end
 local key = n + 1
-local arg = 4 + 2 * n
+local arg = 4 + 3 * n
 for j = 1, g do
   local m = tonumber(ARGV[arg])
   local tokens = redis.call('MGET', unpack(KEYS, key + 1, key + m))
@@ -291,58 +299,135 @@ def _hot_modules():
     return caches, throttling, answers, redis_client_of
 
 
+class _KeptCache(threading.local):
+    """This thread's default cache and its redis-py client, as Django's cache handler
+    gives them, kept: asking the handler costs every request a context-variable lookup.
+    Asked again when the ``CACHES`` setting changes (a test's ``override_settings``)."""
+
+    generation = -1
+    cache = None
+    client = None
+
+
+_kept_cache = _KeptCache()
+_caches_generation = 0
+
+
+def _default_cache() -> tuple:
+    """``(the default cache, its redis-py client or None)`` for this thread."""
+    kept = _kept_cache
+    if kept.generation != _caches_generation:
+        caches, _throttling, _answers, redis_client_of = _hot_modules()
+        kept.cache = caches["default"]
+        kept.client = redis_client_of(kept.cache)
+        kept.generation = _caches_generation
+    return kept.cache, kept.client
+
+
+@receiver(setting_changed)
+def _caches_changed(*, setting: str, **_kwargs) -> None:
+    global _caches_generation
+    if setting == "CACHES":
+        _caches_generation += 1
+
+
 class _HotConnection(threading.local):
     """Each thread's own Redis connection for the hot script, made with the settings of
-    the cache's pool (host, database, password, timeouts) but held outside it: taking a
-    connection from the pool and giving it back cost more than the round trip."""
+    the cache's pool (host, database, password, TLS, timeouts) but held outside it: taking
+    a connection from the pool and giving it back cost more than the round trip.
 
-    connection = None
+    redis-py's connection object connects, authenticates and selects the database; the
+    script's command and reply then go over its socket directly, packed and parsed by
+    hiredis (the parser redis-py itself uses), without redis-py's per-command layers,
+    which cost a calling app's resolve more CPU than the rest of the answer."""
+
+    connection = None  # redis-py's Connection: connect, handshake, disconnect
     pool = None
-    pid = None
+    reader = None  # hiredis.Reader of the replies on the current socket
+    buffer = None
 
 
 _hot_connection = _HotConnection()
 
 
-def _connection_for(client):
+def _forget_hot_connections() -> None:
+    # A child of fork (a server's worker) makes connections of its own: sharing the
+    # parent's socket would mix their replies.
+    global _hot_connection
+    _hot_connection = _HotConnection()
+
+
+os.register_at_fork(after_in_child=_forget_hot_connections)
+
+
+def _socket_for(client):
+    """This thread's connection state and its connected socket (connecting first when
+    needed). Raises redis-py's ``ConnectionError`` or ``TimeoutError``."""
     pool = client.connection_pool
     held = _hot_connection
-    if held.connection is None or held.pool is not pool or held.pid != os.getpid():
+    if held.connection is None or held.pool is not pool:
         held.connection = pool.connection_class(**pool.connection_kwargs)
-        held.pool, held.pid = pool, os.getpid()
-    return held.connection
+        held.pool = pool
+    sock = held.connection._sock  # redis-py's socket, None until connected
+    if sock is None:
+        held.connection.connect()
+        sock = held.connection._sock
+        held.reader, held.buffer = hiredis.Reader(), bytearray(16384)
+    return held, sock
 
 
 def _run_hot(client, keys: list, args: list) -> list:
     """EVALSHA of the hot script with the pool settings of redis-py ``client``: keys and
-    arguments packed by hiredis and sent on this thread's connection
-    (:class:`_HotConnection`), without redis-py's per-command machinery (argument encoding,
-    observability hooks), which cost more than the round trip. A connection Redis dropped
-    (a restart) is made again and the command sent once more, as redis-py's own retry
-    does. Raises redis-py's errors."""
-    connection = _connection_for(client)
+    arguments packed by hiredis, sent and read on this thread's connection
+    (:class:`_HotConnection`). A connection Redis dropped (a restart) is made again and
+    the command sent once more, as redis-py's own retry does; the script is loaded again
+    when Redis forgot it (NOSCRIPT). Output: the script's reply. Raises redis-py's
+    ``ConnectionError``, ``TimeoutError`` and ``ResponseError``."""
     try:
-        return _evalsha_hot(client, connection, keys, args)
+        return _evalsha_hot(client, keys, args)
     except RedisConnectionError:
-        connection.disconnect()
-        return _evalsha_hot(client, connection, keys, args)
+        return _evalsha_hot(client, keys, args)
 
 
-def _evalsha_hot(client, connection, keys: list, args: list) -> list:
-    """Send the hot script's EVALSHA on ``connection`` and read the reply, loading the
-    script first once per client and again when Redis forgot it (NOSCRIPT)."""
+def _evalsha_hot(client, keys: list, args: list) -> list:
     sha = _hot_sha.get(id(client))
     for _attempt in (1, 2):
         if sha is None:
             sha = _hot_sha[id(client)] = client.script_load(_hot_script()).encode()
-        connection.send_packed_command(
-            [pack_command((b"EVALSHA", sha, len(keys), *keys, *args))], check_health=False
-        )
-        try:
-            return connection.read_response()
-        except RedisNoScriptError:
-            sha = None
+        reply = _command(client, pack_command((b"EVALSHA", sha, len(keys), *keys, *args)))
+        if not isinstance(reply, hiredis.ReplyError):
+            return reply
+        if not str(reply).startswith("NOSCRIPT"):
+            raise RedisResponseError(str(reply))
+        sha = None
     raise RedisNoScriptError("the resolve script could not be loaded")
+
+
+def _command(client, packed: bytes):
+    """Send one packed command on this thread's connection and read its reply (an error
+    reply comes back as ``hiredis.ReplyError``, not raised). On any failure of the
+    connection it is closed (the next call connects again) and redis-py's error raised."""
+    held, sock = _socket_for(client)
+    reader, buffer = held.reader, held.buffer
+    try:
+        sock.sendall(packed)
+        reply = reader.gets()
+        while reply is False:
+            size = sock.recv_into(buffer)
+            if not size:
+                raise RedisConnectionError("Redis closed the connection")
+            reader.feed(buffer, 0, size)
+            reply = reader.gets()
+        return reply
+    except TimeoutError as exc:  # the pool's socket_timeout
+        held.connection.disconnect()
+        raise RedisTimeoutError(f"Redis did not answer in time: {exc}") from exc
+    except (OSError, hiredis.ProtocolError) as exc:
+        held.connection.disconnect()
+        raise RedisConnectionError(f"Redis connection failed: {exc}") from exc
+    except RedisConnectionError:
+        held.connection.disconnect()
+        raise
 
 
 class AnswerCopies:
@@ -378,13 +463,21 @@ class AnswerCopies:
 class ResolveFastPath:
     """WSGI middleware: anonymous resolve hits answered without Django's request cycle."""
 
-    def __init__(self, application) -> None:
+    def __init__(self, application, *, requests_in_transactions: bool = True) -> None:
+        """``application``: the WSGI application behind (Django). ``requests_in_transactions``:
+        whether a request may arrive while this thread's database connection is inside a
+        transaction (a test calling the application in an ``atomic`` block, whose writes
+        have not dropped their cached answers yet): such a request is left to Django. A
+        server's own threads never are; the Granian worker says so and saves the check."""
         from django.conf import settings
         from rest_framework.renderers import JSONRenderer
 
+        from directory import answers
         from directory.client_address import client_address
 
         self.application = application
+        self.answers = answers
+        self.in_transaction = connection_in_transaction if requests_in_transactions else _never
         self.enabled = settings.ANSWER_CACHE
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.settings = settings
@@ -437,8 +530,7 @@ class ResolveFastPath:
     def _answer(self, environ):
         """The body of the answer, :data:`MISSING_ANSWER` for Django's 404, or ``None``
         to let Django answer."""
-        from directory import answers
-
+        answers = self.answers
         accept = environ.get("HTTP_ACCEPT")
         if (
             environ.get("REQUEST_METHOD") != "GET"
@@ -468,12 +560,11 @@ class ResolveFastPath:
         """An anonymous hit, in one Redis call (:func:`hot`): the throttles counted and this
         process's copy of the answer (:class:`AnswerCopies`) checked against the record's
         current tokens, the record itself sent only when the copy is missing or stale."""
-        caches, throttling, answers, redis_client_of = _hot_modules()
+        _caches, throttling, answers, _client_of = _hot_modules()
         address = self.ident(environ)
         counts = (("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address))
-        default = caches["default"]
-        client = redis_client_of(default)
-        if parsed is None or client is None or connection_in_transaction():
+        default, client = _default_cache()
+        if parsed is None or client is None or self.in_transaction():
             environ[THROTTLE_WAIT_KEY] = throttling.take(list(counts))
             return None
         record_key, token_keys = _cache_keys(environ, parsed, default)
@@ -513,10 +604,9 @@ class ResolveFastPath:
         to read the token's record (its app is the throttles' client). The token must be
         known, unexpired and hold ``lookup``, its account active; anything else (and any
         miss) goes to Django, which refuses or answers as it always does."""
-        caches, throttling, answers, redis_client_of = _hot_modules()
-        default = caches["default"]
-        client = redis_client_of(default)
-        if parsed is None or client is None or connection_in_transaction():
+        _caches, throttling, answers, _client_of = _hot_modules()
+        default, client = _default_cache()
+        if parsed is None or client is None or self.in_transaction():
             return None
         checksum = sha256(token.encode("utf-8")).hexdigest()
         token_keys = answers.bearer_cache_keys(checksum, default)

@@ -35,6 +35,7 @@ with a 431 and no body, before any Python runs.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -140,22 +141,57 @@ def _take_out(environ, inherited) -> None:
 
 
 class AccessLog:
-    """The access log's writer: one line per request, written and flushed under a lock.
-    Python's logging would build a record, look up the caller's frame and run the
-    handlers for every request, which cost a resolve answered from the fast path a
-    fifth of its time."""
+    """The access log's writer: one line per request, written under a lock into the
+    stream's buffer and flushed at most ``FLUSH_SECONDS`` later by a thread of its own (and
+    when the process exits). Python's logging would build a record, look up the caller's
+    frame and run the handlers for every request, and a flush per line is a system call
+    per request: together they cost a resolve answered from the fast path a fifth of its
+    time."""
+
+    FLUSH_SECONDS = 0.5
 
     def __init__(self, stream) -> None:
         self.stream = stream
         self.lock = threading.Lock()
+        self.pending = False
+        self.flushing = False  # whether this process runs the flushing thread
+        os.register_at_fork(after_in_child=self._forked)
 
     def write(self, line: str) -> None:
         with self.lock:
             try:
                 self.stream.write(line)
-                self.stream.flush()
             except (OSError, ValueError):
-                pass  # a full disk or a closed stream must not fail the request
+                return  # a full disk or a closed stream must not fail the request
+            self.pending = True
+            if not self.flushing:
+                self._start_flushing()
+
+    def flush(self) -> None:
+        """Write out what is buffered; errors of the stream are dropped, as in write."""
+        with self.lock:
+            if self.pending:
+                self.pending = False
+                try:
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    pass
+
+    def _forked(self) -> None:
+        # A child of fork has no flushing thread, and the lock may have been held.
+        self.lock = threading.Lock()
+        self.flushing = False
+
+    def _start_flushing(self) -> None:
+        self.flushing = True
+        atexit.register(self.flush)
+
+        def flush_now_and_then() -> None:
+            while True:
+                time.sleep(self.FLUSH_SECONDS)
+                self.flush()
+
+        threading.Thread(target=flush_now_and_then, name="access-log", daemon=True).start()
 
 
 class GranianGlue:
@@ -203,14 +239,13 @@ class GranianGlue:
 
     def _log(self, environ, status: str, size: int | None, started: float) -> None:
         query = environ.get("QUERY_STRING")
-        line = "{} {}{} {}".format(
-            environ.get("REQUEST_METHOD", "-"),
-            environ.get("PATH_INFO", ""),
-            "?" + query if query else "",
-            environ.get("SERVER_PROTOCOL", "-"),
-        )
-        if len(line) - len(line.translate(_NOT_DIGITS)) >= 7:
-            line = redact_numbers(line)
+        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+        # Only the target can hold a number (seven digits or more): the method and the
+        # protocol's letters end any run of digits.
+        if len(target) - len(target.translate(_NOT_DIGITS)) >= 7:
+            target = redact_numbers(target)
+        method = environ.get("REQUEST_METHOD", "-")
+        line = f"{method} {target} {environ.get('SERVER_PROTOCOL', '-')}"
         address = environ.get("REMOTE_ADDR", "-")
         code = status.split(" ", 1)[0]
         length = "-" if size is None else size
@@ -265,7 +300,7 @@ def access_log(target: str) -> AccessLog | None:
         return None
     if target == "-":
         return AccessLog(sys.stdout)
-    return AccessLog(open(target, "a", encoding="utf-8", buffering=1))  # noqa: SIM115
+    return AccessLog(open(target, "a", encoding="utf-8"))  # noqa: SIM115
 
 
 def granian_application():
@@ -280,7 +315,10 @@ def granian_application():
     inherited = dict(os.environ)
     target = os.environ.get("GRANIAN_ACCESS_LOG", "").strip() or "-"
     glued = GranianGlue(
-        ResolveFastPath(WithoutInheritedEnvironment(wsgi.django_application, inherited)),
+        ResolveFastPath(
+            WithoutInheritedEnvironment(wsgi.django_application, inherited),
+            requests_in_transactions=False,
+        ),
         access_log(target),
         inherited,
     )
