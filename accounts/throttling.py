@@ -109,12 +109,12 @@ os.register_at_fork(after_in_child=_new_member_prefix)
 @lru_cache(maxsize=4096)
 def _planned(counts: tuple, rates: tuple, cache_, prefix: str, version) -> tuple[tuple, tuple]:
     keys: list[str] = []
-    limits: list[tuple[int, int]] = []
+    limits: list[tuple[int, int, int]] = []
     for (scope, ident), rate in zip(counts, rates, strict=True):
         if rate:
             limit, period = SimpleRateThrottle.parse_rate(None, rate)
             keys.append(cache_.make_key(f"throttle_{scope}_{ident}"))
-            limits.append((limit, period))
+            limits.append((limit, period, math.ceil(period * 1000)))
     return tuple(keys), tuple(limits)
 
 
@@ -132,7 +132,7 @@ def count_arguments(
     rates = SimpleRateThrottle.THROTTLE_RATES
     keys, limits = _planned(
         counts,
-        tuple(rates.get(scope) for scope, _ident in counts),
+        tuple([rates.get(scope) for scope, _ident in counts]),
         default,
         default.key_prefix,
         default.version,
@@ -141,14 +141,14 @@ def count_arguments(
 
 
 def _script_args(limits) -> list[object]:
-    """ARGV of :data:`COUNT_LUA` for the ``(limit, period in seconds)`` pairs ``limits``,
-    one per key."""
+    """ARGV of :data:`COUNT_LUA` for ``limits``, one ``(limit, period in seconds, period
+    in milliseconds)`` per key."""
     number = next(_members)
     now = time.time()
     prune = "0" if number % PRUNE_EVERY else "1"
     args: list[object] = [repr(now), f"{_MEMBER_PREFIX}{number}", prune]
-    for limit, period in limits:
-        args += (limit, math.ceil(period * 1000), f"({now - period!r}")
+    for limit, period, milliseconds in limits:
+        args += (limit, milliseconds, f"({now - period!r}")
     return args
 
 
@@ -178,7 +178,7 @@ def take(counts: list[tuple[str, str]]) -> float | None:
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_SCRIPT)
-    args = _script_args([(limit, period) for _key, limit, period in wanted])
+    args = _script_args([(limit, period, math.ceil(period * 1000)) for _k, limit, period in wanted])
     try:
         answers = script(keys=[cache.make_key(key) for key, _l, _p in wanted], args=args)
     except REDIS_ERRORS as exc:

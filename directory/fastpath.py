@@ -137,24 +137,32 @@ _KEPT_QUERY = 128
 _KEPT_READINGS = 32768
 
 
-def _cache_keys(environ, parsed, default) -> tuple[str, tuple[str, ...]]:
+def _cache_keys(environ, parsed, default, conf) -> tuple[str, tuple[str, ...]]:
     """:func:`directory.answers.resolve_cache_keys` of a lookup, kept per query string
-    (short ones, as :func:`_lookup` keeps their readings)."""
+    (short ones, as :func:`_lookup` keeps their readings). ``conf``: the settings
+    (:func:`_settings`)."""
     query = environ.get("QUERY_STRING", "")
     if len(query) > _KEPT_QUERY:
         from directory import answers
 
         return answers.resolve_cache_keys(parsed, default)
-    from django.conf import settings
-
     return _cache_keys_kept(
         query,
-        settings.WORLDBOOK_DOMAIN,
-        settings.DEFAULT_PHONE_REGION,
-        settings.SITE_URL,
+        conf.WORLDBOOK_DOMAIN,
+        conf.DEFAULT_PHONE_REGION,
+        conf.SITE_URL,
         default.key_prefix,
         default.version,
     )
+
+
+def _settings():
+    """The settings object behind ``django.conf.settings`` (the one ``override_settings``
+    puts in place, when one does): read once per request, since each read through the
+    lazy object costs more than the attribute."""
+    from django.conf import settings
+
+    return settings._wrapped
 
 
 @lru_cache(maxsize=_KEPT_READINGS)
@@ -501,7 +509,7 @@ class ResolveFastPath:
         if (
             self.enabled
             and environ.get("PATH_INFO") == RESOLVE_PATH
-            and self.settings.ANSWER_CACHE
+            and _settings().ANSWER_CACHE
             and (not self.ssl_redirect or request_scheme(environ) == "https")
         ):
             try:
@@ -542,21 +550,21 @@ class ResolveFastPath:
         cookie = environ.get("HTTP_COOKIE")
         if cookie and self.session_cookie_name in cookie:
             return None
-        settings = self.settings
+        conf = _settings()
         query = environ.get("QUERY_STRING", "")
-        parsed = _lookup(query, settings.WORLDBOOK_DOMAIN, settings.DEFAULT_PHONE_REGION)
+        parsed = _lookup(query, conf.WORLDBOOK_DOMAIN, conf.DEFAULT_PHONE_REGION)
         if parsed is NOT_ELIGIBLE or answers.invalidations_lost():
             # Django's path starts a new epoch first (directory.answers._usable).
             return None
         authorization = environ.get("HTTP_AUTHORIZATION")
         if authorization is None:
-            return self._anonymous(environ, parsed)
+            return self._anonymous(environ, parsed, conf)
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return self._bearer(environ, parsed, token.strip())
+        return self._bearer(environ, parsed, token.strip(), conf)
 
-    def _anonymous(self, environ, parsed) -> bytes | None:
+    def _anonymous(self, environ, parsed, conf) -> bytes | None:
         """An anonymous hit, in one Redis call (:func:`hot`): the throttles counted and this
         process's copy of the answer (:class:`AnswerCopies`) checked against the record's
         current tokens, the record itself sent only when the copy is missing or stale."""
@@ -567,7 +575,7 @@ class ResolveFastPath:
         if parsed is None or client is None or self.in_transaction():
             environ[THROTTLE_WAIT_KEY] = throttling.take(list(counts))
             return None
-        record_key, token_keys = _cache_keys(environ, parsed, default)
+        record_key, token_keys = _cache_keys(environ, parsed, default, conf)
         throttle_keys, args = throttling.count_arguments(counts, default)
         held = self.copies.get(record_key)
         records = [(record_key, token_keys, None if held is None else held[0])]
@@ -596,7 +604,7 @@ class ResolveFastPath:
         answers.count_hit()
         return body
 
-    def _bearer(self, environ, parsed, token: str) -> bytes | None:
+    def _bearer(self, environ, parsed, token: str, conf) -> bytes | None:
         """A hit for a calling app's access token (scope ``lookup``), in one Redis call
         (:func:`hot`): the throttles counted, and this process's copies of the token's
         record, the card and the caller's facts checked against their current tokens.
@@ -629,7 +637,7 @@ class ResolveFastPath:
             ("resolve_ip", self.ident(environ)),
         )
         throttle_keys, args = throttling.count_arguments(counts, default)
-        card_key, card_tokens = _cache_keys(environ, parsed, default)
+        card_key, card_tokens = _cache_keys(environ, parsed, default, conf)
         held_card = self.cards.get(card_key)
         records = [
             (*token_keys, held_token[0]),

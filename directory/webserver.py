@@ -238,12 +238,13 @@ class GranianGlue:
         return _Logged(response, self, environ, seen, started)
 
     def _log(self, environ, status: str, size: int | None, started: float) -> None:
+        # Only the path and the query can hold a number (seven digits or more, with
+        # separators of their own): "?", the method's and the protocol's letters end any
+        # run of digits, so each part is redacted alone, and only when it has seven digits.
+        target = _redacted(environ.get("PATH_INFO", ""))
         query = environ.get("QUERY_STRING")
-        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
-        # Only the target can hold a number (seven digits or more): the method and the
-        # protocol's letters end any run of digits.
-        if len(target) - len(target.translate(_NOT_DIGITS)) >= 7:
-            target = redact_numbers(target)
+        if query:
+            target += "?" + _redacted(query)
         method = environ.get("REQUEST_METHOD", "-")
         line = f"{method} {target} {environ.get('SERVER_PROTOCOL', '-')}"
         address = environ.get("REMOTE_ADDR", "-")
@@ -252,6 +253,12 @@ class GranianGlue:
         agent = environ.get("HTTP_USER_AGENT", "-")
         duration = int((time.perf_counter() - started) * 1_000_000)
         self.log.write(f'{address} "{line}" {code} {length} "{agent}" {duration}us\n')
+
+
+def _redacted(text: str) -> str:
+    if len(text) - len(text.translate(_NOT_DIGITS)) < 7:
+        return text
+    return redact_numbers(text)
 
 
 class WithoutInheritedEnvironment:
