@@ -17,7 +17,8 @@ for it, in front of the resolve fast path (:mod:`directory.fastpath`):
   request is logged here (:class:`AccessLog`), in gunicorn's format
   (``address "request line" status size "user agent" <duration>us``) with number-like
   runs of the request line replaced by ``[number]`` (:func:`directory.numbers.logging.
-  redact_numbers`), the fast path's answers included;
+  redact_numbers`), the fast path's answers included. Lines are buffered and written out
+  at most half a second later (and when the worker exits), not flushed one by one;
 - the process environment: Granian copies every environment variable of the server into
   each request's environ (``SECRET_KEY``, ``DATABASE_URL``…), where error reports would show
   them; they are taken out again before Django sees the request
