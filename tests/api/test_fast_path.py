@@ -383,3 +383,55 @@ def test_a_trusted_proxys_https_is_https_and_a_clients_is_not(alice, started, se
         before = len(started)
         assert call(fast, **headers)[0].startswith("301")
         assert len(started) > before
+
+
+def test_a_forgotten_script_is_loaded_again_on_the_same_connection(alice, started):
+    from directory.cache import redis_client
+
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    call(fast)  # the fast path's connection and script are in place
+    redis_client().script_flush()  # Redis forgets the script; the connection stays
+    before = len(started)
+    assert b'"Alice"' in call(fast)[2]
+    assert len(started) == before, "the fast path did not load its script again"
+
+
+def test_an_error_reply_goes_to_django_and_leaves_the_connection_usable(alice, started):
+    from django.core.cache import caches
+
+    from directory.cache import redis_client
+
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    call(fast)
+    # A counter that is not a sorted set: the script fails with WRONGTYPE.
+    key = caches["default"].make_key("throttle_anon_127.0.0.1")
+    redis_client().set(key, "not a sorted set")
+    before = len(started)
+    assert b'"Alice"' in call(fast)[2]
+    assert len(started) > before, "Django did not answer"
+    redis_client().delete(key)
+    before = len(started)
+    assert b'"Alice"' in call(fast)[2]
+    assert len(started) == before, "the fast path's connection did not recover"
+
+
+def test_each_cache_setting_is_used_as_it_changes(alice, started, settings):
+    """The fast path keeps the default cache per thread; a new CACHES setting replaces it."""
+    from django.core.cache import caches
+
+    from directory.cache import redis_client
+
+    fast = ResolveFastPath(WSGIHandler())
+    call(fast)
+    call(fast)
+    first = caches["default"].key_prefix
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"{first}-again"}}
+    call(fast)  # a miss under the new prefix: Django fills the record
+    before = len(started)
+    assert b'"Alice"' in call(fast)[2]
+    assert len(started) == before
+    # The throttles counted under the new prefix, too.
+    assert redis_client().exists(caches["default"].make_key("throttle_anon_127.0.0.1"))
+    assert caches["default"].key_prefix == f"{first}-again"
