@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import multiprocessing.util
 import os
 import sys
 import threading
@@ -143,11 +144,11 @@ def _take_out(environ, inherited) -> None:
 
 class AccessLog:
     """The access log's writer: one line per request, written under a lock into the
-    stream's buffer and flushed at most ``FLUSH_SECONDS`` later by a thread of its own (and
-    when the process exits). Python's logging would build a record, look up the caller's
-    frame and run the handlers for every request, and a flush per line is a system call
-    per request: together they cost a resolve answered from the fast path a fifth of its
-    time."""
+    stream's buffer and flushed at most ``FLUSH_SECONDS`` later by a thread of its own, and
+    when the process exits (a server's worker process included). Python's logging would
+    build a record, look up the caller's frame and run the handlers for every request, and
+    a flush per line is a system call per request: together they cost a resolve answered
+    from the fast path a fifth of its time."""
 
     FLUSH_SECONDS = 0.5
 
@@ -185,7 +186,11 @@ class AccessLog:
 
     def _start_flushing(self) -> None:
         self.flushing = True
+        # At exit: atexit's functions run when an interpreter ends, but a worker process
+        # that multiprocessing started (Granian's) ends with os._exit after running only
+        # multiprocessing's own finalizers.
         atexit.register(self.flush)
+        multiprocessing.util.Finalize(None, self.flush, exitpriority=10)
 
         def flush_now_and_then() -> None:
             while True:

@@ -124,3 +124,22 @@ def test_digits_either_side_of_the_query_mark_are_not_one_number():
     # Six digits in the path and six in the query: no run of seven, nothing to redact.
     line = _logged("/api/v1/resolve/123456", "handle=654321")
     assert '"GET /api/v1/resolve/123456?handle=654321 HTTP/1.1"' in line
+
+
+def _log_one_line(path: str) -> None:
+    log = AccessLog(open(path, "a", encoding="utf-8"))  # noqa: SIM115  (kept until exit)
+    log.FLUSH_SECONDS = 3600
+    log.write("from the worker\n")
+
+
+def test_a_worker_process_writes_its_buffered_lines_when_it_ends(tmp_path):
+    """Granian's workers are multiprocessing's processes, which end with os._exit: only
+    multiprocessing's own finalizers run, not atexit's functions."""
+    import multiprocessing
+
+    path = tmp_path / "access.log"
+    worker = multiprocessing.get_context("fork").Process(target=_log_one_line, args=(str(path),))
+    worker.start()
+    worker.join(timeout=120)
+    assert worker.exitcode == 0
+    assert path.read_text() == "from the worker\n"
