@@ -43,6 +43,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from directory.numbers.logging import redact_numbers
@@ -157,7 +158,8 @@ class AccessLog:
         self.lock = threading.Lock()
         self.pending = False
         self.flushing = False  # whether this process runs the flushing thread
-        os.register_at_fork(after_in_child=self._forked)
+        held = weakref.ref(self)  # the hook must not keep a dropped log alive
+        os.register_at_fork(after_in_child=lambda: _forked(held))
 
     def write(self, line: str) -> None:
         with self.lock:
@@ -179,11 +181,6 @@ class AccessLog:
                 except (OSError, ValueError):
                     pass
 
-    def _forked(self) -> None:
-        # A child of fork has no flushing thread, and the lock may have been held.
-        self.lock = threading.Lock()
-        self.flushing = False
-
     def _start_flushing(self) -> None:
         self.flushing = True
         # At exit: atexit's functions run when an interpreter ends, but a worker process
@@ -198,6 +195,14 @@ class AccessLog:
                 self.flush()
 
         threading.Thread(target=flush_now_and_then, name="access-log", daemon=True).start()
+
+
+def _forked(held: weakref.ref) -> None:
+    # A child of fork has no flushing thread, and the log's lock may have been held.
+    log = held()
+    if log is not None:
+        log.lock = threading.Lock()
+        log.flushing = False
 
 
 class GranianGlue:
