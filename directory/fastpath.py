@@ -54,6 +54,7 @@ import hiredis
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from hiredis import pack_command
+from redis._parsers.base import BaseParser
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError as RedisNoScriptError
 from redis.exceptions import ResponseError as RedisResponseError
@@ -405,26 +406,41 @@ def _evalsha_hot(client, keys: list, args: list) -> list:
         reply = _command(client, pack_command((b"EVALSHA", sha, len(keys), *keys, *args)))
         if not isinstance(reply, hiredis.ReplyError):
             return reply
-        if not str(reply).startswith("NOSCRIPT"):
-            raise RedisResponseError(str(reply))
+        error = reply_error(reply)
+        if not isinstance(error, RedisNoScriptError):
+            raise error
         sha = None
     raise RedisNoScriptError("the resolve script could not be loaded")
 
 
+def reply_error(reply: hiredis.ReplyError) -> Exception:
+    """redis-py's exception for an error reply, of the class redis-py itself raises for it
+    (``LOADING`` is a ``BusyLoadingError``, a ``ConnectionError``; ``NOAUTH`` an
+    ``AuthenticationError``; ``NOSCRIPT`` a ``NoScriptError``; others a ``ResponseError``),
+    so callers treat a Redis that is starting or refusing us as an outage, as they would
+    through redis-py."""
+    return BaseParser.parse_error(str(reply))
+
+
 def _command(client, packed: bytes):
     """Send one packed command on this thread's connection and read its reply (an error
-    reply comes back as ``hiredis.ReplyError``, not raised). On any failure of the
-    connection it is closed (the next call connects again) and redis-py's error raised."""
+    reply comes back as ``hiredis.ReplyError``, not raised). Push frames that Redis sends
+    on its own over RESP3 (client-side caching's invalidations, maintenance notices) are
+    passed over, as redis-py passes them over. On any failure, or any exception at all
+    while the reply is awaited, the connection is closed (the next call connects again),
+    so no reply is ever left behind for the next request to read; for a failure of the
+    connection redis-py's error is raised."""
     held, sock = _socket_for(client)
     reader, buffer = held.reader, held.buffer
     try:
         sock.sendall(packed)
         reply = reader.gets()
-        while reply is False:
-            size = sock.recv_into(buffer)
-            if not size:
-                raise RedisConnectionError("Redis closed the connection")
-            reader.feed(buffer, 0, size)
+        while reply is False or isinstance(reply, hiredis.PushNotification):
+            if reply is False:
+                size = sock.recv_into(buffer)
+                if not size:
+                    raise RedisConnectionError("Redis closed the connection")
+                reader.feed(buffer, 0, size)
             reply = reader.gets()
         return reply
     except TimeoutError as exc:  # the pool's socket_timeout
@@ -433,7 +449,7 @@ def _command(client, packed: bytes):
     except (OSError, hiredis.ProtocolError) as exc:
         held.connection.disconnect()
         raise RedisConnectionError(f"Redis connection failed: {exc}") from exc
-    except RedisConnectionError:
+    except BaseException:
         held.connection.disconnect()
         raise
 

@@ -435,3 +435,86 @@ def test_each_cache_setting_is_used_as_it_changes(alice, started, settings):
     # The throttles counted under the new prefix, too.
     assert redis_client().exists(caches["default"].make_key("throttle_anon_127.0.0.1"))
     assert caches["default"].key_prefix == f"{first}-again"
+
+
+def test_push_frames_redis_sends_are_passed_over(redis_site):
+    """Over RESP3 Redis sends frames of its own (here client-side caching's invalidation);
+    the reply read must be the command's, never a push frame or an earlier reply."""
+    from hiredis import pack_command
+
+    from directory.cache import redis_client
+    from directory.fastpath import _command, _socket_for
+
+    client = redis_client()
+    key = f"push-test-{uuid.uuid4().hex}"
+    client.set(key, "before")
+    held, _sock = _socket_for(client)
+    assert str(held.connection.protocol) == "3"  # redis-py's default: RESP3
+    try:
+        assert _command(client, pack_command((b"CLIENT", b"TRACKING", b"ON"))) in (b"OK", "OK")
+        assert _command(client, pack_command((b"GET", key))) == b"before"  # now tracked
+        client.set(key, "after")  # Redis pushes an invalidation to the hot connection
+        assert _command(client, pack_command((b"ECHO", b"first"))) == b"first"
+        assert _command(client, pack_command((b"ECHO", b"second"))) == b"second"
+    finally:
+        held.connection.disconnect()
+        client.delete(key)
+
+
+def test_an_exception_while_a_reply_is_awaited_leaves_no_reply_behind(redis_site):
+    """Whatever interrupts a read (here KeyboardInterrupt), the next command gets its own
+    reply, not the one left in the socket."""
+    from hiredis import pack_command
+
+    from directory.cache import redis_client
+    from directory.fastpath import _command, _socket_for
+
+    client = redis_client()
+    held, sock = _socket_for(client)
+
+    class Interrupted:
+        """The socket, with its first read interrupted after the reply has arrived."""
+
+        def __init__(self, inner) -> None:
+            self.inner = inner
+            self.interrupted = False
+
+        def recv_into(self, *args):
+            if not self.interrupted:
+                self.interrupted = True
+                raise KeyboardInterrupt
+            return self.inner.recv_into(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    held.connection._sock = Interrupted(sock)
+    with pytest.raises(KeyboardInterrupt):
+        _command(client, pack_command((b"ECHO", b"for the interrupted request")))
+    assert _command(client, pack_command((b"ECHO", b"for the next one"))) == b"for the next one"
+
+
+def test_error_replies_raise_what_redis_py_raises():
+    """A Redis loading its data or refusing us is an outage (a ConnectionError), as it is
+    through redis-py; an error of the command is a ResponseError."""
+    import hiredis
+    from redis.exceptions import (
+        AuthenticationError,
+        BusyLoadingError,
+        NoScriptError,
+        ResponseError,
+    )
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from directory.fastpath import reply_error
+
+    loading = reply_error(hiredis.ReplyError("LOADING Redis is loading the dataset in memory"))
+    assert isinstance(loading, BusyLoadingError) and isinstance(loading, RedisConnectionError)
+    assert isinstance(
+        reply_error(hiredis.ReplyError("NOAUTH Authentication required.")), AuthenticationError
+    )
+    assert isinstance(
+        reply_error(hiredis.ReplyError("NOSCRIPT No matching script.")), NoScriptError
+    )
+    wrong = reply_error(hiredis.ReplyError("WRONGTYPE Operation against a key"))
+    assert type(wrong) is ResponseError and "WRONGTYPE" in str(wrong)
