@@ -158,8 +158,15 @@ class AccessLog:
         self.lock = threading.Lock()
         self.pending = False
         self.flushing = False  # whether this process runs the flushing thread
-        held = weakref.ref(self)  # the hook must not keep a dropped log alive
-        os.register_at_fork(after_in_child=lambda: _forked(held))
+        # Around a fork the lock is held and the buffer written out, so the child neither
+        # inherits a held lock nor writes the parent's lines a second time. The hooks hold
+        # the log weakly: they must not keep a dropped log alive.
+        held = weakref.ref(self)
+        os.register_at_fork(
+            before=lambda: _before_fork(held),
+            after_in_parent=lambda: _after_fork(held, child=False),
+            after_in_child=lambda: _after_fork(held, child=True),
+        )
 
     def write(self, line: str) -> None:
         with self.lock:
@@ -197,12 +204,24 @@ class AccessLog:
         threading.Thread(target=flush_now_and_then, name="access-log", daemon=True).start()
 
 
-def _forked(held: weakref.ref) -> None:
-    # A child of fork has no flushing thread, and the log's lock may have been held.
+def _before_fork(held: weakref.ref) -> None:
     log = held()
     if log is not None:
-        log.lock = threading.Lock()
-        log.flushing = False
+        log.lock.acquire()
+        if log.pending:
+            log.pending = False
+            try:
+                log.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def _after_fork(held: weakref.ref, *, child: bool) -> None:
+    log = held()
+    if log is not None:
+        if child:
+            log.flushing = False  # a child of fork has no flushing thread
+        log.lock.release()
 
 
 class GranianGlue:

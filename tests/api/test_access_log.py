@@ -73,14 +73,15 @@ def test_lines_buffered_at_exit_are_written(tmp_path):
     assert path.read_text() == "the last line\n"
 
 
-def test_a_forked_worker_flushes_its_own_lines(tmp_path):
-    """A worker is a fork of the process that made the log: it needs a thread of its own."""
+def test_a_forked_worker_flushes_its_own_lines_and_not_its_parents(tmp_path):
+    """A worker is a fork of the process that made the log: it needs a thread of its own,
+    and the parent's line still buffered at the fork is written once, not once more by
+    the child."""
     path = tmp_path / "access.log"
     stream = open(path, "a", encoding="utf-8")  # noqa: SIM115  (the child writes on it)
     log = AccessLog(stream)
     log.FLUSH_SECONDS = 0.05
-    log.write("parent\n")
-    log.flush()
+    log.write("parent\n")  # buffered, not flushed yet
     pid = os.fork()
     if pid == 0:  # the child logs one line; no flush, no exit handlers (os._exit)
         try:
