@@ -89,3 +89,43 @@ def test_a_forked_process_draws_members_of_its_own():
         child_member = pipe.read()
     os.waitpid(pid, 0)
     assert child_member and child_member.rsplit("-", 1)[0] != parent_prefix
+
+
+def test_the_script_decides_as_drfs_sliding_window_to_the_microsecond(monkeypatch):
+    """The counting script against DRF's SimpleRateThrottle, step by step on a clock the
+    test sets: requests a microsecond apart, at the window's edge and long after it. Each
+    verdict and each wait must be DRF's (a wait to the microsecond)."""
+    import random
+    import types
+
+    import redis
+
+    clock = types.SimpleNamespace(now=1_777_000_000.123456)
+    monkeypatch.setattr(throttling, "time", types.SimpleNamespace(time=lambda: clock.now))
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    script = client.register_script(throttling._SCRIPT)
+    keys = [f"window-test-{uuid.uuid4().hex}-{n}" for n in range(2)]
+    limits = [(3, 1), (5, 60)]  # 3/s and 5/min
+    histories: list[list[float]] = [[], []]
+    rng = random.Random(1)
+    try:
+        for step in range(3000):
+            clock.now += rng.choice([0.0, 1e-6, 0.013, 0.3, 0.999999, 1.0, 2.5])
+            now = clock.now
+            expected = []
+            for history, (limit, period) in zip(histories, limits, strict=True):
+                history[:] = [t for t in history if t > now - period]  # DRF's window
+                if len(history) >= limit:
+                    expected.append(min(history) + period - now)  # DRF's wait()
+                else:
+                    history.append(now)
+                    expected.append(None)
+            args = throttling._script_args([(lim, per, per * 1000) for lim, per in limits])
+            verdicts = [float(v) for v in script(keys=keys, args=args)]
+            for want, got in zip(expected, verdicts, strict=True):
+                if want is None:
+                    assert got == -1, (step, expected, verdicts)
+                else:
+                    assert got >= 0 and abs(got - want) < 1e-6, (step, expected, verdicts)
+    finally:
+        client.delete(*keys)
