@@ -181,12 +181,16 @@ class AccessLog:
     def flush(self) -> None:
         """Write out what is buffered; errors of the stream are dropped, as in write."""
         with self.lock:
-            if self.pending:
-                self.pending = False
-                try:
-                    self.stream.flush()
-                except (OSError, ValueError):
-                    pass
+            self._flush_held()
+
+    def _flush_held(self) -> None:
+        # With the lock held.
+        if self.pending:
+            self.pending = False
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
 
     def _start_flushing(self) -> None:
         self.flushing = True
@@ -208,12 +212,7 @@ def _before_fork(held: weakref.ref) -> None:
     log = held()
     if log is not None:
         log.lock.acquire()
-        if log.pending:
-            log.pending = False
-            try:
-                log.stream.flush()
-            except (OSError, ValueError):
-                pass
+        log._flush_held()
 
 
 def _after_fork(held: weakref.ref, *, child: bool) -> None:
