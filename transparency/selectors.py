@@ -6,6 +6,7 @@ import base64
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
+from directory.cache import with_local_fallback
 from transparency.keys import log_signer
 from transparency.models import LogCheckpoint, LogHash, LogLeaf, LogTree
 from transparency.verifier import tlog
@@ -165,26 +166,18 @@ def latest_leaf(handle: str) -> tuple[int, bytes, bytes] | None:
     return value
 
 
+@with_local_fallback
 def cached_inclusion_proof(index: int, size: int) -> list[bytes]:
     """:func:`inclusion_proof`, kept in the shared cache: the audit path of a leaf in a tree
-    of a given size never changes. While Redis is down the path is read from the database
-    (the outage logged once, :data:`directory.cache.outage`)."""
+    of a given size never changes, so while Redis is down it is kept per process instead
+    (:func:`directory.cache.with_local_fallback`, the outage logged once)."""
     from django.core.cache import cache
 
-    from directory.cache import REDIS_ERRORS, outage
-
     key = f"transparency:path:{index}:{size}"
-    try:
-        path = cache.get(key)
-    except REDIS_ERRORS as exc:
-        outage.failed("transparency: audit paths", exc)
-        return inclusion_proof(index, size)
+    path = cache.get(key)
     if path is None:
         path = inclusion_proof(index, size)
-        try:
-            cache.set(key, path, timeout=PATH_CACHE_SECONDS)
-        except REDIS_ERRORS as exc:
-            outage.failed("transparency: audit paths", exc)
+        cache.set(key, path, timeout=PATH_CACHE_SECONDS)
     return path
 
 
