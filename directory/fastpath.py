@@ -272,7 +272,7 @@ def hot(client, throttle_keys: list, throttle_args: list, records: list) -> tupl
     reply = _run_hot(client, keys, args)
     verdicts = reply[:n]
     if not all(verdict == b"-1" for verdict in verdicts):
-        _caches, throttling, _answers, _client_of = _hot_modules()
+        throttling, _answers = _hot_modules()
         return throttling.waits_from(verdicts), []
     values = []
     at = n
@@ -299,13 +299,10 @@ _hot_sha: dict[int, bytes] = {}
 def _hot_modules():
     """What the hot path calls, imported once (an import statement in a function costs
     every request a lookup)."""
-    from django.core.cache import caches
-
     from accounts import throttling
     from directory import answers
-    from directory.cache import redis_client_of
 
-    return caches, throttling, answers, redis_client_of
+    return throttling, answers
 
 
 class _KeptCache(threading.local):
@@ -326,7 +323,10 @@ def _default_cache() -> tuple:
     """``(the default cache, its redis-py client or None)`` for this thread."""
     kept = _kept_cache
     if kept.generation != _caches_generation:
-        caches, _throttling, _answers, redis_client_of = _hot_modules()
+        from django.core.cache import caches
+
+        from directory.cache import redis_client_of
+
         kept.cache = caches["default"]
         kept.client = redis_client_of(kept.cache)
         kept.generation = _caches_generation
@@ -504,7 +504,6 @@ class ResolveFastPath:
         self.in_transaction = connection_in_transaction if requests_in_transactions else _never
         self.enabled = settings.ANSWER_CACHE
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
-        self.settings = settings
         self.session_cookie_name = settings.SESSION_COOKIE_NAME
         self.renderer = JSONRenderer()
         self.ident = client_address
@@ -584,7 +583,7 @@ class ResolveFastPath:
         """An anonymous hit, in one Redis call (:func:`hot`): the throttles counted and this
         process's copy of the answer (:class:`AnswerCopies`) checked against the record's
         current tokens, the record itself sent only when the copy is missing or stale."""
-        _caches, throttling, answers, _client_of = _hot_modules()
+        throttling, answers = _hot_modules()
         address = self.ident(environ)
         counts = (("anon", address), ("resolve", f"ip-{address}"), ("resolve_ip", address))
         default, client = _default_cache()
@@ -628,7 +627,7 @@ class ResolveFastPath:
         to read the token's record (its app is the throttles' client). The token must be
         known, unexpired and hold ``lookup``, its account active; anything else (and any
         miss) goes to Django, which refuses or answers as it always does."""
-        _caches, throttling, answers, _client_of = _hot_modules()
+        throttling, answers = _hot_modules()
         default, client = _default_cache()
         if parsed is None or client is None or self.in_transaction():
             return None
